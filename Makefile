@@ -1,0 +1,55 @@
+# Two entry points, both usable on a fresh clone with Python 3.11+ and make:
+#   make demo   - create .venv and run the example service object
+#   make check  - create .venv with the pinned tools and run every quality gate
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+INSTALLED := $(VENV)/.installed
+# pyright finds packages through the first python on PATH. Another distribution
+# (trio's) also installs a top-level `outcome`, so the venv must come first.
+PYRIGHT := PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pyright
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+
+.PHONY: demo check lint typecheck test docs bench-smoke bench clean
+
+$(INSTALLED): pyproject.toml
+	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "outcome needs Python 3.11 or newer; set PYTHON=python3.11")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,docs,bench]'
+	touch $(INSTALLED)
+
+demo: $(INSTALLED)
+	$(BIN)/python examples/checkout
+
+check: lint typecheck test docs bench-smoke
+
+lint: $(INSTALLED)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(INSTALLED)
+	$(BIN)/mypy
+	$(PYRIGHT)
+	$(PYRIGHT) --verifytypes outcome --ignoreexternal --verbose > $(VENV)/verifytypes.txt
+	grep -q 'Package directory: "$(CURDIR)/outcome"' $(VENV)/verifytypes.txt \
+	  || { echo "pyright verified another 'outcome' package:"; head -3 $(VENV)/verifytypes.txt; exit 1; }
+	grep -E 'Type completeness score|Functions without docstring' $(VENV)/verifytypes.txt
+
+test: $(INSTALLED)
+	$(BIN)/pytest --cov --cov-report=term-missing
+
+docs: $(INSTALLED)
+	$(BIN)/sphinx-build --fail-on-warning --quiet --builder html docs docs/_build/html
+	$(BIN)/sphinx-build --fail-on-warning --quiet --builder doctest docs docs/_build/doctest
+
+# Runs each benchmark once with few rounds so the scripts cannot rot; the figures
+# it prints are not meaningful. `make bench` gives the real ones.
+bench-smoke: $(INSTALLED)
+	$(BIN)/python benchmarks/bench_result.py --quick > /dev/null
+
+bench: $(INSTALLED)
+	$(BIN)/python benchmarks/bench_result.py
+
+clean:
+	rm -rf $(VENV) docs/_build .coverage .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -1,0 +1,77 @@
+"""
+outcome: typed Ok/Err results, mergeable error collections, and failure owners.
+
+>>> from outcome import Err, Ok, Result
+>>> def parse_quantity(text: str) -> Result[int, str]:
+...     return Ok(int(text)) if text.isdigit() else Err(f"{text!r} is not a number")
+>>> parse_quantity("3").map(lambda n: n * 2)
+Ok(6)
+"""
+
+from outcome._result import (
+    Err,
+    Ok,
+    OkErr,
+    Result,
+    UnwrapError,
+    as_async_result,
+    as_result,
+    collect,
+    do,
+    do_async,
+    is_err,
+    is_ok,
+    partition,
+)
+
+__all__ = [
+    "Err",
+    "Ok",
+    "OkErr",
+    "Result",
+    "UnwrapError",
+    "as_async_result",
+    "as_result",
+    "collect",
+    "do",
+    "do_async",
+    "is_err",
+    "is_ok",
+    "partition",
+]
+
+
+def __getattr__(name: str) -> str:
+    # Read lazily, so `import outcome` costs no metadata lookup and works from a
+    # source tree that was never installed.
+    if name == "__version__":
+        from importlib.metadata import version  # noqa: PLC0415
+
+        return version("outcome-kit")
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
+
+
+def _publish(*objects: object) -> None:
+    # Reprs, tracebacks, pickles and docs show `outcome.Ok`, not the private module.
+    # Methods move with their class so doctest still finds their examples.
+    for obj in objects:
+        obj.__module__ = __name__
+        for member in getattr(obj, "__dict__", {}).values():
+            if callable(member) and hasattr(member, "__module__"):
+                member.__module__ = __name__
+
+
+_publish(
+    Err,
+    Ok,
+    UnwrapError,
+    as_async_result,
+    as_result,
+    collect,
+    do,
+    do_async,
+    is_err,
+    is_ok,
+    partition,
+)

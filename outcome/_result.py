@@ -1,0 +1,982 @@
+"""The Result core: `Ok`, `Err`, and the functions that build and combine them."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import (
+    AsyncGenerator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+)
+from typing import (
+    Final,
+    Generic,
+    Literal,
+    Never,
+    NoReturn,
+    Self,
+    TypeAlias,
+    cast,
+    final,
+)
+
+from typing_extensions import ParamSpec, TypeIs, TypeVar, deprecated
+
+T_co = TypeVar("T_co", covariant=True)
+E_co = TypeVar("E_co", covariant=True)
+T = TypeVar("T")
+E = TypeVar("E")
+# A callback that only ever returns Ok (or only Err) leaves the other side unsolved;
+# defaulting it to Never keeps `and_then(lambda n: Ok(n))` fully known under pyright.
+U = TypeVar("U", default=Never)
+F = TypeVar("F", default=Never)
+R = TypeVar("R")
+P = ParamSpec("P")
+TBE = TypeVar("TBE", bound=BaseException)
+
+
+def _not_a_bool(result: object) -> TypeError:
+    return TypeError(
+        f"{result!r} is a Result, not a bool: test it with .is_ok() / .is_err() "
+        "or with `match` (case Ok(value): ... case Err(error): ...)"
+    )
+
+
+def _no_subclass(name: str) -> TypeError:
+    return TypeError(
+        f"{name} is final and cannot be subclassed; wrap it in a class of your own "
+        "or return it from a function instead"
+    )
+
+
+@final
+class Ok(Generic[T_co]):
+    """
+    The success case of a `Result`, holding the value the call produced.
+
+    `Ok` is immutable: its attributes are read-only and it has no ``__dict__``.
+    It compares and hashes by value, pickles, and its ``repr`` evaluates back.
+
+    >>> result = Ok(3)
+    >>> result.is_ok(), result.ok_value
+    (True, 3)
+    >>> match result:
+    ...     case Ok(value):
+    ...         print(f"got {value}")
+    ...     case Err(error):
+    ...         print(f"failed: {error}")
+    got 3
+
+    .. versionadded:: 0.1.0
+    """
+
+    __match_args__ = ("ok_value",)
+    __slots__ = ("_value",)
+
+    def __init__(self, value: T_co) -> None:
+        self._value = value
+
+    def __init_subclass__(cls) -> NoReturn:
+        raise _no_subclass("Ok")
+
+    def __repr__(self) -> str:
+        return f"Ok({self._value!r})"
+
+    def __eq__(self, other: object) -> bool:
+        # The identity test makes `Ok(x) == Ok(x)` hold for every x, NaN included,
+        # as it does for the items of a tuple.
+        if type(other) is not Ok:
+            return False
+        theirs = cast("Ok[object]", other)
+        return self._value is theirs._value or self._value == theirs._value
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash((True, self._value))
+
+    def __bool__(self) -> NoReturn:
+        raise _not_a_bool(self)
+
+    def __reduce__(self) -> tuple[type[Ok[T_co]], tuple[T_co]]:
+        return (Ok, (self._value,))
+
+    def __iter__(self) -> Iterator[T_co]:
+        yield self._value
+
+    @property
+    def ok_value(self) -> T_co:
+        """
+        The success value.
+
+        >>> Ok("done").ok_value
+        'done'
+        """
+        return self._value
+
+    @property
+    @deprecated("Use `.ok_value` or `.err_value` instead of `.value`")
+    def value(self) -> T_co:
+        """
+        The success value (deprecated, kept for code written against ``result``).
+
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore", DeprecationWarning)
+        ...     Ok(1).value
+        1
+        """
+        return self._value
+
+    def is_ok(self) -> Literal[True]:
+        """
+        Return `True`: this is an `Ok`.
+
+        >>> Ok(1).is_ok()
+        True
+        """
+        return True
+
+    def is_err(self) -> Literal[False]:
+        """
+        Return `False`: this is not an `Err`.
+
+        >>> Ok(1).is_err()
+        False
+        """
+        return False
+
+    def is_ok_and(self, predicate: Callable[[T_co], bool]) -> bool:
+        """
+        Return whether the value satisfies `predicate`.
+
+        >>> Ok(2).is_ok_and(lambda n: n > 1)
+        True
+        """
+        return predicate(self._value)
+
+    def is_err_and(self, predicate: Callable[[Never], object]) -> Literal[False]:  # noqa: ARG002
+        """
+        Return `False` without calling `predicate`: this is not an `Err`.
+
+        >>> Ok(2).is_err_and(lambda error: True)
+        False
+        """
+        return False
+
+    def ok(self) -> T_co:
+        """
+        Return the success value.
+
+        >>> Ok(1).ok()
+        1
+        """
+        return self._value
+
+    def err(self) -> None:
+        """
+        Return `None`: there is no error.
+
+        >>> Ok(1).err() is None
+        True
+        """
+
+    def expect(self, message: str) -> T_co:  # noqa: ARG002
+        """
+        Return the success value; `message` is used only by `Err.expect`.
+
+        >>> Ok(1).expect("a cart total")
+        1
+        """
+        return self._value
+
+    def expect_err(self, message: str) -> NoReturn:
+        """
+        Raise `UnwrapError` with `message`: there is no error to return.
+
+        >>> Ok(1).expect_err("should have failed")
+        Traceback (most recent call last):
+        ...
+        outcome.UnwrapError: should have failed: Ok(1)
+        """
+        raise UnwrapError(self, f"{message}: {self!r}")
+
+    def unwrap(self) -> T_co:
+        """
+        Return the success value.
+
+        >>> Ok(1).unwrap()
+        1
+        """
+        return self._value
+
+    def unwrap_err(self) -> NoReturn:
+        """
+        Raise `UnwrapError`: there is no error to return.
+
+        >>> Ok(1).unwrap_err()
+        Traceback (most recent call last):
+        ...
+        outcome.UnwrapError: Called `Result.unwrap_err()` on an `Ok` value: Ok(1)
+        """
+        raise UnwrapError(
+            self, f"Called `Result.unwrap_err()` on an `Ok` value: {self!r}"
+        )
+
+    def unwrap_or(self, default: object) -> T_co:  # noqa: ARG002
+        """
+        Return the success value and ignore `default`.
+
+        >>> Ok(1).unwrap_or(0)
+        1
+        """
+        return self._value
+
+    def unwrap_or_else(self, op: Callable[[Never], object]) -> T_co:  # noqa: ARG002
+        """
+        Return the success value without calling `op`.
+
+        >>> Ok(1).unwrap_or_else(len)
+        1
+        """
+        return self._value
+
+    def unwrap_or_raise(self, exc_type: type[BaseException]) -> T_co:  # noqa: ARG002
+        """
+        Return the success value; `exc_type` is raised only by `Err`.
+
+        >>> Ok(1).unwrap_or_raise(ValueError)
+        1
+        """
+        return self._value
+
+    def map(self, op: Callable[[T_co], U]) -> Ok[U]:
+        """
+        Apply `op` to the value and wrap what it returns in `Ok`.
+
+        >>> Ok(2).map(lambda n: n * 10)
+        Ok(20)
+        """
+        return Ok(op(self._value))
+
+    async def map_async(self, op: Callable[[T_co], Awaitable[U]]) -> Ok[U]:
+        """
+        Await `op` on the value and wrap what it returns in `Ok`.
+
+        >>> import asyncio
+        >>> async def double(n: int) -> int:
+        ...     return n * 2
+        >>> asyncio.run(Ok(2).map_async(double))
+        Ok(4)
+        """
+        return Ok(await op(self._value))
+
+    def map_or(self, default: object, op: Callable[[T_co], U]) -> U:  # noqa: ARG002
+        """
+        Return `op` applied to the value; `default` is used only by `Err`.
+
+        >>> Ok(2).map_or(0, lambda n: n + 1)
+        3
+        """
+        return op(self._value)
+
+    def map_or_else(
+        self,
+        default_op: Callable[[], object],  # noqa: ARG002
+        op: Callable[[T_co], U],
+    ) -> U:
+        """
+        Return `op` applied to the value; `default_op` is called only by `Err`.
+
+        >>> Ok(2).map_or_else(lambda: 0, lambda n: n + 1)
+        3
+        """
+        return op(self._value)
+
+    def map_err(self, op: Callable[[Never], object]) -> Self:  # noqa: ARG002
+        """
+        Return this `Ok` unchanged: there is no error to map.
+
+        >>> Ok(1).map_err(str.upper)
+        Ok(1)
+        """
+        return self
+
+    def and_then(self, op: Callable[[T_co], Ok[U] | Err[F]]) -> Ok[U] | Err[F]:
+        """
+        Return the `Result` of `op` applied to the value (chain a fallible step).
+
+        >>> def halve(n: int) -> Result[int, str]:
+        ...     return Ok(n // 2) if n % 2 == 0 else Err(f"{n} is odd")
+        >>> Ok(8).and_then(halve).and_then(halve)
+        Ok(2)
+        >>> Ok(6).and_then(halve).and_then(halve)
+        Err('3 is odd')
+        """
+        return op(self._value)
+
+    async def and_then_async(
+        self, op: Callable[[T_co], Awaitable[Ok[U] | Err[F]]]
+    ) -> Ok[U] | Err[F]:
+        """
+        Await the `Result` of `op` applied to the value.
+
+        >>> import asyncio
+        >>> async def check(n: int) -> Result[int, str]:
+        ...     return Ok(n) if n > 0 else Err("not positive")
+        >>> asyncio.run(Ok(5).and_then_async(check))
+        Ok(5)
+        """
+        return await op(self._value)
+
+    def or_else(self, op: Callable[[Never], object]) -> Self:  # noqa: ARG002
+        """
+        Return this `Ok` unchanged without calling `op`.
+
+        >>> Ok(1).or_else(lambda error: Ok(0))
+        Ok(1)
+        """
+        return self
+
+    def inspect(self, op: Callable[[T_co], object]) -> Self:
+        """
+        Call `op` with the value (for logging, say) and return this `Ok`.
+
+        >>> Ok(1).inspect(print)
+        1
+        Ok(1)
+        """
+        op(self._value)
+        return self
+
+    def inspect_err(self, op: Callable[[Never], object]) -> Self:  # noqa: ARG002
+        """
+        Return this `Ok` without calling `op`.
+
+        >>> Ok(1).inspect_err(print)
+        Ok(1)
+        """
+        return self
+
+
+class _DoShortCircuit(Exception):  # noqa: N818 - control flow, never seen by users
+    """Carries the first `Err` out of a `do` generator expression."""
+
+    def __init__(self, err: Err[object]) -> None:
+        super().__init__(err)
+        self.err = err
+
+
+@final
+class Err(Generic[E_co]):
+    """
+    The failure case of a `Result`, holding the error the call returned.
+
+    `Err` is immutable: its attributes are read-only and it has no ``__dict__``.
+    It compares and hashes by value, pickles, and its ``repr`` evaluates back.
+
+    >>> result = Err("card declined")
+    >>> result.is_err(), result.err_value
+    (True, 'card declined')
+    >>> result.unwrap_or(0)
+    0
+
+    .. versionadded:: 0.1.0
+    """
+
+    __match_args__ = ("err_value",)
+    __slots__ = ("_value",)
+
+    def __init__(self, value: E_co) -> None:
+        self._value = value
+
+    def __init_subclass__(cls) -> NoReturn:
+        raise _no_subclass("Err")
+
+    def __repr__(self) -> str:
+        return f"Err({self._value!r})"
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Err:
+            return False
+        theirs = cast("Err[object]", other)
+        return self._value is theirs._value or self._value == theirs._value
+
+    def __ne__(self, other: object) -> bool:
+        return not self == other
+
+    def __hash__(self) -> int:
+        return hash((False, self._value))
+
+    def __bool__(self) -> NoReturn:
+        raise _not_a_bool(self)
+
+    def __reduce__(self) -> tuple[type[Err[E_co]], tuple[E_co]]:
+        return (Err, (self._value,))
+
+    def __iter__(self) -> Iterator[NoReturn]:
+        # A generator, so the short circuit happens when `do` advances it.
+        yield self._short_circuit()
+
+    def _short_circuit(self) -> NoReturn:
+        raise _DoShortCircuit(self)
+
+    @property
+    def err_value(self) -> E_co:
+        """
+        The error.
+
+        >>> Err("timeout").err_value
+        'timeout'
+        """
+        return self._value
+
+    @property
+    @deprecated("Use `.ok_value` or `.err_value` instead of `.value`")
+    def value(self) -> E_co:
+        """
+        The error (deprecated, kept for code written against ``result``).
+
+        >>> import warnings
+        >>> with warnings.catch_warnings():
+        ...     warnings.simplefilter("ignore", DeprecationWarning)
+        ...     Err("x").value
+        'x'
+        """
+        return self._value
+
+    def is_ok(self) -> Literal[False]:
+        """
+        Return `False`: this is not an `Ok`.
+
+        >>> Err("x").is_ok()
+        False
+        """
+        return False
+
+    def is_err(self) -> Literal[True]:
+        """
+        Return `True`: this is an `Err`.
+
+        >>> Err("x").is_err()
+        True
+        """
+        return True
+
+    def is_ok_and(self, predicate: Callable[[Never], object]) -> Literal[False]:  # noqa: ARG002
+        """
+        Return `False` without calling `predicate`: this is not an `Ok`.
+
+        >>> Err("x").is_ok_and(lambda value: True)
+        False
+        """
+        return False
+
+    def is_err_and(self, predicate: Callable[[E_co], bool]) -> bool:
+        """
+        Return whether the error satisfies `predicate`.
+
+        >>> Err("timeout").is_err_and(lambda error: error == "timeout")
+        True
+        """
+        return predicate(self._value)
+
+    def ok(self) -> None:
+        """
+        Return `None`: there is no success value.
+
+        >>> Err("x").ok() is None
+        True
+        """
+
+    def err(self) -> E_co:
+        """
+        Return the error.
+
+        >>> Err("x").err()
+        'x'
+        """
+        return self._value
+
+    def _unwrap_error(self, message: str) -> NoReturn:
+        exc = UnwrapError(self, message)
+        if isinstance(self._value, BaseException):
+            raise exc from self._value
+        raise exc
+
+    def expect(self, message: str) -> NoReturn:
+        """
+        Raise `UnwrapError` whose message starts with `message`.
+
+        The error's ``repr`` follows; when the error is an exception it is also
+        the `UnwrapError`'s ``__cause__``.
+
+        >>> Err("no stock").expect("reserving items")
+        Traceback (most recent call last):
+        ...
+        outcome.UnwrapError: reserving items: 'no stock'
+        """
+        self._unwrap_error(f"{message}: {self._value!r}")
+
+    def expect_err(self, message: str) -> E_co:  # noqa: ARG002
+        """
+        Return the error; `message` is used only by `Ok.expect_err`.
+
+        >>> Err("x").expect_err("should have failed")
+        'x'
+        """
+        return self._value
+
+    def unwrap(self) -> NoReturn:
+        """
+        Raise `UnwrapError` showing the error's ``repr``.
+
+        When the error is an exception it becomes the ``__cause__``.
+
+        >>> Err("no stock").unwrap()
+        Traceback (most recent call last):
+        ...
+        outcome.UnwrapError: Called `Result.unwrap()` on an `Err` value: 'no stock'
+        """
+        self._unwrap_error(
+            f"Called `Result.unwrap()` on an `Err` value: {self._value!r}"
+        )
+
+    def unwrap_err(self) -> E_co:
+        """
+        Return the error.
+
+        >>> Err("x").unwrap_err()
+        'x'
+        """
+        return self._value
+
+    def unwrap_or(self, default: U) -> U:
+        """
+        Return `default`.
+
+        >>> Err("x").unwrap_or(0)
+        0
+        """
+        return default
+
+    def unwrap_or_else(self, op: Callable[[E_co], U]) -> U:
+        """
+        Return `op` applied to the error.
+
+        >>> Err("abc").unwrap_or_else(len)
+        3
+        """
+        return op(self._value)
+
+    def unwrap_or_raise(self, exc_type: type[BaseException]) -> NoReturn:
+        """
+        Raise ``exc_type(error)``.
+
+        >>> Err("no stock").unwrap_or_raise(LookupError)
+        Traceback (most recent call last):
+        ...
+        LookupError: no stock
+        """
+        raise exc_type(self._value)
+
+    def map(self, op: Callable[[Never], object]) -> Self:  # noqa: ARG002
+        """
+        Return this `Err` unchanged without calling `op`.
+
+        >>> Err("x").map(lambda n: n * 10)
+        Err('x')
+        """
+        return self
+
+    async def map_async(self, op: Callable[[Never], Awaitable[object]]) -> Self:  # noqa: ARG002
+        """
+        Return this `Err` unchanged without calling `op`.
+
+        >>> import asyncio
+        >>> async def double(n: int) -> int:
+        ...     return n * 2
+        >>> asyncio.run(Err("x").map_async(double))
+        Err('x')
+        """
+        return self
+
+    def map_or(self, default: U, op: Callable[[Never], object]) -> U:  # noqa: ARG002
+        """
+        Return `default` without calling `op`.
+
+        >>> Err("x").map_or(0, lambda n: n + 1)
+        0
+        """
+        return default
+
+    def map_or_else(
+        self,
+        default_op: Callable[[], U],
+        op: Callable[[Never], object],  # noqa: ARG002
+    ) -> U:
+        """
+        Return what `default_op` returns, without calling `op`.
+
+        >>> Err("x").map_or_else(lambda: 0, lambda n: n + 1)
+        0
+        """
+        return default_op()
+
+    def map_err(self, op: Callable[[E_co], F]) -> Err[F]:
+        """
+        Apply `op` to the error and wrap what it returns in `Err`.
+
+        >>> Err("timeout").map_err(str.upper)
+        Err('TIMEOUT')
+        """
+        return Err(op(self._value))
+
+    def and_then(self, op: Callable[[Never], object]) -> Self:  # noqa: ARG002
+        """
+        Return this `Err` unchanged without calling `op`.
+
+        >>> Err("x").and_then(lambda n: Ok(n + 1))
+        Err('x')
+        """
+        return self
+
+    async def and_then_async(self, op: Callable[[Never], Awaitable[object]]) -> Self:  # noqa: ARG002
+        """
+        Return this `Err` unchanged without calling `op`.
+
+        >>> import asyncio
+        >>> async def check(n: int) -> Result[int, str]:
+        ...     return Ok(n)
+        >>> asyncio.run(Err("x").and_then_async(check))
+        Err('x')
+        """
+        return self
+
+    def or_else(self, op: Callable[[E_co], Ok[U] | Err[F]]) -> Ok[U] | Err[F]:
+        """
+        Return the `Result` of `op` applied to the error (recover from a failure).
+
+        >>> Err("cache miss").or_else(lambda error: Ok("from database"))
+        Ok('from database')
+        """
+        return op(self._value)
+
+    def inspect(self, op: Callable[[Never], object]) -> Self:  # noqa: ARG002
+        """
+        Return this `Err` without calling `op`.
+
+        >>> Err("x").inspect(print)
+        Err('x')
+        """
+        return self
+
+    def inspect_err(self, op: Callable[[E_co], object]) -> Self:
+        """
+        Call `op` with the error (for logging, say) and return this `Err`.
+
+        >>> Err("x").inspect_err(print)
+        x
+        Err('x')
+        """
+        op(self._value)
+        return self
+
+
+Result: TypeAlias = Ok[T_co] | Err[E_co]
+"""
+What a call returned: ``Ok[T]`` on success or ``Err[E]`` on failure.
+
+.. versionadded:: 0.1.0
+"""
+
+OkErr: Final[tuple[type[Ok[object]], type[Err[object]]]] = (Ok, Err)
+"""
+The tuple ``(Ok, Err)``, for ``isinstance(value, OkErr)``.
+
+.. versionadded:: 0.1.0
+"""
+
+
+class UnwrapError(Exception):
+    """
+    Raised by `unwrap`, `expect` and their ``_err`` twins on the wrong variant.
+
+    The `Result` that was unwrapped is kept on `result`. When an `Err` holding
+    an exception is unwrapped, that exception is the ``__cause__``.
+
+    >>> try:
+    ...     Err(KeyError("sku-1")).unwrap()
+    ... except UnwrapError as exc:
+    ...     print(exc.result, repr(exc.__cause__))
+    Err(KeyError('sku-1')) KeyError('sku-1')
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(self, result: Result[object, object], message: str) -> None:
+        super().__init__(message)
+        self._result = result
+
+    def __reduce__(
+        self,
+    ) -> tuple[type[UnwrapError], tuple[Result[object, object], str]]:
+        return (UnwrapError, (self._result, str(self)))
+
+    @property
+    def result(self) -> Result[object, object]:
+        """
+        The `Ok` or `Err` that was unwrapped.
+
+        >>> UnwrapError(Err(1), "boom").result
+        Err(1)
+        """
+        return self._result
+
+
+def is_ok(result: Result[T, E]) -> TypeIs[Ok[T]]:
+    """
+    Return whether `result` is an `Ok`, narrowing its type in both branches.
+
+    >>> r: Result[int, str] = Ok(1)
+    >>> if is_ok(r):
+    ...     print(r.ok_value + 1)
+    2
+
+    .. versionadded:: 0.1.0
+    """
+    return type(result) is Ok
+
+
+def is_err(result: Result[T, E]) -> TypeIs[Err[E]]:
+    """
+    Return whether `result` is an `Err`, narrowing its type in both branches.
+
+    >>> r: Result[int, str] = Err("x")
+    >>> if is_err(r):
+    ...     print(r.err_value.upper())
+    X
+
+    .. versionadded:: 0.1.0
+    """
+    return type(result) is Err
+
+
+def _check_exception_types(decorator: str, exceptions: tuple[object, ...]) -> None:
+    if not exceptions:
+        msg = (
+            f"{decorator}() needs at least one exception type to catch, "
+            f"e.g. @{decorator}(ValueError); it was called with none"
+        )
+        raise TypeError(msg)
+    for position, candidate in enumerate(exceptions, start=1):
+        if not (inspect.isclass(candidate) and issubclass(candidate, BaseException)):
+            hint = (
+                f"; did you write @{decorator} instead of @{decorator}(SomeError)?"
+                if callable(candidate)
+                else ""
+            )
+            msg = (
+                f"{decorator}() takes exception types, but argument {position} is "
+                f"{candidate!r} (of type {type(candidate).__name__}){hint}"
+            )
+            raise TypeError(msg)
+
+
+def as_result(
+    *exceptions: type[TBE],
+) -> Callable[[Callable[P, R]], Callable[P, Result[R, TBE]]]:
+    """
+    Make a decorator that turns a raising function into one returning a `Result`.
+
+    A return value becomes ``Ok(value)``; an exception of one of `exceptions`
+    becomes ``Err(exception)``; any other exception propagates.
+
+    >>> @as_result(ValueError)
+    ... def parse_quantity(text: str) -> int:
+    ...     return int(text)
+    >>> parse_quantity("3")
+    Ok(3)
+    >>> parse_quantity("three")
+    Err(ValueError("invalid literal for int() with base 10: 'three'"))
+
+    Raises:
+        TypeError: At decoration time, when `exceptions` is empty or holds
+            something that is not an exception class.
+
+    .. versionadded:: 0.1.0
+    """
+    _check_exception_types("as_result", exceptions)
+
+    def decorator(f: Callable[P, R]) -> Callable[P, Result[R, TBE]]:
+        @functools.wraps(f)
+        def wrapper(*args: P.args, **kwargs: P.kwargs) -> Result[R, TBE]:
+            try:
+                return Ok(f(*args, **kwargs))
+            except exceptions as exc:
+                return Err(exc)
+
+        return wrapper
+
+    return decorator
+
+
+def as_async_result(
+    *exceptions: type[TBE],
+) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[Result[R, TBE]]]]:
+    """
+    Make a decorator that turns a raising async function into one returning a `Result`.
+
+    >>> import asyncio
+    >>> @as_async_result(LookupError)
+    ... async def find_price(sku: str) -> int:
+    ...     return {"tea": 4}[sku]
+    >>> asyncio.run(find_price("tea")), asyncio.run(find_price("cake"))
+    (Ok(4), Err(KeyError('cake')))
+
+    Raises:
+        TypeError: At decoration time, when `exceptions` is empty or holds
+            something that is not an exception class.
+
+    .. versionadded:: 0.1.0
+    """
+    _check_exception_types("as_async_result", exceptions)
+
+    def decorator(
+        f: Callable[P, Awaitable[R]],
+    ) -> Callable[P, Awaitable[Result[R, TBE]]]:
+        @functools.wraps(f)
+        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> Result[R, TBE]:
+            try:
+                return Ok(await f(*args, **kwargs))
+            except exceptions as exc:
+                return Err(exc)
+
+        return wrapper
+
+    return decorator
+
+
+def do(gen: Generator[Result[T, E], None, None]) -> Result[T, E]:
+    """
+    Evaluate a generator expression over Results, stopping at the first `Err`.
+
+    Each ``for x in result`` binds the value of an `Ok`; the first `Err` is
+    returned as it is. This is a flat sequence of `and_then` calls.
+
+    >>> def price(sku: str) -> Result[int, str]:
+    ...     return Ok(4) if sku == "tea" else Err(f"unknown sku {sku!r}")
+    >>> do(Ok(a + b) for a in price("tea") for b in price("tea"))
+    Ok(8)
+    >>> do(Ok(a + b) for a in price("tea") for b in price("cake"))
+    Err("unknown sku 'cake'")
+
+    Raises:
+        TypeError: When given an async generator (an ``await`` inside the
+            expression makes one); use `do_async` for those.
+
+    .. versionadded:: 0.1.0
+    """
+    try:
+        return next(gen)
+    except _DoShortCircuit as short_circuit:
+        return cast("Err[E]", short_circuit.err)  # it came out of a Result[T, E]
+    except TypeError as exc:
+        if "'async_generator' object is not an iterator" in str(exc):
+            msg = (
+                "do() got an async generator (an `await` inside the generator "
+                "expression makes one); use `await do_async(...)` instead"
+            )
+            raise TypeError(msg) from exc
+        raise
+
+
+async def do_async(
+    gen: Generator[Result[T, E], None, None] | AsyncGenerator[Result[T, E], None],
+) -> Result[T, E]:
+    """
+    Evaluate a sync or async generator expression over Results (see `do`).
+
+    >>> import asyncio
+    >>> async def stock(sku: str) -> Result[int, str]:
+    ...     return Ok(3)
+    >>> async def main() -> Result[int, str]:
+    ...     return await do_async(
+    ...         Ok(a + b) for a in await stock("tea") for b in await stock("cake")
+    ...     )
+    >>> asyncio.run(main())
+    Ok(6)
+
+    .. versionadded:: 0.1.0
+    """
+    try:
+        if isinstance(gen, AsyncGenerator):
+            return await gen.__anext__()
+        return next(gen)
+    except _DoShortCircuit as short_circuit:
+        return cast("Err[E]", short_circuit.err)  # it came out of a Result[T, E]
+
+
+def _not_a_result(function: str, index: int, item: object) -> TypeError:
+    return TypeError(
+        f"{function}() expects an iterable of Ok/Err values, but item {index} is "
+        f"{item!r} (of type {type(item).__name__}); wrap plain values in Ok(...)"
+    )
+
+
+def collect(results: Iterable[Result[T, E]]) -> Result[list[T], E]:
+    """
+    Turn Results into ``Ok`` of all values, or the first `Err`.
+
+    Like Rust's ``collect::<Result<Vec<_>, _>>()``, it stops consuming
+    `results` at the first `Err`. To gather every error, use the accumulating
+    combinator instead.
+
+    >>> collect([Ok(1), Ok(2)])
+    Ok([1, 2])
+    >>> collect([Ok(1), Err("bad"), Err("worse")])
+    Err('bad')
+
+    Raises:
+        TypeError: When an item is neither `Ok` nor `Err`.
+
+    .. versionadded:: 0.1.0
+    """
+    values: list[T] = []
+    for index, result in enumerate(results):
+        if type(result) is Ok:
+            values.append(result.ok_value)
+        elif type(result) is Err:
+            return result
+        else:
+            raise _not_a_result("collect", index, result)
+    return Ok(values)
+
+
+def partition(results: Iterable[Result[T, E]]) -> tuple[list[T], list[E]]:
+    """
+    Split Results into the list of values and the list of errors, in order.
+
+    >>> partition([Ok(1), Err("a"), Ok(2), Err("b")])
+    ([1, 2], ['a', 'b'])
+
+    Raises:
+        TypeError: When an item is neither `Ok` nor `Err`.
+
+    .. versionadded:: 0.1.0
+    """
+    values: list[T] = []
+    errors: list[E] = []
+    for index, result in enumerate(results):
+        if type(result) is Ok:
+            values.append(result.ok_value)
+        elif type(result) is Err:
+            errors.append(result.err_value)
+        else:
+            raise _not_a_result("partition", index, result)
+    return values, errors

@@ -1,0 +1,1 @@
+"""Tests for outcome: one module per module of the package."""

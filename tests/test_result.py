@@ -1,0 +1,681 @@
+"""Tests for the Result core: Ok, Err and the functions around them."""
+
+from __future__ import annotations
+
+import asyncio
+import copy
+import pickle
+from collections.abc import AsyncGenerator, Callable, Iterator
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import outcome
+from outcome import (
+    Err,
+    Ok,
+    OkErr,
+    Result,
+    UnwrapError,
+    as_async_result,
+    as_result,
+    collect,
+    do,
+    do_async,
+    is_err,
+    is_ok,
+    partition,
+)
+from tests.strategies import (
+    hashable_values,
+    int_binders,
+    int_functions,
+    int_results,
+    results,
+    values,
+)
+
+
+class TestValueSemantics:
+    """Equality, hashing, repr, pickling and copying."""
+
+    @given(values)
+    def test_equal_to_same_variant_with_equal_value(self, value: object) -> None:
+        """Ok(x) == Ok(x) and Err(x) == Err(x), even for x unequal to itself."""
+        assert Ok(value) == Ok(value)
+        assert Err(value) == Err(value)
+        assert not Ok(value) != Ok(value)  # noqa: SIM202 - __ne__ is under test
+
+    @given(values)
+    def test_ok_never_equals_err(self, value: object) -> None:
+        """An Ok and an Err are never equal, whatever they hold."""
+        assert Ok(value) != Err(value)
+        assert Err(value) != Ok(value)
+
+    @given(values)
+    def test_not_equal_to_the_bare_value(self, value: object) -> None:
+        """A Result is not equal to the value it wraps."""
+        assert Ok(value) != value
+        assert Err(value) != value
+
+    def test_nan_is_equal_to_itself_when_wrapped(self) -> None:
+        """The same NaN object wrapped twice compares equal, as in a tuple."""
+        nan = float("nan")
+        assert Ok(nan) == Ok(nan)
+        assert Err(nan) == Err(nan)
+
+    @given(hashable_values, hashable_values)
+    def test_equal_results_hash_equal(self, first: object, second: object) -> None:
+        """Equal results have equal hashes, so they work as set members and keys."""
+        for left, right in [(Ok(first), Ok(second)), (Err(first), Err(second))]:
+            if left == right:
+                assert hash(left) == hash(right)
+        assert len({Ok(first), Ok(first), Err(first)}) == 2
+
+    def test_unhashable_value_makes_result_unhashable(self) -> None:
+        """Hashing an Ok of a list fails as hashing the list does."""
+        with pytest.raises(TypeError, match="unhashable"):
+            hash(Ok([1]))
+
+    @given(results(hashable_values, hashable_values))
+    def test_repr_evaluates_back(self, result: Result[object, object]) -> None:
+        """eval(repr(r)) == r for values whose own repr evaluates back."""
+        namespace = {"Ok": Ok, "Err": Err, "frozenset": frozenset, "inf": float("inf")}
+        assert eval(repr(result), namespace) == result  # noqa: S307
+
+    @given(results(values, values))
+    def test_pickle_round_trips(self, result: Result[object, object]) -> None:
+        """Every protocol restores an equal Result of the same variant."""
+        for protocol in range(pickle.HIGHEST_PROTOCOL + 1):
+            restored = pickle.loads(pickle.dumps(result, protocol))  # noqa: S301
+            assert restored == result
+            assert type(restored) is type(result)
+
+    def test_pickle_names_the_public_module(self) -> None:
+        """Pickles refer to outcome.Ok, so they survive a move of the private module."""
+        assert b"outcome\x94\x8c\x02Ok" in pickle.dumps(Ok(1))
+
+    @given(results(values, values))
+    def test_copies_are_equal(self, result: Result[object, object]) -> None:
+        """copy and deepcopy give equal results."""
+        assert copy.copy(result) == result
+        assert copy.deepcopy(result) == result
+
+    def test_deepcopy_copies_the_value(self) -> None:
+        """deepcopy does not share a mutable value with the original."""
+        original = Ok([1])
+        duplicate = copy.deepcopy(original)
+        assert duplicate.ok_value is not original.ok_value
+
+
+class TestImmutability:
+    """No attribute of an Ok or Err can be assigned or deleted."""
+
+    @pytest.mark.parametrize(
+        "attribute", ["ok_value", "err_value", "value", "anything", "__dict__"]
+    )
+    @pytest.mark.parametrize("result", [Ok(1), Err(1)])
+    def test_assignment_raises(self, result: Result[int, int], attribute: str) -> None:
+        """Setting a public, deprecated or new attribute raises AttributeError."""
+        before = repr(result)
+        with pytest.raises(AttributeError):
+            setattr(result, attribute, 2)
+        assert repr(result) == before
+
+    @pytest.mark.parametrize("attribute", ["ok_value", "err_value", "value"])
+    @pytest.mark.parametrize("result", [Ok(1), Err(1)])
+    def test_deletion_raises(self, result: Result[int, int], attribute: str) -> None:
+        """Deleting an attribute raises AttributeError."""
+        with pytest.raises(AttributeError):
+            delattr(result, attribute)
+
+    @pytest.mark.parametrize("cls", [Ok, Err])
+    def test_no_instance_dict(self, cls: type[Ok[int] | Err[int]]) -> None:
+        """Instances carry one slot and no __dict__ or __weakref__."""
+        assert not hasattr(cls(1), "__dict__")
+        assert cls.__slots__ == ("_value",)
+
+    @pytest.mark.parametrize("cls", [Ok, Err])
+    def test_cannot_be_subclassed(self, cls: type[object]) -> None:
+        """Ok and Err are final at run time too, so a type test is exact."""
+        with pytest.raises(TypeError, match=rf"{cls.__name__} is final"):
+            type("Sub", (cls,), {})
+
+
+class TestNotABool:
+    """A Result is not a boolean: `if service.commit():` must not pass silently."""
+
+    @pytest.mark.parametrize("result", [Ok(True), Ok(0), Err(False), Err(None)])
+    def test_bool_raises_naming_the_alternatives(
+        self, result: Result[object, object]
+    ) -> None:
+        """bool() raises TypeError that names is_ok() and match."""
+        with pytest.raises(TypeError, match=r"is_ok\(\).*match") as info:
+            bool(result)
+        assert repr(result) in str(info.value)
+
+    def test_if_statement_raises(self) -> None:
+        """An unchecked `if commit():` fails loudly instead of taking the branch."""
+
+        def commit() -> Result[int, str]:
+            return Err("declined")
+
+        def checkout() -> str:
+            if commit():
+                return "paid"  # pragma: no cover - the point is that it is not reached
+            return "not paid"  # pragma: no cover
+
+        with pytest.raises(TypeError, match="not a bool"):
+            checkout()
+
+
+class TestLaws:
+    """Functor and monad laws of map and and_then."""
+
+    @given(int_results)
+    def test_map_identity(self, result: Result[int, str]) -> None:
+        """map(identity) changes nothing."""
+        assert result.map(lambda n: n) == result
+
+    @given(int_results, int_functions, int_functions)
+    def test_map_composition(
+        self,
+        result: Result[int, str],
+        first: Callable[[int], int],
+        second: Callable[[int], int],
+    ) -> None:
+        """map(f).map(g) == map(g . f)."""
+        assert result.map(first).map(second) == result.map(lambda n: second(first(n)))
+
+    @given(st.integers(), int_binders)
+    def test_and_then_left_identity(
+        self, value: int, binder: Callable[[int], Result[int, str]]
+    ) -> None:
+        """Ok(a).and_then(f) == f(a)."""
+        assert Ok(value).and_then(binder) == binder(value)
+
+    @given(int_results)
+    def test_and_then_right_identity(self, result: Result[int, str]) -> None:
+        """r.and_then(Ok) == r."""
+        assert result.and_then(Ok) == result
+
+    @given(int_results, int_binders, int_binders)
+    def test_and_then_associativity(
+        self,
+        result: Result[int, str],
+        first: Callable[[int], Result[int, str]],
+        second: Callable[[int], Result[int, str]],
+    ) -> None:
+        """r.and_then(f).and_then(g) == r.and_then(lambda x: f(x).and_then(g))."""
+        assert result.and_then(first).and_then(second) == result.and_then(
+            lambda n: first(n).and_then(second)
+        )
+
+    @given(int_results, int_functions)
+    def test_map_is_and_then_of_ok(
+        self, result: Result[int, str], function: Callable[[int], int]
+    ) -> None:
+        """map(f) == and_then(lambda x: Ok(f(x)))."""
+        assert result.map(function) == result.and_then(lambda n: Ok(function(n)))
+
+    @given(int_results)
+    def test_map_err_identity(self, result: Result[int, str]) -> None:
+        """map_err(identity) changes nothing."""
+        assert result.map_err(lambda error: error) == result
+
+    @given(int_results)
+    def test_or_else_right_identity(self, result: Result[int, str]) -> None:
+        """r.or_else(Err) == r, the mirror of and_then's right identity."""
+        assert result.or_else(Err) == result
+
+
+def _record(calls: list[object]) -> Callable[[object], object]:
+    def record(value: object) -> object:
+        calls.append(value)
+        return value
+
+    return record
+
+
+class TestOk:
+    """What each method does on an Ok."""
+
+    def test_queries(self) -> None:
+        """The predicates and accessors report a success."""
+        result = Ok(5)
+        assert result.is_ok() is True
+        assert result.is_err() is False
+        assert result.is_ok_and(lambda n: n > 4) is True
+        assert result.is_ok_and(lambda n: n > 5) is False
+        assert result.is_err_and(lambda _: True) is False
+        assert result.ok() == 5
+        assert result.err() is None
+        assert result.ok_value == 5
+
+    def test_unwrapping_returns_the_value(self) -> None:
+        """Every way to get the value out returns it and ignores the fallback."""
+        result = Ok(5)
+        assert result.unwrap() == 5
+        assert result.expect("never shown") == 5
+        assert result.unwrap_or(0) == 5
+        assert result.unwrap_or_else(pytest.fail) == 5
+        assert result.unwrap_or_raise(ValueError) == 5
+
+    def test_transformations(self) -> None:
+        """map and friends apply to the value; the error-side ones do nothing."""
+        result = Ok(5)
+        assert result.map(str) == Ok("5")
+        assert result.map_or(0, lambda n: n + 1) == 6
+        assert result.map_or_else(pytest.fail, lambda n: n + 1) == 6
+        assert result.map_err(pytest.fail) is result
+        assert result.and_then(lambda n: Err(n * 2)) == Err(10)
+        assert result.or_else(pytest.fail) is result
+
+    def test_inspect_calls_only_on_the_value(self) -> None:
+        """inspect sees the value; inspect_err is not called."""
+        calls: list[object] = []
+        result = Ok(5)
+        assert result.inspect(_record(calls)) is result
+        assert result.inspect_err(_record(calls)) is result
+        assert calls == [5]
+
+    def test_unwrap_err_raises(self) -> None:
+        """unwrap_err on an Ok raises UnwrapError holding the Ok."""
+        result = Ok(5)
+        with pytest.raises(
+            UnwrapError, match=r"unwrap_err\(\).*`Ok` value: Ok\(5\)"
+        ) as info:
+            result.unwrap_err()
+        assert info.value.result is result
+        assert info.value.__cause__ is None
+
+    def test_expect_err_raises_with_message_first(self) -> None:
+        """expect_err puts the caller's message first."""
+        with pytest.raises(UnwrapError, match=r"^wanted a failure: Ok\(5\)$"):
+            Ok(5).expect_err("wanted a failure")
+
+    def test_value_is_deprecated(self) -> None:
+        """.value still works, with a DeprecationWarning pointing to ok_value."""
+        with pytest.warns(DeprecationWarning, match="ok_value"):
+            assert Ok(5).value == 5
+
+    def test_iterating_yields_the_value(self) -> None:
+        """Iterating an Ok yields its value once (what `do` relies on)."""
+        assert list(Ok(5)) == [5]
+
+
+class TestErr:
+    """What each method does on an Err."""
+
+    def test_queries(self) -> None:
+        """The predicates and accessors report a failure."""
+        result = Err("bad")
+        assert result.is_ok() is False
+        assert result.is_err() is True
+        assert result.is_ok_and(lambda _: True) is False
+        assert result.is_err_and(lambda error: error == "bad") is True
+        assert result.is_err_and(lambda error: error == "good") is False
+        assert result.ok() is None
+        assert result.err() == "bad"
+        assert result.err_value == "bad"
+
+    def test_fallbacks(self) -> None:
+        """The fallbacks apply; the error is what unwrap_err and expect_err return."""
+        result = Err("bad")
+        assert result.unwrap_or(0) == 0
+        assert result.unwrap_or_else(len) == 3
+        assert result.unwrap_err() == "bad"
+        assert result.expect_err("never shown") == "bad"
+
+    def test_transformations(self) -> None:
+        """The value-side methods do nothing; the error-side ones apply."""
+        result: Err[str] = Err("bad")
+        assert result.map(pytest.fail) is result
+        assert result.map_or(0, pytest.fail) == 0
+        assert result.map_or_else(lambda: -1, pytest.fail) == -1
+        assert result.map_err(str.upper) == Err("BAD")
+        assert result.and_then(pytest.fail) is result
+        assert result.or_else(lambda error: Ok(len(error))) == Ok(3)
+
+    def test_inspect_calls_only_on_the_error(self) -> None:
+        """inspect_err sees the error; inspect is not called."""
+        calls: list[object] = []
+        result = Err("bad")
+        assert result.inspect(_record(calls)) is result
+        assert result.inspect_err(_record(calls)) is result
+        assert calls == ["bad"]
+
+    def test_unwrap_shows_the_error_repr(self) -> None:
+        """unwrap raises UnwrapError with the error's repr and the Err on .result."""
+        result = Err("no stock")
+        with pytest.raises(
+            UnwrapError,
+            match=r"^Called `Result.unwrap\(\)` on an `Err` value: 'no stock'$",
+        ) as info:
+            result.unwrap()
+        assert info.value.result is result
+        assert info.value.__cause__ is None
+
+    def test_unwrap_chains_an_exception_error(self) -> None:
+        """When the error is an exception, it is the UnwrapError's __cause__."""
+        error = KeyError("sku-1")
+        with pytest.raises(UnwrapError, match=r"KeyError\('sku-1'\)") as info:
+            Err(error).unwrap()
+        assert info.value.__cause__ is error
+
+    def test_expect_puts_message_first_and_chains(self) -> None:
+        """expect's message comes first, then the error's repr; exceptions chain."""
+        error = TimeoutError("gateway")
+        with pytest.raises(
+            UnwrapError, match=r"^charging the card: TimeoutError\('gateway'\)$"
+        ) as info:
+            Err(error).expect("charging the card")
+        assert info.value.__cause__ is error
+        assert info.value.result == Err(error)
+
+    def test_unwrap_or_raise_raises_the_given_type(self) -> None:
+        """unwrap_or_raise builds the exception from the error."""
+        with pytest.raises(LookupError, match=r"^no stock$"):
+            Err("no stock").unwrap_or_raise(LookupError)
+
+    def test_value_is_deprecated(self) -> None:
+        """.value still works, with a DeprecationWarning pointing to err_value."""
+        with pytest.warns(DeprecationWarning, match="err_value"):
+            assert Err("bad").value == "bad"
+
+    def test_iterating_short_circuits_only_when_advanced(self) -> None:
+        """iter(Err) is lazy: the short circuit happens on next(), inside `do`."""
+        iterator = iter(Err("bad"))
+        with pytest.raises(Exception, match="bad"):
+            next(iterator)
+
+
+class TestUnwrapError:
+    """The exception raised by the unwrap family."""
+
+    def test_pickle_keeps_result_and_message(self) -> None:
+        """An UnwrapError survives pickling, e.g. across a process pool."""
+        error = UnwrapError(Err("bad"), "boom")
+        restored = pickle.loads(pickle.dumps(error))  # noqa: S301
+        assert restored.result == Err("bad")
+        assert str(restored) == "boom"
+
+
+class TestAsync:
+    """The *_async methods."""
+
+    def test_map_async(self) -> None:
+        """map_async awaits op on Ok and skips it on Err."""
+
+        async def double(n: int) -> int:
+            return n * 2
+
+        async def main() -> tuple[Result[int, str], Result[int, str]]:
+            bad: Result[int, str] = Err("bad")
+            return await Ok(2).map_async(double), await bad.map_async(double)
+
+        assert asyncio.run(main()) == (Ok(4), Err("bad"))
+
+    def test_and_then_async(self) -> None:
+        """and_then_async awaits op on Ok and skips it on Err."""
+
+        async def check(n: int) -> Result[int, str]:
+            return Ok(n) if n > 0 else Err("not positive")
+
+        async def main() -> list[Result[int, str]]:
+            bad: Result[int, str] = Err("bad")
+            return [
+                await Ok(1).and_then_async(check),
+                await Ok(0).and_then_async(check),
+                await bad.and_then_async(check),
+            ]
+
+        assert asyncio.run(main()) == [Ok(1), Err("not positive"), Err("bad")]
+
+
+class TestNarrowing:
+    """is_ok, is_err and OkErr at run time."""
+
+    @given(int_results)
+    def test_is_ok_and_is_err_agree_with_the_methods(
+        self, result: Result[int, str]
+    ) -> None:
+        """The module functions agree with the methods and with isinstance."""
+        assert is_ok(result) is result.is_ok() is isinstance(result, Ok)
+        assert is_err(result) is result.is_err() is isinstance(result, Err)
+        assert isinstance(result, OkErr)
+
+    @given(values)
+    def test_match_binds_the_inner_value(self, value: object) -> None:
+        """match Ok(v) / Err(e) binds the wrapped value."""
+        for result in (Ok(value), Err(value)):
+            match result:
+                case Ok(inner):
+                    assert result.is_ok()
+                case Err(inner):
+                    assert result.is_err()
+            assert inner is value
+
+
+class TestAsResult:
+    """as_result and as_async_result."""
+
+    def test_return_becomes_ok_and_listed_exception_becomes_err(self) -> None:
+        """Returned values become Ok, listed exceptions become Err."""
+
+        @as_result(ValueError, KeyError)
+        def lookup(key: str) -> int:
+            return {"one": 1}[key] if key != "bad" else int(key)
+
+        assert lookup("one") == Ok(1)
+        assert isinstance(lookup("two").err(), KeyError)
+        assert isinstance(lookup("bad").err(), ValueError)
+
+    def test_other_exceptions_propagate(self) -> None:
+        """Exceptions that were not listed are not turned into Err."""
+
+        @as_result(ValueError)
+        def explode() -> int:
+            raise RuntimeError
+
+        with pytest.raises(RuntimeError):
+            explode()
+
+    def test_wraps_keeps_name_and_docstring(self) -> None:
+        """The wrapper looks like the wrapped function."""
+
+        @as_result(ValueError)
+        def parse(text: str) -> int:
+            """Parse a number."""
+            return int(text)
+
+        assert parse.__name__ == "parse"
+        assert parse.__doc__ == "Parse a number."
+
+    def test_async(self) -> None:
+        """as_async_result does the same for coroutine functions."""
+
+        @as_async_result(ValueError)
+        async def parse(text: str) -> int:
+            return int(text)
+
+        assert asyncio.run(parse("3")) == Ok(3)
+        assert isinstance(asyncio.run(parse("x")).err(), ValueError)
+
+    @pytest.mark.parametrize("decorator", [as_result, as_async_result])
+    def test_no_exception_types_is_rejected_at_decoration(
+        self, decorator: Callable[..., object]
+    ) -> None:
+        """Calling the factory with nothing to catch is a TypeError right away."""
+        with pytest.raises(TypeError, match=r"needs at least one exception type"):
+            decorator()
+
+    @pytest.mark.parametrize("decorator", [as_result, as_async_result])
+    @pytest.mark.parametrize(
+        ("argument", "shown"),
+        [
+            ("ValueError", "'ValueError'"),
+            (ValueError("x"), "ValueError('x')"),
+            (int, "<class 'int'>"),
+        ],
+    )
+    def test_non_exception_type_is_named(
+        self, decorator: Callable[..., object], argument: object, shown: str
+    ) -> None:
+        """A bad argument is named, with its position, at decoration time."""
+        with pytest.raises(TypeError, match="argument 2 is") as info:
+            decorator(KeyError, argument)
+        assert shown in str(info.value)
+
+    def test_bare_decorator_gets_a_hint(self) -> None:
+        """@as_result without parentheses points at the missing exception types."""
+
+        def parse(text: str) -> int:
+            return int(text)  # pragma: no cover - never called
+
+        with pytest.raises(TypeError, match=r"did you write @as_result instead"):
+            as_result(parse)  # type: ignore[arg-type]
+
+
+def _price(sku: str) -> Result[int, str]:
+    return Ok(4) if sku == "tea" else Err(f"unknown {sku}")
+
+
+class TestDo:
+    """do and do_async."""
+
+    def test_all_ok(self) -> None:
+        """With every step Ok, the final expression is returned."""
+        result: Result[int, str] = do(
+            Ok(a + b) for a in _price("tea") for b in _price("tea")
+        )
+        assert result == Ok(8)
+
+    def test_first_err_wins_and_later_steps_do_not_run(self) -> None:
+        """The first Err is returned; later steps are never evaluated."""
+        calls: list[str] = []
+
+        def price(sku: str) -> Result[int, str]:
+            calls.append(sku)
+            return _price(sku)
+
+        result: Result[int, str] = do(
+            Ok(a + b + c)
+            for a in price("cake")
+            for b in price("tea")
+            for c in price("pie")
+        )
+        assert result == Err("unknown cake")
+        assert calls == ["cake"]
+
+    def test_async_generator_gets_a_clear_error(self) -> None:
+        """Passing an async generator to do() says to use do_async()."""
+
+        async def stock() -> Result[int, str]:
+            return Ok(1)  # pragma: no cover - the generator is never advanced
+
+        async def main() -> None:
+            gen: Any = (Ok(a + b) for a in await stock() for b in await stock())
+            with pytest.raises(TypeError, match=r"do_async"):
+                do(gen)
+            await gen.aclose()
+
+        asyncio.run(main())
+
+    def test_other_type_errors_propagate(self) -> None:
+        """A TypeError from the user's own expression is not rewritten."""
+        with pytest.raises(TypeError, match="unsupported operand"):
+            do(Ok(a + "x") for a in Ok(1))  # type: ignore[operator]
+
+    def test_do_async_with_async_and_sync_generators(self) -> None:
+        """do_async accepts both kinds of generator."""
+
+        async def stock(sku: str) -> Result[int, str]:
+            return _price(sku)
+
+        async def main() -> list[Result[int, str]]:
+            async_gen: AsyncGenerator[Result[int, str], None] = (
+                Ok(a + b) for a in await stock("tea") for b in await stock("tea")
+            )
+            failing: AsyncGenerator[Result[int, str], None] = (
+                Ok(a + b) for a in await stock("tea") for b in await stock("cake")
+            )
+            return [
+                await do_async(async_gen),
+                await do_async(failing),
+                await do_async(Ok(a) for a in _price("tea")),
+            ]
+
+        assert asyncio.run(main()) == [Ok(8), Err("unknown cake"), Ok(4)]
+
+
+class TestCollectAndPartition:
+    """collect and partition."""
+
+    @given(st.lists(int_results))
+    def test_collect_is_ok_of_all_values_or_first_err(
+        self, items: list[Result[int, str]]
+    ) -> None:
+        """collect returns every value, or exactly the first Err."""
+        errors = [item for item in items if item.is_err()]
+        expected = errors[0] if errors else Ok([item.unwrap() for item in items])
+        assert collect(items) == expected
+
+    def test_collect_stops_at_the_first_err(self) -> None:
+        """collect does not consume the iterable past the first Err."""
+        consumed: list[int] = []
+
+        def produce() -> Iterator[Result[int, str]]:
+            for n in range(5):
+                consumed.append(n)
+                yield Ok(n) if n != 1 else Err("stop")
+
+        assert collect(produce()) == Err("stop")
+        assert consumed == [0, 1]
+
+    @given(st.lists(int_results))
+    def test_partition_keeps_order_and_loses_nothing(
+        self, items: list[Result[int, str]]
+    ) -> None:
+        """partition splits values and errors, each in their original order."""
+        oks, errs = partition(items)
+        assert oks == [item.ok_value for item in items if isinstance(item, Ok)]
+        assert errs == [item.err_value for item in items if isinstance(item, Err)]
+        assert len(oks) + len(errs) == len(items)
+
+    @pytest.mark.parametrize("function", [collect, partition])
+    def test_non_result_item_is_named(self, function: Callable[..., object]) -> None:
+        """An item that is neither Ok nor Err is named with its position."""
+        with pytest.raises(TypeError, match=r"item 1 is 3 \(of type int\)"):
+            function([Ok(1), 3])
+
+
+class TestPublicFace:
+    """What `import outcome` offers."""
+
+    def test_all_is_sorted_and_complete(self) -> None:
+        """__all__ is sorted and lists every public name the package defines."""
+        public = {name for name in vars(outcome) if not name.startswith("_")}
+        assert outcome.__all__ == sorted(outcome.__all__)
+        assert set(outcome.__all__) == public - {"testing"}
+
+    @pytest.mark.parametrize(
+        "name",
+        [n for n in outcome.__all__ if n not in {"Result", "OkErr"}],
+    )
+    def test_public_objects_report_the_public_module(self, name: str) -> None:
+        """Reprs, tracebacks and docs show outcome.X, not a private module."""
+        assert getattr(outcome, name).__module__ == "outcome"
+
+    def test_version_comes_from_the_distribution(self) -> None:
+        """__version__ is the installed distribution's version."""
+        from importlib.metadata import version  # noqa: PLC0415
+
+        assert outcome.__version__ == version("outcome-kit")
+
+    def test_unknown_attribute_is_an_attribute_error(self) -> None:
+        """The lazy __version__ lookup does not swallow other missing names."""
+        with pytest.raises(AttributeError, match="has no attribute 'Maybe'"):
+            _ = outcome.Maybe  # type: ignore[attr-defined]
