@@ -41,16 +41,10 @@ __all__ = [
 ]
 
 
-def __getattr__(name: str) -> str:
-    # Read lazily, so `import outcome` costs no metadata lookup and works from a
-    # source tree that was never installed.
-    if name == "__version__":
-        from importlib.metadata import version  # noqa: PLC0415
-
-        return version("outcome-kit")
-    msg = f"module {__name__!r} has no attribute {name!r}"
-    raise AttributeError(msg)
-
+# The one place the version is written; hatchling reads it into the metadata.
+# (A module-level __getattr__ to read it lazily from the metadata would stop
+# CPython from specialising `outcome.Ok` lookups, making them ~3x slower.)
+__version__ = "0.1.0.dev0"
 
 def _publish(*objects: object) -> None:
     # Reprs, tracebacks, pickles and docs show `outcome.Ok`, not the private module.
