@@ -3,7 +3,7 @@ outcome: typed Ok/Err results, mergeable error collections, and failure owners.
 
 >>> from outcome import Err, Ok, Result
 >>> def parse_quantity(text: str) -> Result[int, str]:
-...     return Ok(int(text)) if text.isdigit() else Err(f"{text!r} is not a number")
+...     return Ok(int(text)) if text.isdecimal() else Err(f"{text!r} is not a number")
 >>> parse_quantity("3").map(lambda n: n * 2)
 Ok(6)
 """
@@ -45,6 +45,7 @@ __all__ = [
 # (A module-level __getattr__ to read it lazily from the metadata would stop
 # CPython from specialising `outcome.Ok` lookups, making them ~3x slower.)
 __version__ = "0.1.0.dev0"
+
 
 def _publish(*objects: object) -> None:
     # Reprs, tracebacks, pickles and docs show `outcome.Ok`, not the private module.

@@ -41,8 +41,9 @@ TBE = TypeVar("TBE", bound=BaseException)
 
 def _not_a_bool(result: object) -> TypeError:
     return TypeError(
-        f"{result!r} is a Result, not a bool: test it with .is_ok() / .is_err() "
-        "or with `match` (case Ok(value): ... case Err(error): ...)"
+        f"{result!r} is a Result, not a bool: check which it is with `match` "
+        "(case Ok(value): ... case Err(error): ...) or with is_ok(result) / "
+        "is_err(result), which type checkers narrow on"
     )
 
 
@@ -246,9 +247,9 @@ class Ok(Generic[T_co]):
         """
         return self._value
 
-    def unwrap_or_raise(self, exc_type: type[BaseException]) -> T_co:  # noqa: ARG002
+    def unwrap_or_raise(self, e: type[BaseException]) -> T_co:  # noqa: ARG002
         """
-        Return the success value; `exc_type` is raised only by `Err`.
+        Return the success value; the exception type `e` is raised only by `Err`.
 
         >>> Ok(1).unwrap_or_raise(ValueError)
         1
@@ -574,16 +575,16 @@ class Err(Generic[E_co]):
         """
         return op(self._value)
 
-    def unwrap_or_raise(self, exc_type: type[BaseException]) -> NoReturn:
+    def unwrap_or_raise(self, e: type[BaseException]) -> NoReturn:
         """
-        Raise ``exc_type(error)``.
+        Raise ``e(error)``: an exception of type `e` built from the error.
 
         >>> Err("no stock").unwrap_or_raise(LookupError)
         Traceback (most recent call last):
         ...
         LookupError: no stock
         """
-        raise exc_type(self._value)
+        raise e(self._value)
 
     def map(self, op: Callable[[Never], object]) -> Self:  # noqa: ARG002
         """
@@ -778,7 +779,7 @@ def _check_exception_types(decorator: str, exceptions: tuple[object, ...]) -> No
         if not (inspect.isclass(candidate) and issubclass(candidate, BaseException)):
             hint = (
                 f"; did you write @{decorator} instead of @{decorator}(SomeError)?"
-                if callable(candidate)
+                if inspect.isroutine(candidate)
                 else ""
             )
             msg = (
@@ -934,8 +935,7 @@ def collect(results: Iterable[Result[T, E]]) -> Result[list[T], E]:
     Turn Results into ``Ok`` of all values, or the first `Err`.
 
     Like Rust's ``collect::<Result<Vec<_>, _>>()``, it stops consuming
-    `results` at the first `Err`. To gather every error, use the accumulating
-    combinator instead.
+    `results` at the first `Err`. To keep every error, use `partition`.
 
     >>> collect([Ok(1), Ok(2)])
     Ok([1, 2])

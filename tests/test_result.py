@@ -151,8 +151,8 @@ class TestNotABool:
     def test_bool_raises_naming_the_alternatives(
         self, result: Result[object, object]
     ) -> None:
-        """bool() raises TypeError that names is_ok() and match."""
-        with pytest.raises(TypeError, match=r"is_ok\(\).*match") as info:
+        """bool() raises TypeError that names match and is_ok()."""
+        with pytest.raises(TypeError, match=r"`match`.*is_ok\(result\)") as info:
             bool(result)
         assert repr(result) in str(info.value)
 
@@ -528,6 +528,12 @@ class TestAsResult:
         with pytest.raises(TypeError, match="argument 2 is") as info:
             decorator(KeyError, argument)
         assert shown in str(info.value)
+
+    def test_a_class_gets_no_parentheses_hint(self) -> None:
+        """as_result(int) names int but does not suggest missing parentheses."""
+        with pytest.raises(TypeError, match="<class 'int'>") as info:
+            as_result(int)  # type: ignore[type-var]
+        assert "did you write" not in str(info.value)
 
     def test_bare_decorator_gets_a_hint(self) -> None:
         """@as_result without parentheses points at the missing exception types."""

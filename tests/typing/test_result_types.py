@@ -271,6 +271,13 @@ def negative_cases() -> None:
     as_result(int)  # type: ignore[type-var]  # pyright: ignore[reportArgumentType]
 
 
+def a_result_is_not_a_condition(r: Result[int, str]) -> None:
+    # `__bool__` returns NoReturn, so `if service.commit():` is caught statically:
+    # pyright rejects the condition and mypy finds the branch unreachable.
+    if r:  # pyright: ignore[reportGeneralTypeIssues]
+        get()  # type: ignore[unreachable]
+
+
 def deprecated_value() -> None:
     # Kept for code written against `result`; both checkers see the deprecation.
     assert_type(Ok(1).value, int)  # type: ignore[deprecated]  # pyright: ignore[reportDeprecated]
