@@ -20,14 +20,17 @@ import statistics
 import sys
 import timeit
 import tracemalloc
-from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import result as rustedpy
 from returns.pipeline import is_successful
 from returns.result import Failure, Success
 
 import outcome
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 
 def inc(n: int) -> int:
@@ -182,9 +185,7 @@ def measure(rounds: int, number: int) -> dict[tuple[str, str], float]:
         shift = round_index % len(timers)
         for case_name, library_name, timer in timers[shift:] + timers[:shift]:
             overhead = empty.timeit(number) / number
-            samples.setdefault((case_name, library_name), []).append(
-                timer() - overhead
-            )
+            samples.setdefault((case_name, library_name), []).append(timer() - overhead)
     return {key: statistics.median(values) for key, values in samples.items()}
 
 
