@@ -8,6 +8,8 @@ outcome: typed Ok/Err results, mergeable error collections, and failure owners.
 Ok(6)
 """
 
+from inspect import isfunction as _isfunction
+
 from outcome._result import (
     Err,
     Ok,
@@ -47,26 +49,18 @@ __all__ = [
 __version__ = "0.1.0.dev0"
 
 
-def _publish(*objects: object) -> None:
+def _publish(names: list[str]) -> None:
     # Reprs, tracebacks, pickles and docs show `outcome.Ok`, not the private module.
     # Methods move with their class so doctest still finds their examples.
-    for obj in objects:
+    namespace = globals()
+    for name in names:
+        obj = namespace[name]
+        if not (isinstance(obj, type) or _isfunction(obj)):
+            continue  # the Result alias and the OkErr tuple have no module of ours
         obj.__module__ = __name__
         for member in getattr(obj, "__dict__", {}).values():
             if callable(member) and hasattr(member, "__module__"):
                 member.__module__ = __name__
 
 
-_publish(
-    Err,
-    Ok,
-    UnwrapError,
-    as_async_result,
-    as_result,
-    collect,
-    do,
-    do_async,
-    is_err,
-    is_ok,
-    partition,
-)
+_publish(__all__)
