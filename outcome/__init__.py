@@ -10,12 +10,25 @@ Ok(6)
 
 from inspect import isfunction as _isfunction
 
+from outcome._classify import Bucket
+from outcome._errors import (
+    DEFAULT_MESSAGES,
+    ErrorDetail,
+    Errors,
+    Path,
+    PathInput,
+    format_path,
+    format_pointer,
+    parse_path,
+    parse_pointer,
+)
 from outcome._result import (
     Err,
     Ok,
     OkErr,
     Result,
     UnwrapError,
+    accumulate,
     as_async_result,
     as_result,
     collect,
@@ -27,18 +40,29 @@ from outcome._result import (
 )
 
 __all__ = [
+    "Bucket",
+    "DEFAULT_MESSAGES",
     "Err",
+    "ErrorDetail",
+    "Errors",
     "Ok",
     "OkErr",
+    "Path",
+    "PathInput",
     "Result",
     "UnwrapError",
+    "accumulate",
     "as_async_result",
     "as_result",
     "collect",
     "do",
     "do_async",
+    "format_path",
+    "format_pointer",
     "is_err",
     "is_ok",
+    "parse_path",
+    "parse_pointer",
     "partition",
 ]
 
@@ -59,7 +83,7 @@ def _publish(names: list[str]) -> None:
             continue  # the Result alias and the OkErr tuple have no module of ours
         obj.__module__ = __name__
         for member in getattr(obj, "__dict__", {}).values():
-            if callable(member) and hasattr(member, "__module__"):
+            if _isfunction(member):
                 member.__module__ = __name__
 
 

@@ -6,7 +6,7 @@ from typing import TypeVar
 
 from hypothesis import strategies as st
 
-from outcome import Err, Ok, Result
+from outcome import Bucket, Err, ErrorDetail, Errors, Ok, Result
 
 T = TypeVar("T")
 E = TypeVar("E")
@@ -73,3 +73,50 @@ def _fail(n: int) -> Result[int, str]:
 
 
 int_binders = st.sampled_from([_halve, _positive, _increment, _fail])
+
+
+# Errors ---------------------------------------------------------------------
+
+# Field names that the dotted form can write: no '.', '[' or ']'.
+simple_names = st.text(
+    st.characters(blacklist_characters=".[]", blacklist_categories=("Cs",)),
+    min_size=1,
+    max_size=8,
+)
+# Any field name, for tuple paths and JSON Pointers; not all digits, which a
+# pointer reads back as an index.
+any_names = st.text(
+    st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=8
+).filter(lambda name: not (name.isdecimal() and name.isascii()))
+indices = st.integers(min_value=0, max_value=10_000)
+simple_paths = st.lists(simple_names | indices, max_size=4).map(tuple)
+any_paths = st.lists(any_names | indices, max_size=4).map(tuple)
+codes = st.sampled_from(
+    ["blank", "invalid", "too_long", "taken", "out_of_range", "x-custom"]
+)
+param_names = st.sampled_from(["maximum", "minimum", "count", "value", "sku"])
+param_values = st.one_of(
+    st.integers(), st.text(max_size=6), st.none(), st.lists(st.integers(), max_size=2)
+)
+
+
+def error_details(
+    paths: st.SearchStrategy[tuple[str | int, ...]] = simple_paths,
+    buckets: st.SearchStrategy[Bucket] | None = None,
+) -> st.SearchStrategy[ErrorDetail]:
+    """Build ErrorDetail values from a small pool, so duplicates do occur."""
+    return st.builds(
+        ErrorDetail,
+        paths,
+        codes,
+        st.none() | st.sampled_from(["check this", "use {value} instead"]),
+        params=st.dictionaries(param_names, param_values, max_size=2),
+        bucket=buckets or st.sampled_from(Bucket),
+    )
+
+
+def errors_collections(
+    details: st.SearchStrategy[ErrorDetail] | None = None,
+) -> st.SearchStrategy[Errors]:
+    """Build Errors collections, duplicates included in what is added."""
+    return st.lists(details or error_details(), max_size=6).map(Errors)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import copy
+import inspect
 import pickle
 from collections.abc import AsyncGenerator, Callable, Iterator
 from typing import Any
@@ -15,10 +16,13 @@ from hypothesis import strategies as st
 import outcome
 from outcome import (
     Err,
+    ErrorDetail,
+    Errors,
     Ok,
     OkErr,
     Result,
     UnwrapError,
+    accumulate,
     as_async_result,
     as_result,
     collect,
@@ -658,6 +662,88 @@ class TestCollectAndPartition:
             function([Ok(1), 3])
 
 
+def _positive(name: str, value: int) -> Result[int, ErrorDetail]:
+    return (
+        Ok(value)
+        if value > 0
+        else Err(ErrorDetail(name, "greater_than", params={"count": 0}))
+    )
+
+
+class TestAccumulate:
+    """accumulate: every check runs and every error is reported."""
+
+    def test_all_ok_gives_the_values_in_order(self) -> None:
+        """With every result Ok, the values come back as a tuple, in order."""
+        assert accumulate(Ok(1), Ok("a"), Ok(None)) == Ok((1, "a", None))
+        assert accumulate() == Ok(())
+
+    def test_every_error_is_merged_in_order(self) -> None:
+        """Errors and single details from every Err are merged, in order."""
+        nested = Errors([ErrorDetail("zip", "blank"), ErrorDetail("city", "blank")])
+        result = accumulate(
+            _positive("quantity", 0), Ok(3), Err(nested), _positive("price", -1)
+        )
+        assert result == Err(
+            Errors(
+                [
+                    ErrorDetail("quantity", "greater_than", params={"count": 0}),
+                    ErrorDetail("zip", "blank"),
+                    ErrorDetail("city", "blank"),
+                    ErrorDetail("price", "greater_than", params={"count": 0}),
+                ]
+            )
+        )
+
+    def test_prefixes_put_each_result_under_its_path(self) -> None:
+        """Each result's errors go under its own prefix; None means none."""
+        address = Errors([ErrorDetail("zip", "blank")])
+        result = accumulate(
+            Err(address),
+            Err(ErrorDetail(None, "blank")),
+            Err(ErrorDetail("x", "blank")),
+            prefixes=["shipping", "name", None],
+        )
+        assert result.map_err(Errors.paths) == Err(
+            [("shipping", "zip"), ("name",), ("x",)]
+        )
+
+    def test_duplicates_are_dropped(self) -> None:
+        """The same error from two results is reported once."""
+        same = ErrorDetail("a", "blank")
+        assert accumulate(Err(same), Err(same)) == Err(Errors([same]))
+
+    def test_an_empty_errors_still_fails(self) -> None:
+        """An Err is a failure even when its collection is empty."""
+        assert accumulate(Ok(1), Err(Errors())) == Err(Errors())
+
+    @given(st.lists(st.integers(min_value=-3, max_value=3), max_size=8))
+    def test_agrees_with_collect_and_partition(self, numbers: list[int]) -> None:
+        """Ok exactly when collect is Ok; the errors are partition's, merged."""
+        results = [_positive(f"n{i}", n) for i, n in enumerate(numbers)]
+        combined = accumulate(*results)
+        match collect(results):
+            case Ok(values):
+                assert combined == Ok(tuple(values))
+            case Err(_):
+                assert combined == Err(Errors(partition(results)[1]))
+
+    def test_wrong_number_of_prefixes(self) -> None:
+        """prefixes must give one path per result."""
+        with pytest.raises(ValueError, match="got 2 results but 1 prefixes"):
+            accumulate(Ok(1), Ok(2), prefixes=["a"])
+
+    def test_err_of_something_else_is_named(self) -> None:
+        """An Err that holds neither Errors nor ErrorDetail is named, with a fix."""
+        with pytest.raises(TypeError, match=r"argument 1 is Err\('bad'\).*map_err"):
+            accumulate(Ok(1), Err("bad"))  # type: ignore[arg-type]
+
+    def test_non_result_is_named(self) -> None:
+        """A plain value among the results is named."""
+        with pytest.raises(TypeError, match=r"item 0 is 5 \(of type int\)"):
+            accumulate(5)  # type: ignore[call-overload]
+
+
 class TestPublicFace:
     """What `import outcome` offers."""
 
@@ -669,7 +755,12 @@ class TestPublicFace:
 
     @pytest.mark.parametrize(
         "name",
-        [n for n in outcome.__all__ if n not in {"Result", "OkErr"}],
+        [
+            name
+            for name in outcome.__all__
+            if isinstance(getattr(outcome, name), type)
+            or inspect.isfunction(getattr(outcome, name))
+        ],
     )
     def test_public_objects_report_the_public_module(self, name: str) -> None:
         """Reprs, tracebacks and docs show outcome.X, not a private module."""

@@ -1,0 +1,868 @@
+"""Tests for ErrorDetail, Errors, paths, messages and serialisers."""
+
+from __future__ import annotations
+
+import copy
+import inspect
+import json
+import pickle
+from collections.abc import Callable
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from outcome import (
+    DEFAULT_MESSAGES,
+    Bucket,
+    ErrorDetail,
+    Errors,
+    format_path,
+    format_pointer,
+    parse_path,
+    parse_pointer,
+)
+from outcome import _errors as errors_module
+from tests.strategies import (
+    any_paths,
+    error_details,
+    errors_collections,
+    simple_paths,
+)
+
+
+class TestPaths:
+    """Parsing and rendering paths."""
+
+    @pytest.mark.parametrize(
+        ("text", "path"),
+        [
+            ("", ()),
+            ("email", ("email",)),
+            ("items[0].price", ("items", 0, "price")),
+            ("items[12][3]", ("items", 12, 3)),
+            ("[0].name", (0, "name")),
+            ("card.expiry_month", ("card", "expiry_month")),
+        ],
+    )
+    def test_parse(self, text: str, path: tuple[str | int, ...]) -> None:
+        """Dotted paths parse into tuples, indices into ints."""
+        assert parse_path(text) == path
+
+    @pytest.mark.parametrize(
+        "text",
+        ["items[x", "items[", "items]", "a..b", ".a", "a.", "a[-1]", "a.[0]", "[]"],
+    )
+    def test_malformed_is_rejected_with_the_text(self, text: str) -> None:
+        """A malformed path raises ValueError quoting it and showing the form."""
+        with pytest.raises(ValueError, match=r"items\[0\].price") as info:
+            parse_path(text)
+        assert repr(text) in str(info.value)
+
+    def test_parse_rejects_non_str(self) -> None:
+        """parse_path() names what it got when that is not a str."""
+        with pytest.raises(TypeError, match=r"takes a str, not \['a'\]"):
+            parse_path(["a"])  # type: ignore[arg-type]
+
+    @given(simple_paths)
+    def test_dotted_round_trip(self, path: tuple[str | int, ...]) -> None:
+        """format_path then parse_path gives the path back."""
+        assert parse_path(format_path(path)) == path
+
+    @given(any_paths)
+    def test_pointer_round_trip(self, path: tuple[str | int, ...]) -> None:
+        """format_pointer then parse_pointer gives the path back, ~ and / included."""
+        assert parse_pointer(format_pointer(path)) == path
+
+    @pytest.mark.parametrize(
+        ("path", "pointer"),
+        [
+            ((), ""),
+            (("a/b", "m~n", 0), "/a~1b/m~0n/0"),
+            (("~1",), "/~01"),
+        ],
+    )
+    def test_pointer_escaping(self, path: tuple[str | int, ...], pointer: str) -> None:
+        """~ becomes ~0 and / becomes ~1, in that order, as RFC 6901 says."""
+        assert format_pointer(path) == pointer
+        assert parse_pointer(pointer) == path
+
+    @pytest.mark.parametrize("pointer", ["a/b", "/a~2", "/~"])
+    def test_bad_pointer_is_rejected(self, pointer: str) -> None:
+        """A string that is not a JSON Pointer raises ValueError quoting it."""
+        with pytest.raises(ValueError, match="is not a JSON Pointer") as info:
+            parse_pointer(pointer)
+        assert repr(pointer) in str(info.value)
+
+    def test_pointer_segment_with_leading_zero_stays_a_name(self) -> None:
+        """'01' is not the canonical form of an index, so it stays a str."""
+        assert parse_pointer("/items/01") == ("items", "01")
+
+    def test_parse_cache_is_bounded(self) -> None:
+        """Parsing many distinct paths does not grow the cache without limit."""
+        for n in range(errors_module._PARSED_PATHS_LIMIT + 10):
+            parse_path(f"items[{n}].price")
+        assert len(errors_module._PARSED_PATHS) <= errors_module._PARSED_PATHS_LIMIT
+        assert parse_path("items[1].price") == ("items", 1, "price")
+
+
+BAD_PATHS = [
+    (["items", 0], TypeError, "not a str, int, tuple or None"),
+    (1.5, TypeError, "not a str, int, tuple or None"),
+    (True, TypeError, "not a str, int, tuple or None"),
+    (-1, TypeError, "cannot be negative"),
+    (("items", -1), TypeError, "the index -1 is negative"),
+    (("items", 1.0), TypeError, "its segment 1.0 is a float"),
+    (("items", True), TypeError, "its segment True is a bool"),
+    (("",), TypeError, "a field name is empty"),
+    ("items[x", ValueError, "cannot parse the path"),
+]
+
+
+class TestErrorDetail:
+    """The error record."""
+
+    def test_fields(self) -> None:
+        """Every field reads back as given, the path parsed."""
+        cause = KeyError("sku")
+        detail = ErrorDetail(
+            "items[0].sku",
+            "unknown",
+            "no such product",
+            params={"sku": "TEA-1"},
+            bucket=Bucket.USER_VISIBLE,
+            cause=cause,
+        )
+        assert detail.path == ("items", 0, "sku")
+        assert detail.code == "unknown"
+        assert detail.message == "no such product"
+        assert dict(detail.params) == {"sku": "TEA-1"}
+        assert detail.bucket is Bucket.USER_VISIBLE
+        assert detail.cause is cause
+
+    def test_defaults(self) -> None:
+        """No message, no params, user-fixable, no cause."""
+        detail = ErrorDetail(None, "blank")
+        assert (detail.path, detail.message, dict(detail.params)) == ((), None, {})
+        assert detail.bucket is Bucket.USER_FIXABLE
+        assert detail.cause is None
+
+    def test_equality_ignores_bucket_and_cause(self) -> None:
+        """Equality and hash use path, code, params and message only."""
+        first = ErrorDetail("a", "x", params={"n": 1}, cause=ValueError("one"))
+        second = ErrorDetail(
+            ("a",), "x", params={"n": 1}, bucket=Bucket.PROGRAMMER_ERROR
+        )
+        assert first == second
+        assert hash(first) == hash(second)
+        assert first != ErrorDetail("a", "x", params={"n": 2})
+        assert first != ErrorDetail("a", "x", "other", params={"n": 1})
+        assert first != ErrorDetail("b", "x", params={"n": 1})
+        assert first != "a"
+
+    @given(error_details(), error_details())
+    def test_equal_details_hash_equal(
+        self, first: ErrorDetail, second: ErrorDetail
+    ) -> None:
+        """a == b implies hash(a) == hash(b), with unhashable params too."""
+        if first == second:
+            assert hash(first) == hash(second)
+        assert first == copy.copy(first)
+
+    def test_unhashable_params_are_compared_by_value(self) -> None:
+        """List and dict params compare by value; a list is not a tuple."""
+        assert ErrorDetail("a", "x", params={"v": [1, {"k": {2}}]}) == ErrorDetail(
+            "a", "x", params={"v": [1, {"k": {2}}]}
+        )
+        assert ErrorDetail("a", "x", params={"v": [1]}) != ErrorDetail(
+            "a", "x", params={"v": (1,)}
+        )
+
+    def test_unhashable_objects_in_params_compare_by_repr(self) -> None:
+        """An unhashable object that is not a container still dedups, by repr."""
+
+        class Basket:
+            __hash__ = None  # type: ignore[assignment]
+
+            def __repr__(self) -> str:
+                return "Basket()"
+
+        first = ErrorDetail("a", "x", params={"basket": Basket()})
+        assert first == ErrorDetail("a", "x", params={"basket": Basket()})
+        assert len({first, ErrorDetail("a", "x", params={"basket": Basket()})}) == 1
+
+    def test_params_are_a_frozen_copy(self) -> None:
+        """Changing the dict passed in, or the params, cannot change the detail."""
+        given_params: dict[str, object] = {"maximum": 3}
+        detail = ErrorDetail("a", "too_long", params=given_params)
+        given_params["maximum"] = 99
+        assert detail.params["maximum"] == 3
+        with pytest.raises(TypeError):
+            detail.params["maximum"] = 4  # type: ignore[index]
+
+    @pytest.mark.parametrize(
+        "field",
+        ["path", "code", "message", "params", "bucket", "cause", "reference", "other"],
+    )
+    def test_public_attributes_cannot_be_assigned(self, field: str) -> None:
+        """Assigning any public or new attribute raises AttributeError."""
+        detail = ErrorDetail("a", "blank")
+        with pytest.raises(AttributeError):
+            setattr(detail, field, None)
+        assert detail == ErrorDetail("a", "blank")
+
+    @pytest.mark.parametrize(("path", "error", "match"), BAD_PATHS)
+    def test_bad_path(self, path: object, error: type[Exception], match: str) -> None:
+        """A bad path raises a clear error that shows it."""
+        with pytest.raises(error, match=match):
+            ErrorDetail(path, "blank")  # type: ignore[arg-type]
+
+    @pytest.mark.parametrize(
+        ("kwargs", "error", "match"),
+        [
+            ({"code": ""}, ValueError, "must not be empty"),
+            ({"code": 3}, TypeError, "must be a str such as 'blank'.*not 3"),
+            ({"code": None}, TypeError, "not None"),
+            ({"message": b"x"}, TypeError, "message must be a str or None, not b'x'"),
+            ({"bucket": "user_fixable"}, TypeError, "must be a Bucket.*'user_fixable'"),
+            (
+                {"cause": "boom"},
+                TypeError,
+                "cause must be an exception or None, not 'boom'",
+            ),
+            (
+                {"params": [("a", 1)]},
+                TypeError,
+                r"params must be a mapping.*\[\('a', 1\)\]",
+            ),
+            ({"params": {"a b": 1}}, TypeError, "'a b' is not a valid identifier"),
+            ({"params": {1: 1}}, TypeError, "1 is not a valid identifier"),
+            (
+                {"params": {"path": "x"}},
+                ValueError,
+                "'path' shadows the ErrorDetail field",
+            ),
+            ({"params": {"bucket": "x"}}, ValueError, "'bucket' shadows"),
+        ],
+    )
+    def test_bad_fields(
+        self, kwargs: dict[str, object], error: type[Exception], match: str
+    ) -> None:
+        """Each wrong field raises an error naming the value."""
+        arguments: dict[str, object] = {"path": "a", "code": "blank", **kwargs}
+        with pytest.raises(error, match=match):
+            ErrorDetail(**arguments)  # type: ignore[arg-type]
+
+    def test_with_prefix(self) -> None:
+        """with_prefix puts the prefix in front and keeps everything else."""
+        cause = ValueError("x")
+        detail = ErrorDetail(
+            "price", "invalid", params={"n": 1}, bucket=Bucket.USER_VISIBLE, cause=cause
+        )
+        moved = detail.with_prefix("items[2]")
+        assert moved.path == ("items", 2, "price")
+        assert (moved.code, dict(moved.params), moved.bucket, moved.cause) == (
+            "invalid",
+            {"n": 1},
+            Bucket.USER_VISIBLE,
+            cause,
+        )
+        assert detail.with_prefix(None) is detail
+        assert detail.with_prefix(()) is detail
+
+    def test_reference_is_stable_and_content_derived(self) -> None:
+        """The same content gives the same reference; other content another one."""
+        detail = ErrorDetail(
+            (), "bug", "SELECT * FROM users failed", bucket=Bucket.PROGRAMMER_ERROR
+        )
+        again = ErrorDetail(
+            None, "bug", "SELECT * FROM users failed", bucket=Bucket.PROGRAMMER_ERROR
+        )
+        assert detail.reference == again.reference
+        assert detail.reference.startswith("ERR-")
+        assert len(detail.reference) == 14
+        assert detail.reference != ErrorDetail((), "bug", "other").reference
+
+    def test_repr_shows_everything_for_logs(self) -> None:
+        """repr, for logs, shows the real message, the cause and the reference."""
+        detail = ErrorDetail(
+            (),
+            "bug",
+            "KeyError: 'sku'",
+            bucket=Bucket.PROGRAMMER_ERROR,
+            cause=KeyError("sku"),
+        )
+        text = repr(detail)
+        assert "KeyError: 'sku'" in text
+        assert "cause=KeyError('sku')" in text
+        assert f"reference={detail.reference!r}" in text
+        assert "bucket=Bucket.PROGRAMMER_ERROR" in text
+        assert (
+            repr(ErrorDetail("a", "blank")) == "ErrorDetail(path=('a',), code='blank')"
+        )
+
+    @given(error_details())
+    def test_pickle_round_trip(self, detail: ErrorDetail) -> None:
+        """A detail survives pickling with every field."""
+        restored = pickle.loads(pickle.dumps(detail))  # noqa: S301
+        assert restored == detail
+        assert restored.bucket is detail.bucket
+
+    def test_cannot_be_subclassed_statically_but_compares_by_type(self) -> None:
+        """A detail never equals an object of another type with the same fields."""
+        assert ErrorDetail("a", "x").__eq__(("a", "x")) is NotImplemented
+
+
+class TestAdd:
+    """Errors.add and append."""
+
+    def test_path_forms(self) -> None:
+        """A dotted string, a tuple, None, an int, or no path at all."""
+        errors = Errors()
+        assert errors.add("items[0].price", "invalid").path == ("items", 0, "price")
+        assert errors.add(("items", 0, "price"), "blank").path == ("items", 0, "price")
+        assert errors.add(None, "cart_changed").path == ()
+        assert errors.add(code="cart_empty").path == ()
+        assert errors.add(2, "invalid").path == (2,)
+        assert len(errors) == 5
+
+    def test_keywords_become_params(self) -> None:
+        """Keyword arguments other than bucket and cause are the params."""
+        cause = ValueError()
+        detail = Errors().add(
+            "name", "too_long", maximum=40, bucket=Bucket.USER_VISIBLE, cause=cause
+        )
+        assert dict(detail.params) == {"maximum": 40}
+        assert detail.bucket is Bucket.USER_VISIBLE
+        assert detail.cause is cause
+
+    def test_duplicate_returns_the_held_detail(self) -> None:
+        """Adding an equal error keeps the first (with its bucket) and returns it."""
+        errors = Errors()
+        first = errors.add("a", "x", n=1)
+        again = errors.add(("a",), "x", n=1, bucket=Bucket.PROGRAMMER_ERROR)
+        assert again is first
+        assert again.bucket is Bucket.USER_FIXABLE
+        assert len(errors) == 1
+
+    @pytest.mark.parametrize(("path", "error", "match"), BAD_PATHS)
+    def test_bad_path_leaves_the_collection_unchanged(
+        self, path: object, error: type[Exception], match: str
+    ) -> None:
+        """A bad path raises and nothing is added."""
+        errors = Errors([ErrorDetail("a", "blank")])
+        with pytest.raises(error, match=match):
+            errors.add(path, "blank")  # type: ignore[arg-type]
+        assert errors == Errors([ErrorDetail("a", "blank")])
+
+    @pytest.mark.parametrize(
+        ("call", "error", "match"),
+        [
+            (lambda e: e.add("a", ""), ValueError, "must not be empty"),
+            (lambda e: e.add("a", 7), TypeError, "not 7"),
+            (lambda e: e.add("a"), TypeError, "add\\(\\) needs a code"),
+            (lambda e: e.add("a", "x", 5), TypeError, "message must be a str"),
+            (lambda e: e.add("a", "x", bucket="b"), TypeError, "must be a Bucket"),
+            (
+                lambda e: e.add("a", "x", cause="c"),
+                TypeError,
+                "cause must be an exception",
+            ),
+            (
+                lambda e: e.add("a", "x", params={"n": 1}),
+                ValueError,
+                "'params' shadows",
+            ),
+            (lambda e: e.add("a", "x", path="b"), ValueError, "'path' shadows"),
+        ],
+    )
+    def test_bad_input_leaves_the_collection_unchanged(
+        self, call: Callable[[Errors], object], error: type[Exception], match: str
+    ) -> None:
+        """Each bad argument raises a clear error and nothing is added."""
+        errors = Errors([ErrorDetail("a", "blank")])
+        with pytest.raises(error, match=match):
+            call(errors)
+        assert list(errors) == [ErrorDetail("a", "blank")]
+
+    def test_append_rejects_non_details(self) -> None:
+        """append() names what it got and points at add()."""
+        errors = Errors()
+        with pytest.raises(
+            TypeError, match=r"takes ErrorDetail values, but it got 'blank'.*errors.add"
+        ):
+            errors.append("blank")  # type: ignore[arg-type]
+        assert not errors
+
+
+class TestMerge:
+    """Errors.merge: the laws and the edges."""
+
+    @given(errors_collections(), errors_collections(), errors_collections())
+    def test_associative(self, a: Errors, b: Errors, c: Errors) -> None:
+        """(a + b) + c == a + (b + c)."""
+        left = a.copy().merge(b).merge(c)
+        right = a.copy().merge(b.copy().merge(c))
+        assert left == right
+
+    @given(errors_collections())
+    def test_empty_is_identity(self, a: Errors) -> None:
+        """Merging the empty collection, either way round, changes nothing."""
+        assert a.copy().merge(Errors()) == a
+        assert Errors().merge(a) == a
+
+    @given(errors_collections(), errors_collections())
+    def test_idempotent(self, a: Errors, b: Errors) -> None:
+        """Merging the same collection twice is merging it once."""
+        assert a.copy().merge(b).merge(b) == a.copy().merge(b)
+
+    @given(errors_collections())
+    def test_merge_with_itself_is_a_no_op(self, a: Errors) -> None:
+        """merge(self) terminates and changes nothing."""
+        before = a.copy()
+        assert a.merge(a) is a
+        assert a == before
+
+    @given(errors_collections(), errors_collections())
+    def test_order_kept_and_first_wins(self, a: Errors, b: Errors) -> None:
+        """The result is a's errors, then b's new ones, each in order, no duplicates."""
+        merged = a.copy().merge(b)
+        expected = list(a) + [detail for detail in b if detail not in a]
+        assert list(merged) == expected
+        for detail in merged:
+            held = [d for d in a if d == detail] or [d for d in b if d == detail]
+            assert detail.bucket is held[0].bucket
+
+    @given(errors_collections(), simple_paths)
+    def test_prefix(self, a: Errors, prefix: tuple[str | int, ...]) -> None:
+        """With a prefix every path moves under it, and subtree takes it back off."""
+        merged = Errors().merge(a, prefix=prefix)
+        assert [d.path for d in merged] == [prefix + d.path for d in a]
+        assert merged.subtree(prefix) == a
+
+    def test_merges_an_iterable_of_details(self) -> None:
+        """Any iterable of ErrorDetail merges, a generator included."""
+        errors = Errors().merge(ErrorDetail(name, "blank") for name in ["a", "b", "a"])
+        assert errors.paths() == [("a",), ("b",)]
+
+    def test_bad_item_merges_nothing(self) -> None:
+        """One bad item raises naming it, and none of the others is merged."""
+        errors = Errors([ErrorDetail("a", "blank")])
+        with pytest.raises(TypeError, match=r"item 1 of what was given is 'oops'"):
+            errors.merge([ErrorDetail("b", "blank"), "oops"])  # type: ignore[list-item]
+        assert errors == Errors([ErrorDetail("a", "blank")])
+
+    def test_bad_prefix_merges_nothing(self) -> None:
+        """A bad prefix raises before anything is merged."""
+        errors = Errors()
+        with pytest.raises(ValueError, match="cannot parse"):
+            errors.merge(Errors([ErrorDetail("a", "blank")]), prefix="items[")
+        assert not errors
+
+
+class TestQueries:
+    """Reading a collection."""
+
+    def setup_method(self) -> None:
+        """A collection with base, field and nested errors."""
+        self.errors = Errors()
+        self.errors.add(None, "cart_changed")
+        self.errors.add("email", "blank")
+        self.errors.add("email", "taken")
+        self.errors.add("items[0].price", "too_long", maximum=5)
+        self.errors.add(
+            "items[1].price", "too_long", maximum=9, bucket=Bucket.USER_VISIBLE
+        )
+
+    def test_where(self) -> None:
+        """where matches only what is given."""
+        assert [d.code for d in self.errors.where("email")] == ["blank", "taken"]
+        assert [d.path for d in self.errors.where(code="too_long")] == [
+            ("items", 0, "price"),
+            ("items", 1, "price"),
+        ]
+        assert [d.path for d in self.errors.where(maximum=9)] == [("items", 1, "price")]
+        assert self.errors.where("email", "missing") == []
+        assert self.errors.where(None) == self.errors.base
+        assert len(self.errors.where()) == 5
+
+    def test_where_default_reads_as_any_path(self) -> None:
+        """The default of where's path shows as <any path> in help()."""
+        default = inspect.signature(Errors.where).parameters["path"].default
+        assert repr(default) == "<any path>"
+
+    def test_has(self) -> None:
+        """has checks path, and code when given."""
+        assert self.errors.has("email")
+        assert self.errors.has("email", "taken")
+        assert not self.errors.has("email", "invalid")
+        assert not self.errors.has("name")
+        assert self.errors.has(None, "cart_changed")
+
+    def test_subtree(self) -> None:
+        """subtree strips the prefix from the errors under it."""
+        items = self.errors.subtree("items")
+        assert items.paths() == [(0, "price"), (1, "price")]
+        assert self.errors.subtree(None) == self.errors
+
+    def test_base_bucket_codes_paths(self) -> None:
+        """The summary queries."""
+        assert self.errors.base == [ErrorDetail(None, "cart_changed")]
+        assert self.errors.bucket is Bucket.USER_VISIBLE
+        assert Errors().bucket is None
+        assert self.errors.codes() == ["cart_changed", "blank", "taken", "too_long"]
+        assert self.errors.paths() == [
+            (),
+            ("email",),
+            ("items", 0, "price"),
+            ("items", 1, "price"),
+        ]
+
+    def test_delete(self) -> None:
+        """delete removes and returns what matches, keeping the rest in order."""
+        removed = self.errors.delete("email", "blank")
+        assert removed == [ErrorDetail("email", "blank")]
+        assert self.errors.codes() == ["cart_changed", "taken", "too_long"]
+        assert len(self.errors.delete("email")) == 1
+        assert self.errors.delete("email") == []
+
+    def test_copy_and_clear(self) -> None:
+        """A copy is independent; clear empties."""
+        duplicate = self.errors.copy()
+        duplicate.clear()
+        assert len(self.errors) == 5
+        assert not duplicate
+        assert duplicate == Errors()
+
+    def test_container_protocol(self) -> None:
+        """len, iteration, membership, truth and equality."""
+        assert len(self.errors) == 5
+        assert ErrorDetail("email", "taken") in self.errors
+        assert "email" not in self.errors
+        assert bool(self.errors)
+        assert not Errors()
+        assert self.errors == self.errors.copy()
+        assert self.errors != list(self.errors)
+        reordered = Errors(reversed(list(self.errors)))
+        assert reordered != self.errors
+
+    def test_iteration_survives_changes(self) -> None:
+        """Adding while iterating is safe: iteration runs over a snapshot."""
+        for detail in self.errors:
+            self.errors.add(("copy", *detail.path), detail.code)
+        assert len(self.errors) == 10
+
+    def test_not_hashable(self) -> None:
+        """A mutable collection is not hashable."""
+        with pytest.raises(TypeError, match="unhashable"):
+            hash(self.errors)
+
+    def test_repr_and_pickle(self) -> None:
+        """repr lists the details; pickling keeps them in order."""
+        assert (
+            repr(Errors([ErrorDetail("a", "blank")]))
+            == "Errors([ErrorDetail(path=('a',), code='blank')])"
+        )
+        restored = pickle.loads(pickle.dumps(self.errors))  # noqa: S301
+        assert restored == self.errors
+
+    def test_constructor_rejects_non_details(self) -> None:
+        """Errors([...]) checks its items like merge."""
+        with pytest.raises(TypeError, match="item 0 of what was given is 3"):
+            Errors([3])  # type: ignore[list-item]
+
+
+class TestMessages:
+    """messages and full_messages, rendered when read."""
+
+    def test_default_catalog(self) -> None:
+        """The built-in English templates, filled from params."""
+        errors = Errors()
+        errors.add("name", "too_long", maximum=40)
+        errors.add("name", "blank")
+        errors.add("card.expiry_month", "out_of_range", minimum=1, maximum=12)
+        assert errors.messages() == {
+            "name": ["is too long (maximum is 40 characters)", "can't be blank"],
+            "card.expiry_month": ["must be between 1 and 12"],
+        }
+        assert errors.full_messages() == [
+            "Name is too long (maximum is 40 characters)",
+            "Name can't be blank",
+            "Expiry month must be between 1 and 12",
+        ]
+
+    def test_catalog_lookup_order(self) -> None:
+        """A field-specific key wins over the code, which wins over the default."""
+        errors = Errors()
+        errors.add("items[0].price", "invalid")
+        errors.add("name", "invalid")
+        errors.add("name", "blank")
+        catalog = {"items.price.invalid": "must be a price", "invalid": "looks wrong"}
+        assert errors.messages(catalog) == {
+            "items[0].price": ["must be a price"],
+            "name": ["looks wrong", "can't be blank"],
+        }
+
+    def test_message_override_and_placeholders(self) -> None:
+        """An override wins; placeholders fill from params, unknown ones stay."""
+        errors = Errors()
+        errors.add("sku", "unknown", "no product {sku} (see {docs})", sku="TEA-9")
+        assert errors.messages() == {"sku": ["no product TEA-9 (see {docs})"]}
+
+    def test_template_reads_params_at_read_time(self) -> None:
+        """The catalog in force when reading is the one used."""
+        errors = Errors()
+        errors.add("name", "blank")
+        assert errors.full_messages({"blank": "est vide"}) == ["Name est vide"]
+        assert errors.full_messages() == ["Name can't be blank"]
+
+    def test_unknown_code_still_reads(self) -> None:
+        """An unknown code renders as words: after a field, and at the base."""
+        errors = Errors()
+        errors.add("card.number", "card_declined")
+        errors.add(None, "job_failed")
+        assert errors.full_messages() == [
+            "Number is invalid (card declined)",
+            "Job failed",
+        ]
+
+    def test_base_full_message_is_bare_and_capitalised(self) -> None:
+        """A base error is not prefixed by a field name."""
+        errors = Errors()
+        errors.add(None, "blank")
+        errors.add(None, "custom", "your cart changed")
+        assert errors.full_messages() == ["Can't be blank", "Your cart changed"]
+
+    def test_index_only_path_has_no_field_name(self) -> None:
+        """A path of indices alone reads like the base."""
+        errors = Errors()
+        errors.add(0, "blank")
+        assert errors.full_messages() == ["Can't be blank"]
+
+    def test_every_default_template_renders(self) -> None:
+        """Every built-in template fills from typical params without leftovers."""
+        params = {"count": 3, "maximum": 9, "minimum": 1, "length": 4}
+        errors = Errors()
+        for code in DEFAULT_MESSAGES:
+            errors.add("field", code, **params)
+        for message in errors.full_messages():
+            assert "{" not in message
+            assert message.startswith("Field ")
+
+
+BUG_TEXT = "SELECT password FROM users WHERE id = 7 -- /srv/app/db.py:12"
+
+
+def _programmer_error(errors: Errors) -> ErrorDetail:
+    return errors.add(
+        "items[0]",
+        "sql_failed",
+        BUG_TEXT,
+        bucket=Bucket.PROGRAMMER_ERROR,
+        cause=RuntimeError(BUG_TEXT),
+        query=BUG_TEXT,
+    )
+
+
+def _all_outputs(errors: Errors) -> list[object]:
+    return [
+        errors.messages(),
+        errors.full_messages(),
+        errors.to_list(),
+        errors.to_dict(),
+        errors.to_problem_details(),
+        errors.to_jsonapi(),
+        errors.to_graphql(),
+    ]
+
+
+class TestSerialisers:
+    """The shapes APIs answer with."""
+
+    def setup_method(self) -> None:
+        """A field error, a nested one with params, and a base error."""
+        self.errors = Errors()
+        self.errors.add("card.expiry_month", "out_of_range", minimum=1, maximum=12)
+        self.errors.add("items[0].unit/price", "invalid")
+        self.errors.add(None, "cart_changed", "Your cart changed.")
+
+    def test_to_list(self) -> None:
+        """One entry per error with path, pointer, code, message and params."""
+        assert self.errors.to_list()[1] == {
+            "path": ["items", 0, "unit/price"],
+            "pointer": "/items/0/unit~1price",
+            "code": "invalid",
+            "message": "is invalid",
+            "params": {},
+        }
+
+    def test_to_dict(self) -> None:
+        """Entries grouped by dotted path, the base under ''."""
+        assert self.errors.to_dict()[""] == [
+            {"code": "cart_changed", "message": "Your cart changed.", "params": {}}
+        ]
+        assert self.errors.to_dict()["card.expiry_month"][0]["params"] == {
+            "minimum": 1,
+            "maximum": 12,
+        }
+
+    def test_problem_details(self) -> None:
+        """RFC 9457: type, title, status, and errors with detail, pointer, code."""
+        problem = self.errors.to_problem_details(
+            title="Check your order",
+            detail="3 problems",
+            instance="/checkouts/42",
+            type="https://shop.example/problems/invalid",
+        )
+        assert problem == {
+            "type": "https://shop.example/problems/invalid",
+            "title": "Check your order",
+            "status": 422,
+            "detail": "3 problems",
+            "instance": "/checkouts/42",
+            "errors": [
+                {
+                    "detail": "must be between 1 and 12",
+                    "pointer": "#/card/expiry_month",
+                    "code": "out_of_range",
+                },
+                {
+                    "detail": "is invalid",
+                    "pointer": "#/items/0/unit~1price",
+                    "code": "invalid",
+                },
+                {
+                    "detail": "Your cart changed.",
+                    "pointer": "#",
+                    "code": "cart_changed",
+                },
+            ],
+        }
+
+    def test_jsonapi(self) -> None:
+        """JSON:API error objects: string status, source pointer for fields only."""
+        objects = self.errors.to_jsonapi(status=400, pointer_root="/data/attributes")[
+            "errors"
+        ]
+        assert objects[0] == {
+            "status": "400",
+            "code": "out_of_range",
+            "detail": "Expiry month must be between 1 and 12",
+            "source": {"pointer": "/data/attributes/card/expiry_month"},
+        }
+        assert "source" not in objects[2]
+
+    def test_graphql(self) -> None:
+        """GraphQL user errors: field as a list of strings, None for the base."""
+        assert self.errors.to_graphql()[1] == {
+            "field": ["items", "0", "unit/price"],
+            "message": "Unit/price is invalid",
+            "code": "invalid",
+        }
+        assert self.errors.to_graphql()[2]["field"] is None
+
+    def test_non_json_params_do_not_crash(self) -> None:
+        """Params that JSON cannot hold are rendered with repr; keys become str."""
+        errors = Errors()
+        marker = object()
+        deep: list[object] = ["deep"]
+        for _ in range(30):
+            deep = [deep]
+        errors.add(
+            "a",
+            "invalid",
+            obj=marker,
+            nan=float("nan"),
+            inf=float("inf"),
+            when={1: "one", "two": (2, {3})},
+            nested=deep,
+        )
+        for output in _all_outputs(errors):
+            json.dumps(output, sort_keys=True, allow_nan=False)
+        params = errors.to_list()[0]["params"]
+        assert isinstance(params, dict)
+        assert params["obj"] == repr(marker)
+        assert params["nan"] == "nan"
+        assert params["when"] == {"1": "one", "two": [2, "{3}"]}
+
+    @given(errors_collections())
+    def test_output_is_json_and_deterministic(self, errors: Errors) -> None:
+        """Every output is JSON with sortable str keys, the same on every call."""
+        for output in _all_outputs(errors):
+            text = json.dumps(output, sort_keys=True, allow_nan=False)
+            assert text == json.dumps(output, sort_keys=True, allow_nan=False)
+        assert _all_outputs(errors) == _all_outputs(errors.copy())
+
+
+class TestRedaction:
+    """A programmer error's text never reaches an end user."""
+
+    def test_no_output_for_users_shows_the_bug(self) -> None:
+        """Messages and serialisers hide message, params and cause of a bug."""
+        errors = Errors()
+        detail = _programmer_error(errors)
+        for output in _all_outputs(errors):
+            text = json.dumps(output)
+            assert "SELECT" not in text
+            assert "sql_failed" not in text
+            assert detail.reference in text
+
+    def test_the_reference_ties_the_user_view_to_the_log(self) -> None:
+        """The id shown to users is the one in repr, where the real text is."""
+        errors = Errors()
+        detail = _programmer_error(errors)
+        problem = errors.to_problem_details()
+        entry = problem["errors"][0]  # type: ignore[index]
+        assert entry["reference"] == detail.reference
+        assert entry["code"] == "internal_error"
+        assert detail.reference in entry["detail"]
+        assert BUG_TEXT in repr(detail)
+        assert detail.reference in repr(detail)
+
+    def test_jsonapi_puts_the_reference_in_meta(self) -> None:
+        """JSON:API has no member for it, so the reference goes in meta."""
+        errors = Errors()
+        detail = _programmer_error(errors)
+        assert errors.to_jsonapi()["errors"][0]["meta"] == {
+            "reference": detail.reference
+        }
+
+    @given(st.text(min_size=8).filter(lambda t: t.strip() == t and "{" not in t))
+    def test_any_bug_text_stays_hidden(self, secret: str) -> None:
+        """Whatever the text of the bug, no user-facing output contains it."""
+        errors = Errors()
+        errors.add(None, "bug", secret, bucket=Bucket.PROGRAMMER_ERROR, detail=secret)
+        for output in _all_outputs(errors):
+            assert secret not in json.dumps(output, ensure_ascii=False)
+
+    def test_user_errors_are_not_redacted(self) -> None:
+        """Only programmer errors are hidden; a user-visible one is shown."""
+        errors = Errors()
+        errors.add(
+            None,
+            "gateway_down",
+            "The payment service is down; try again soon.",
+            bucket=Bucket.USER_VISIBLE,
+        )
+        assert errors.full_messages() == [
+            "The payment service is down; try again soon."
+        ]
+
+
+class TestBucket:
+    """The ordering of buckets."""
+
+    def test_order_by_severity(self) -> None:
+        """user-fixable < user-visible < programmer error."""
+        assert sorted(Bucket, reverse=True) == [
+            Bucket.PROGRAMMER_ERROR,
+            Bucket.USER_VISIBLE,
+            Bucket.USER_FIXABLE,
+        ]
+        assert [bucket.severity for bucket in Bucket] == [0, 1, 2]
+        assert Bucket.USER_VISIBLE >= Bucket.USER_FIXABLE
+
+    def test_not_comparable_with_other_types(self) -> None:
+        """Comparing with a non-Bucket is a TypeError, not a silent answer."""
+        with pytest.raises(TypeError):
+            _ = Bucket.USER_FIXABLE < 1  # type: ignore[operator]
