@@ -8,7 +8,7 @@ import re
 from collections.abc import Iterable, Iterator, Mapping
 from operator import attrgetter
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Final, TypeAlias, cast, final, overload
+from typing import TYPE_CHECKING, ClassVar, Final, TypeAlias, cast, final, overload
 
 from outcome._classify import Bucket
 
@@ -651,7 +651,9 @@ class Errors:
     """
 
     __slots__ = ("_details",)
-    __hash__ = None  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]  # mutable, so unhashable
+    # Mutable, so unhashable: defining __eq__ already sets __hash__ to None at
+    # run time; this tells the type checkers.
+    __hash__: ClassVar[None]  # type: ignore[assignment]  # pyright: ignore[reportIncompatibleMethodOverride]
 
     def __init__(self, details: Iterable[ErrorDetail] = ()) -> None:
         self._details: dict[tuple[object, ...], ErrorDetail] = {}
