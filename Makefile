@@ -47,9 +47,11 @@ docs: $(INSTALLED)
 # it prints are not meaningful. `make bench` gives the real ones.
 bench-smoke: $(INSTALLED)
 	$(BIN)/python benchmarks/bench_result.py --quick > /dev/null
+	$(BIN)/python benchmarks/bench_errors.py --quick > /dev/null
 
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/bench_result.py
+	$(BIN)/python benchmarks/bench_errors.py
 
 clean:
 	rm -rf $(VENV) docs/_build .coverage .mypy_cache .pytest_cache .ruff_cache .hypothesis
