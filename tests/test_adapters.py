@@ -1,0 +1,745 @@
+"""Tests for converting the errors of pydantic, Django and marshmallow into Errors."""
+
+from __future__ import annotations
+
+import json
+import pickle
+from collections.abc import Callable
+from typing import Annotated, Any, cast
+
+import django.conf
+import django.core.exceptions as django_exceptions
+import marshmallow
+import pydantic
+import pydantic.v1
+import pytest
+from django import forms
+from django.core.validators import MaxLengthValidator
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from outcome import Bucket, Errors
+
+SECRET = "hunter2-Sekr1t-Input"  # noqa: S105 - a rejected input, not a password
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _django_settings() -> None:
+    """Django's translated messages need settings; the bare minimum will do."""
+    # Imported as django.conf, not bound here: doctest collection would touch it.
+    if not django.conf.settings.configured:
+        django.conf.settings.configure(USE_I18N=False)
+
+
+def caught(function: Callable[[], object]) -> BaseException:
+    """Run `function` and return the exception it raises."""
+    with pytest.raises(Exception) as info:  # noqa: PT011 - any library's error
+        function()
+    return info.value
+
+
+# pydantic ------------------------------------------------------------------
+
+
+class Item(pydantic.BaseModel):
+    """An order line, with constraints that give ctx params."""
+
+    price: int = pydantic.Field(gt=0)
+    name: str = pydantic.Field(min_length=3)
+
+
+class Order(pydantic.BaseModel):
+    """An order with nested, listed items."""
+
+    items: list[Item]
+    tags: dict[str, int] = {}
+
+
+class Refund(pydantic.BaseModel):
+    """A model whose model_validator fails: an error at the base."""
+
+    amount: int
+
+    @pydantic.model_validator(mode="after")
+    def _check(self) -> Refund:
+        msg = "refunds are closed"
+        raise ValueError(msg)
+
+
+def _identity(value: int) -> int:
+    return value
+
+
+class Choice(pydantic.BaseModel):
+    """A union whose members leave tags in ``loc``."""
+
+    value: Annotated[int, pydantic.AfterValidator(_identity)] | list[int]
+
+
+def pydantic_error(model: type[pydantic.BaseModel], data: object) -> BaseException:
+    """The ValidationError raised when `data` is validated by `model`."""
+    return caught(lambda: model.model_validate(data))
+
+
+def custom_pydantic_error(
+    ctx: dict[str, Any], loc: tuple[str | int, ...] = ("field",)
+) -> BaseException:
+    """A ValidationError of a custom type with `ctx`, rejecting SECRET at `loc`."""
+    error = PydanticCustomError("custom_code", "custom message", ctx)
+    return pydantic.ValidationError.from_exception_data(
+        "Custom", [InitErrorDetails(type=error, loc=loc, input=SECRET, ctx=ctx)]
+    )
+
+
+class TestFromPydantic:
+    """Errors.from_pydantic."""
+
+    def test_nested_models_and_list_indices(self) -> None:
+        """Ensures loc becomes the path, with list indices as ints."""
+        exc = pydantic_error(Order, {"items": [{"price": 5, "name": "pen"}, {}]})
+
+        errors = Errors.from_pydantic(exc)
+
+        assert errors.paths() == [("items", 1, "price"), ("items", 1, "name")]
+        assert errors.codes() == ["missing"]
+        assert errors.messages() == {
+            "items[1].price": ["Field required"],
+            "items[1].name": ["Field required"],
+        }
+
+    def test_codes_and_ctx_params(self) -> None:
+        """Ensures type becomes the code and ctx the params, with msg kept."""
+        exc = pydantic_error(Order, {"items": [{"price": 0, "name": "ab"}]})
+
+        errors = Errors.from_pydantic(exc)
+
+        price, name = errors
+        assert (price.path, price.code, dict(price.params)) == (
+            ("items", 0, "price"),
+            "greater_than",
+            {"gt": 0},
+        )
+        assert price.message == "Input should be greater than 0"
+        assert (name.code, dict(name.params)) == ("string_too_short", {"min_length": 3})
+        assert name.message == "String should have at least 3 characters"
+
+    def test_model_validator_error_at_base(self) -> None:
+        """Ensures a model_validator error (loc ()) lands at the base."""
+        errors = Errors.from_pydantic(pydantic_error(Refund, {"amount": 1}))
+
+        [detail] = errors.base
+        assert detail.code == "value_error"
+        assert detail.message == "Value error, refunds are closed"
+        assert repr(detail.params["error"]) == "ValueError('refunds are closed')"
+
+    def test_input_never_kept(self) -> None:
+        """Ensures the rejected input appears nowhere in the converted errors."""
+        exc = pydantic_error(Item, {"price": SECRET, "name": SECRET[:2]})
+        assert SECRET in repr(exc)  # pydantic itself shows it
+
+        errors = Errors.from_pydantic(exc)
+
+        assert len(errors) == 2
+        shown = [
+            repr(errors),
+            repr(errors.to_list()),
+            repr(errors.to_dict()),
+            json.dumps(errors.to_problem_details(), sort_keys=True),
+            repr(errors.to_jsonapi()),
+            repr(errors.to_graphql()),
+            repr(errors.full_messages()),
+        ]
+        for detail in errors:
+            shown += [repr(dict(detail.params)), repr(detail.cause), str(detail.cause)]
+            cause = cast("pydantic.ValidationError", detail.cause)
+            shown.append(repr(cause.errors()))
+            shown.append(repr(pickle.loads(pickle.dumps(cause)).errors()))  # noqa: S301 - our own bytes
+        for text in shown:
+            assert SECRET not in text
+            assert SECRET[:2] + "'" not in text
+
+    def test_cause_is_the_error_without_its_input(self) -> None:
+        """Ensures the cause is a ValidationError like the original, minus the input."""
+        exc = pydantic_error(Item, {"price": 0, "name": "pen"})
+
+        [detail] = Errors.from_pydantic(exc)
+
+        cause = detail.cause
+        assert isinstance(cause, pydantic.ValidationError)
+        assert cause is not exc
+        assert cause.title == "Item"
+        assert cause.__traceback__ is exc.__traceback__
+        assert [(e["loc"], e["type"], e["input"]) for e in cause.errors()] == [
+            (("price",), "greater_than", None)
+        ]
+        assert detail.bucket is Bucket.USER_FIXABLE
+
+    def test_cause_keeps_the_chained_exceptions(self) -> None:
+        """Ensures the cause keeps the original's __cause__ and __context__."""
+        exc = pydantic_error(Item, {"price": 0, "name": "pen"})
+        exc.__cause__ = KeyError("cause")
+        exc.__context__ = KeyError("context")
+
+        [detail] = Errors.from_pydantic(exc)
+
+        assert detail.cause is not None
+        assert detail.cause.__cause__ is exc.__cause__
+        assert detail.cause.__context__ is exc.__context__
+
+    def test_custom_error_type(self) -> None:
+        """Ensures a PydanticCustomError converts, and its cause is rebuilt too."""
+        exc = custom_pydantic_error({"limit": 3})
+
+        [detail] = Errors.from_pydantic(exc)
+
+        assert (detail.path, detail.code, detail.message) == (
+            ("field",),
+            "custom_code",
+            "custom message",
+        )
+        assert dict(detail.params) == {"limit": 3}
+        assert SECRET not in repr(detail.cause)
+
+    def test_union_and_validator_segments_kept(self) -> None:
+        """Ensures the tags pydantic puts in loc for union members are kept as is."""
+        errors = Errors.from_pydantic(pydantic_error(Choice, {"value": "x"}))
+
+        assert errors.paths() == [
+            ("value", "function-after[_identity(), int]"),
+            ("value", "list[int]"),
+        ]
+
+    def test_empty_dict_key(self) -> None:
+        """Ensures an empty dict key, which no path can hold, becomes "''"."""
+        exc = pydantic_error(Order, {"items": [], "tags": {"": "x"}})
+
+        assert Errors.from_pydantic(exc).paths() == [("tags", "''")]
+
+    def test_negative_index_becomes_a_name(self) -> None:
+        """Ensures a loc segment that is not a valid index becomes its text."""
+        exc = custom_pydantic_error({}, loc=("items", -1, "price"))
+
+        [detail] = Errors.from_pydantic(exc)
+
+        assert detail.path == ("items", "-1", "price")
+        assert detail.params == {}
+
+    def test_params_named_like_fields_renamed(self) -> None:
+        """Ensures ctx names that ErrorDetail refuses are renamed, losing nothing."""
+        ctx = {"path": 1, "param_path": 2, "a-b": 3, "1st": 4, "message": 5, "": 6}
+
+        [detail] = Errors.from_pydantic(custom_pydantic_error(ctx))
+
+        assert dict(detail.params) == {
+            "param_param_path": 1,
+            "param_path": 2,
+            "a_b": 3,
+            "param_1st": 4,
+            "param_message": 5,
+            "param_": 6,
+        }
+
+    def test_pydantic_v1_error(self) -> None:
+        """Ensures a pydantic v1 error, whose repr shows no input, is the cause."""
+
+        class Legacy(pydantic.v1.BaseModel):
+            count: pydantic.v1.conint(gt=3)  # type: ignore[valid-type]  # a v1 constrained type
+
+        exc = caught(lambda: Legacy(count=SECRET))
+        other = caught(lambda: Legacy(count=1))
+
+        assert Errors.from_pydantic(exc).codes() == ["type_error.integer"]
+        [detail] = Errors.from_pydantic(other)
+        assert (detail.path, detail.code) == (("count",), "value_error.number.not_gt")
+        assert dict(detail.params) == {"limit_value": 3}
+        assert detail.cause is other
+        assert SECRET not in repr(Errors.from_pydantic(exc))
+
+    @pytest.mark.parametrize(
+        "wrong",
+        [
+            ValueError("x"),
+            "not an exception",
+            django_exceptions.ValidationError("x"),
+            marshmallow.ValidationError("x"),
+        ],
+    )
+    def test_not_a_pydantic_error(self, wrong: object) -> None:
+        """Ensures anything without pydantic's errors() is refused with a TypeError."""
+        with pytest.raises(TypeError, match=r"from_pydantic\(\) takes a pydantic"):
+            Errors.from_pydantic(cast("BaseException", wrong))
+
+    @pytest.mark.parametrize(
+        "entries",
+        ["not a list", ["not a dict"], [{"type": "missing"}], [{"loc": ()}]],
+    )
+    def test_errors_method_of_the_wrong_shape(self, entries: object) -> None:
+        """Ensures an errors() that does not return pydantic's entries is refused."""
+
+        class Impostor(Exception):  # noqa: N818 - named for what it is
+            def errors(self) -> object:
+                return entries
+
+        with pytest.raises(TypeError, match=r"of type Impostor"):
+            Errors.from_pydantic(Impostor())
+
+
+# Django --------------------------------------------------------------------
+
+
+class Signup(forms.Form):
+    """A form with a field error and a non-field error."""
+
+    name = forms.CharField(max_length=3)
+
+    def clean(self) -> dict[str, Any]:
+        """Fail as a whole."""
+        raise forms.ValidationError("Sign-ups are closed.", code="closed")
+
+
+class TestFromDjango:
+    """Errors.from_django."""
+
+    def test_field_errors_with_code_and_params(self) -> None:
+        """Ensures a field error keeps its field, code and params, message rendered."""
+        exc = django_exceptions.ValidationError(
+            {
+                "name": django_exceptions.ValidationError(
+                    "too long: %(max)s", code="max_length", params={"max": 5}
+                )
+            }
+        )
+
+        [detail] = Errors.from_django(exc)
+
+        assert (detail.path, detail.code, detail.message) == (
+            ("name",),
+            "max_length",
+            "too long: 5",
+        )
+        assert dict(detail.params) == {"max": 5}
+        assert (detail.bucket, detail.cause) == (Bucket.USER_FIXABLE, exc)
+
+    def test_non_field_errors_at_base(self) -> None:
+        """Ensures NON_FIELD_ERRORS ("__all__") and a None field land at the base."""
+        exc = django_exceptions.ValidationError(
+            {
+                django_exceptions.NON_FIELD_ERRORS: ["Passwords differ."],
+                "email": "Enter a valid email.",
+            }
+        )
+        exc.error_dict[None] = [django_exceptions.ValidationError("Try again.")]
+
+        errors = Errors.from_django(exc)
+
+        assert [(d.path, d.message) for d in errors] == [
+            ((), "Passwords differ."),
+            (("email",), "Enter a valid email."),
+            ((), "Try again."),
+        ]
+        assert errors.codes() == ["invalid"]
+
+    def test_plain_list(self) -> None:
+        """Ensures a list ValidationError gives one base error per message."""
+        exc = django_exceptions.ValidationError(
+            ["First.", django_exceptions.ValidationError("Second.", code="second")]
+        )
+
+        errors = Errors.from_django(exc)
+
+        assert [(d.path, d.code, d.message) for d in errors] == [
+            ((), "invalid", "First."),
+            ((), "second", "Second."),
+        ]
+
+    def test_single_message(self) -> None:
+        """Ensures a single-message ValidationError is one base error."""
+        exc = django_exceptions.ValidationError("Enter a number.", code="not_a_number")
+
+        [detail] = Errors.from_django(exc)
+
+        assert (detail.path, detail.code, detail.message) == (
+            (),
+            "not_a_number",
+            "Enter a number.",
+        )
+
+    def test_validator_message_rendered_and_value_dropped(self) -> None:
+        """Ensures a validator's lazy message renders and its value param is dropped."""
+        exc = caught(lambda: MaxLengthValidator(3)(SECRET))
+
+        [detail] = Errors.from_django(exc)
+
+        assert detail.code == "max_length"
+        assert detail.message == (
+            f"Ensure this value has at most 3 characters (it has {len(SECRET)})."
+        )
+        assert dict(detail.params) == {"limit_value": 3, "show_value": len(SECRET)}
+        assert SECRET not in repr(Errors.from_django(exc).to_list())
+
+    def test_form_errors(self) -> None:
+        """Ensures the errors of a bound form convert, through as_data()."""
+        form = Signup({"name": "Alexandra"})
+        assert not form.is_valid()
+
+        errors = Errors.from_django(
+            django_exceptions.ValidationError(form.errors.as_data())
+        )
+
+        assert [(d.path, d.code) for d in errors] == [
+            (("name",), "max_length"),
+            ((), "closed"),
+        ]
+
+    def test_positional_params(self) -> None:
+        """Ensures a tuple of params renders and is named by position."""
+        exc = django_exceptions.ValidationError("%s or %s", params=("red", "blue"))
+
+        [detail] = Errors.from_django(exc)
+
+        assert detail.message == "red or blue"
+        assert dict(detail.params) == {"param_0": "red", "param_1": "blue"}
+
+    def test_single_param_value(self) -> None:
+        """Ensures a params value that is neither a mapping nor a tuple is kept."""
+        exc = django_exceptions.ValidationError("one of %s", params=["a", "b"])
+
+        [detail] = Errors.from_django(exc)
+
+        assert detail.message == "one of ['a', 'b']"
+        assert dict(detail.params) == {"param_0": ["a", "b"]}
+
+    @pytest.mark.parametrize(
+        ("template", "params"),
+        [("%(missing)s", {"other": 1}), ("%s and %s", ("one",)), ("%y", {"y": 1})],
+    )
+    def test_template_that_does_not_fit(self, template: str, params: object) -> None:
+        """Ensures a template its params do not fit is kept, not raised on."""
+        exc = django_exceptions.ValidationError(template, params=params)
+
+        [detail] = Errors.from_django(exc)
+
+        assert detail.message == template
+
+    def test_params_named_like_fields_renamed(self) -> None:
+        """Ensures param names ErrorDetail refuses are renamed, losing nothing."""
+        params = {"code": "c", "param_code": 2, "a.b": 3, 4: 4, "value": SECRET}
+        exc = django_exceptions.ValidationError("bad", code="bad", params=params)
+
+        [detail] = Errors.from_django(exc)
+
+        assert dict(detail.params) == {
+            "param_param_code": "c",
+            "param_code": 2,
+            "a_b": 3,
+            "param_4": 4,
+        }
+
+    def test_field_names_that_are_not_names(self) -> None:
+        """Ensures odd error_dict keys still give valid paths."""
+        exc = django_exceptions.ValidationError({"": "a", 2: "b", 1.5: "c", -1: "d"})
+
+        assert Errors.from_django(exc).paths() == [("''",), (2,), ("1.5",), ("-1",)]
+
+    @pytest.mark.parametrize(
+        "wrong",
+        [
+            ValueError("x"),
+            "not an exception",
+            marshmallow.ValidationError("x"),
+        ],
+    )
+    def test_not_a_django_error(self, wrong: object) -> None:
+        """Ensures anything without error_dict or error_list is refused."""
+        with pytest.raises(TypeError, match=r"from_django\(\) takes a Django"):
+            Errors.from_django(cast("BaseException", wrong))
+
+    def test_pydantic_error_refused(self) -> None:
+        """Ensures a pydantic error is not mistaken for a Django one."""
+        exc = pydantic_error(Item, {})
+
+        with pytest.raises(TypeError, match=r"of type ValidationError"):
+            Errors.from_django(exc)
+
+    @given(
+        st.dictionaries(st.text(max_size=8), st.integers(), max_size=6),
+        st.text(max_size=8),
+    )
+    def test_any_params_and_field_convert(
+        self, params: dict[str, int], field: str
+    ) -> None:
+        """Ensures any params and field name convert, keeping every value but value."""
+        exc = django_exceptions.ValidationError(
+            {field: django_exceptions.ValidationError("x", params=params)}
+        )
+
+        [detail] = Errors.from_django(exc)
+
+        kept = {name: value for name, value in params.items() if name != "value"}
+        assert sorted(map(str, detail.params.values())) == sorted(
+            map(str, kept.values())
+        )
+        json.dumps(Errors([detail]).to_problem_details(), sort_keys=True)
+
+
+# marshmallow ---------------------------------------------------------------
+
+
+class ItemSchema(marshmallow.Schema):
+    """An order line."""
+
+    price = marshmallow.fields.Integer(
+        required=True, validate=marshmallow.validate.Range(min=1)
+    )
+    name = marshmallow.fields.String(validate=marshmallow.validate.Length(min=3))
+
+    @marshmallow.validates_schema
+    def _check(self, data: dict[str, Any], **_: object) -> None:
+        if data.get("name") == "void":
+            msg = "this item is void"
+            raise marshmallow.ValidationError(msg)
+
+
+class OrderSchema(marshmallow.Schema):
+    """An order with listed, nested items and a dict of tags."""
+
+    items = marshmallow.fields.List(marshmallow.fields.Nested(ItemSchema))
+    tags = marshmallow.fields.Dict(
+        keys=marshmallow.fields.String(), values=marshmallow.fields.Integer()
+    )
+
+    @marshmallow.validates_schema
+    def _check(self, data: dict[str, Any], **_: object) -> None:
+        if not data.get("items"):
+            msg = "an order needs items"
+            raise marshmallow.ValidationError(msg)
+
+
+def marshmallow_error(schema: marshmallow.Schema, data: object) -> BaseException:
+    """The ValidationError raised when `schema` loads `data`."""
+    return caught(lambda: schema.load(cast("Any", data)))
+
+
+class TestFromMarshmallow:
+    """Errors.from_marshmallow."""
+
+    def test_nested_schemas_with_list_indices(self) -> None:
+        """Ensures nested messages become paths, with int keys as indices."""
+        exc = marshmallow_error(
+            OrderSchema(), {"items": [{"price": 0, "name": "ab"}, {"price": "x"}]}
+        )
+
+        errors = Errors.from_marshmallow(exc)
+
+        assert [(d.path, d.code, d.message) for d in errors] == [
+            (("items", 0, "price"), "invalid", "Must be greater than or equal to 1."),
+            (("items", 0, "name"), "invalid", "Shorter than minimum length 3."),
+            (("items", 1, "price"), "invalid", "Not a valid integer."),
+        ]
+        assert all(d.bucket is Bucket.USER_FIXABLE and d.cause is exc for d in errors)
+
+    def test_schema_errors_at_base(self) -> None:
+        """Ensures @validates_schema errors (_schema) land at the base."""
+        exc = marshmallow_error(OrderSchema(), {"items": []})
+
+        [detail] = Errors.from_marshmallow(exc)
+
+        assert (detail.path, detail.message) == ((), "an order needs items")
+
+    def test_nested_schema_errors_at_their_object(self) -> None:
+        """Ensures a nested schema's _schema errors land at that nested object."""
+        exc = marshmallow_error(
+            OrderSchema(), {"items": [{"price": 1, "name": "void"}]}
+        )
+
+        [detail] = Errors.from_marshmallow(exc)
+
+        assert (detail.path, detail.message) == (("items", 0), "this item is void")
+
+    def test_many_gives_top_level_indices(self) -> None:
+        """Ensures the errors of Schema(many=True) start with the item's index."""
+        exc = marshmallow_error(ItemSchema(many=True), [{"price": 1}, {}])
+
+        errors = Errors.from_marshmallow(exc)
+
+        assert errors.messages() == {"[1].price": ["Missing data for required field."]}
+
+    def test_json_with_sorted_keys(self) -> None:
+        """Ensures mixed int and str keys, which break json.dumps, are no problem."""
+        exc = marshmallow_error(
+            OrderSchema(), {"items": [{"price": 1}], "tags": {1: "x", "a": "y"}}
+        )
+        messages = cast("marshmallow.ValidationError", exc).messages
+        with pytest.raises(TypeError):
+            json.dumps(messages, sort_keys=True)
+
+        errors = Errors.from_marshmallow(exc)
+
+        assert errors.paths() == [
+            ("tags", 1, "key"),
+            ("tags", 1, "value"),
+            ("tags", "a", "value"),
+        ]
+        json.dumps(errors.to_problem_details(), sort_keys=True)
+        json.dumps(errors.to_dict(), sort_keys=True)
+
+    def test_raised_by_hand(self) -> None:
+        """Ensures hand-raised errors land under their field_name, or the base."""
+        cases = {
+            "message": marshmallow.ValidationError("Bad."),
+            "field": marshmallow.ValidationError("Bad.", field_name="email"),
+            "list": marshmallow.ValidationError(["Bad.", "Worse."]),
+            "dict": marshmallow.ValidationError({"a": ["Bad."]}, field_name="card"),
+        }
+
+        paths = {
+            name: [(d.path, d.message) for d in Errors.from_marshmallow(exc)]
+            for name, exc in cases.items()
+        }
+
+        assert paths == {
+            "message": [((), "Bad.")],
+            "field": [(("email",), "Bad.")],
+            "list": [((), "Bad."), ((), "Worse.")],
+            "dict": [(("card", "a"), "Bad.")],
+        }
+
+    def test_messages_as_str(self) -> None:
+        """Ensures messages that are a bare str are one base error."""
+        exc = marshmallow.ValidationError("ignored")
+        exc.messages = "Bad."  # type: ignore[assignment]  # what is being handled
+
+        assert [(d.path, d.message) for d in Errors.from_marshmallow(exc)] == [
+            ((), "Bad.")
+        ]
+
+    def test_message_that_is_not_a_str(self) -> None:
+        """Ensures a message of another type is kept as its text."""
+        exc = marshmallow.ValidationError({"count": [5, ("nested", "tuple")]})
+
+        errors = Errors.from_marshmallow(exc)
+
+        assert [(d.path, d.message) for d in errors] == [
+            (("count",), "5"),
+            (("count",), "nested"),
+            (("count",), "tuple"),
+        ]
+
+    @pytest.mark.parametrize(
+        "wrong",
+        [ValueError("x"), "not an exception", django_exceptions.ValidationError("x")],
+    )
+    def test_not_a_marshmallow_error(self, wrong: object) -> None:
+        """Ensures anything without field_name and messages is refused."""
+        with pytest.raises(
+            TypeError, match=r"from_marshmallow\(\) takes a marshmallow"
+        ):
+            Errors.from_marshmallow(cast("BaseException", wrong))
+
+    def test_messages_of_the_wrong_type(self) -> None:
+        """Ensures messages that are not a dict, list or str are refused."""
+        exc = marshmallow.ValidationError("x")
+        exc.messages = None  # type: ignore[assignment]  # what is being refused
+
+        with pytest.raises(TypeError, match=r"messages that are a dict"):
+            Errors.from_marshmallow(exc)
+
+
+# All three -----------------------------------------------------------------
+
+
+def _pydantic_case() -> tuple[Callable[[BaseException], Errors], BaseException]:
+    exc = pydantic_error(Order, {"items": [{"price": 0, "name": "pen"}]})
+    return Errors.from_pydantic, exc
+
+
+def _django_case() -> tuple[Callable[[BaseException], Errors], BaseException]:
+    exc = django_exceptions.ValidationError(
+        {"items": ["Too many."], "__all__": ["Cart changed."]}
+    )
+    return Errors.from_django, exc
+
+
+def _marshmallow_case() -> tuple[Callable[[BaseException], Errors], BaseException]:
+    exc = marshmallow_error(OrderSchema(), {"items": [{"price": 0, "name": "pen"}]})
+    return Errors.from_marshmallow, exc
+
+
+CASES = {
+    "pydantic": _pydantic_case,
+    "django": _django_case,
+    "marshmallow": _marshmallow_case,
+}
+
+
+@pytest.fixture(params=list(CASES))
+def case(
+    request: pytest.FixtureRequest,
+) -> tuple[Callable[[BaseException], Errors], BaseException]:
+    """A conversion and a library error for it, for each library."""
+    return CASES[cast("str", request.param)]()
+
+
+class TestAllAdapters:
+    """What the three conversions share."""
+
+    def test_user_fixable_with_a_cause(
+        self, case: tuple[Callable[[BaseException], Errors], BaseException]
+    ) -> None:
+        """Ensures every converted error is user-fixable and keeps a cause."""
+        convert, exc = case
+
+        errors = convert(exc)
+
+        assert errors
+        assert errors.bucket is Bucket.USER_FIXABLE
+        assert all(detail.cause is not None for detail in errors)
+
+    def test_serialises_to_json(
+        self, case: tuple[Callable[[BaseException], Errors], BaseException]
+    ) -> None:
+        """Ensures every serialiser's output is JSON with sorted keys."""
+        convert, exc = case
+        errors = convert(exc)
+
+        for output in (
+            errors.to_problem_details(),
+            errors.to_list(),
+            errors.to_dict(),
+            errors.to_jsonapi(),
+            errors.to_graphql(),
+        ):
+            json.dumps(output, sort_keys=True)
+
+    def test_converting_twice_gives_equal_errors(
+        self, case: tuple[Callable[[BaseException], Errors], BaseException]
+    ) -> None:
+        """Ensures one library error always converts to equal collections."""
+        convert, exc = case
+
+        assert convert(exc) == convert(exc)
+
+    def test_merge_together(self) -> None:
+        """Ensures the conversions merge into one collection, under prefixes."""
+        merged = Errors()
+        for library, make_case in CASES.items():
+            convert, exc = make_case()
+            merged.merge(convert(exc), prefix=library)
+
+        assert merged.paths() == [
+            ("pydantic", "items", 0, "price"),
+            ("django", "items"),
+            ("django",),
+            ("marshmallow", "items", 0, "price"),
+        ]
+        assert merged.subtree("marshmallow").codes() == ["invalid"]
+        json.dumps(merged.to_problem_details(), sort_keys=True)
+
+    def test_braces_in_library_messages_are_kept_as_written(self) -> None:
+        """A message with {name} in it reads back verbatim, even with such a param."""
+        inner = django_exceptions.ValidationError(
+            "use {name} here", code="bad", params={"name": "x"}
+        )
+        exc = django_exceptions.ValidationError({"name": inner})
+        assert Errors.from_django(exc).messages() == {"name": ["use {name} here"]}
