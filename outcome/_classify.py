@@ -34,7 +34,7 @@ class Bucket(enum.Enum):
     @property
     def severity(self) -> int:
         """
-        The rank of this bucket: 0 for user-fixable up to 2 for programmer errors.
+        Rank of this bucket by severity, from 0 (user-fixable) to 2 (programmer error).
 
         >>> Bucket.PROGRAMMER_ERROR.severity
         2

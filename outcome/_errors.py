@@ -3,12 +3,23 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import re
 from collections.abc import Iterable, Iterator, Mapping
+from http import HTTPStatus
 from operator import attrgetter
 from types import MappingProxyType
-from typing import TYPE_CHECKING, ClassVar, Final, TypeAlias, cast, final, overload
+from typing import (
+    TYPE_CHECKING,
+    ClassVar,
+    Final,
+    NoReturn,
+    TypeAlias,
+    cast,
+    final,
+    overload,
+)
 
 from outcome._classify import Bucket
 
@@ -31,10 +42,14 @@ What the API accepts as a path: a `Path`, a dotted string such as
 BASE: Final[Path] = ()
 """The path of errors about the whole object, not one field."""
 
-_NAME = r"[^.\[\]]+"
-_DOTTED: Final = re.compile(rf"(?:{_NAME}|\[\d+\])(?:\.{_NAME}|\[\d+\])*")
-_SEGMENT: Final = re.compile(rf"({_NAME})|\[(\d+)\]")
-_PLACEHOLDER: Final = re.compile(r"\{(\w+)\}")
+_NAME = r'[^.\[\]"]+'
+_QUOTED = r'\["(?:[^"\\]|\\.)*"\]'  # a JSON string in brackets: ["a.b"]
+_DOTTED: Final = re.compile(
+    rf"(?:{_NAME}|\[\d+\]|{_QUOTED})(?:\.{_NAME}|\[\d+\]|{_QUOTED})*"
+)
+_SEGMENT: Final = re.compile(rf'({_NAME})|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]')
+_SIMPLE_NAME: Final = re.compile(_NAME)
+_PLACEHOLDER: Final = re.compile(r"\{\{|\}\}|\{(\w+)\}")
 _PARSED_PATHS: dict[str, Path] = {}
 _PARSED_PATHS_LIMIT: Final = 4096
 
@@ -43,11 +58,15 @@ def parse_path(text: str) -> Path:
     """
     Parse a dotted path such as ``"items[0].price"`` into a `Path` tuple.
 
-    Names are separated by dots and list indices are written in brackets; the
-    empty string is the base.
+    Names are separated by dots and list indices are written in brackets; a
+    name holding ``.``, ``[``, ``]`` or ``"`` is written as a JSON string in
+    brackets (``["a.b"]``), as `format_path` writes it. The empty string is the
+    base.
 
     >>> parse_path("items[0].price")
     ('items', 0, 'price')
+    >>> parse_path('totals["net.eur"]')
+    ('totals', 'net.eur')
     >>> parse_path("")
     ()
 
@@ -69,7 +88,10 @@ def parse_path(text: str) -> Path:
             "contain '.', '[' or ']' pass a tuple such as ('a.b', 0)"
         )
         raise ValueError(msg)
-    parsed = tuple(name or int(index) for name, index in _SEGMENT.findall(text))
+    parsed = tuple(
+        name or (int(index) if index else json.loads(quoted))
+        for name, index, quoted in _SEGMENT.findall(text)
+    )
     if len(_PARSED_PATHS) >= _PARSED_PATHS_LIMIT:
         _PARSED_PATHS.clear()  # bounded: paths with many distinct indices
     _PARSED_PATHS[text] = parsed
@@ -88,6 +110,8 @@ def format_path(path: Path) -> str:
 
     >>> format_path(("items", 0, "price"))
     'items[0].price'
+    >>> format_path(("totals", "net.eur"))
+    'totals["net.eur"]'
     >>> format_path(())
     ''
 
@@ -97,6 +121,8 @@ def format_path(path: Path) -> str:
     for segment in path:
         if isinstance(segment, int):
             parts.append(f"[{segment}]")
+        elif _SIMPLE_NAME.fullmatch(segment) is None:
+            parts.append(f"[{json.dumps(segment, ensure_ascii=False)}]")
         else:
             parts.append(f".{segment}" if parts else segment)
     return "".join(parts)
@@ -126,11 +152,13 @@ def parse_pointer(pointer: str) -> Path:
     ('items', 0, 'unit/price')
 
     Raises:
+        TypeError: When `pointer` is not a str.
         ValueError: When `pointer` is not empty and does not start with ``/``,
-            or holds a ``~`` that is not ``~0`` or ``~1``.
+            holds a ``~`` that is not ``~0`` or ``~1``, or has an empty segment.
 
     .. versionadded:: 0.1.0
     """
+    _require_str("parse_pointer", pointer)
     if pointer == "":
         return BASE
     if not pointer.startswith("/") or re.search(r"~(?![01])", pointer):
@@ -141,6 +169,9 @@ def parse_pointer(pointer: str) -> Path:
         raise ValueError(msg)
     segments: list[str | int] = []
     for raw in pointer[1:].split("/"):
+        if not raw:
+            msg = f"{pointer!r} has an empty segment; field names cannot be empty"
+            raise ValueError(msg)
         text = raw.replace("~1", "/").replace("~0", "~")
         is_index = text.isdecimal() and text.isascii() and str(int(text)) == text
         segments.append(int(text) if is_index else text)
@@ -155,10 +186,17 @@ def _bad_path(path: object, reason: str) -> TypeError:
     )
 
 
+def _negative_index(path: object, index: int) -> ValueError:
+    return ValueError(
+        f"{path!r} is not a valid path: the index {index} is negative; list "
+        "indices in paths count from 0"
+    )
+
+
 def _check_segment(path: tuple[object, ...], segment: object) -> None:
     if type(segment) is int:
         if segment < 0:
-            raise _bad_path(path, f"the index {segment} is negative")
+            raise _negative_index(path, segment)
     elif type(segment) is not str:
         raise _bad_path(
             path,
@@ -177,8 +215,9 @@ def to_path(path: PathInput) -> Path:
 
     Raises:
         TypeError: When `path` is not a str, int, tuple or None, or a tuple
-            holds something other than str and non-negative int.
-        ValueError: When a string does not parse (see `parse_path`).
+            holds something other than str and int, or an empty name.
+        ValueError: When a string does not parse (see `parse_path`) or an
+            index is negative.
 
     .. versionadded:: 0.1.0
     """
@@ -192,7 +231,7 @@ def to_path(path: PathInput) -> Path:
         return path
     if type(path) is int:
         if path < 0:
-            raise _bad_path(path, "an index cannot be negative")
+            raise _negative_index(path, path)
         return (path,)
     raise _bad_path(path, "it is not a str, int, tuple or None")
 
@@ -224,6 +263,21 @@ def _hashable(value: object) -> object:
         frozen = [_hashable(item) for item in items]
         return (kind, frozenset(frozen) if kind == "set" else tuple(frozen))
     return ("unhashable", type(value).__qualname__, repr(value))
+
+
+def _canonical(value: object) -> str:
+    """Text that is the same in every process for equal values, sets included."""
+    if isinstance(value, Mapping):
+        mapping = cast("Mapping[object, object]", value)
+        items = sorted(f"{_canonical(k)}: {_canonical(v)}" for k, v in mapping.items())
+        return "{" + ", ".join(items) + "}"
+    if isinstance(value, (list, tuple)):
+        sequence = cast("Iterable[object]", value)
+        return "[" + ", ".join(_canonical(item) for item in sequence) + "]"
+    if isinstance(value, (set, frozenset)):
+        members = cast("Iterable[object]", value)
+        return "{" + ", ".join(sorted(_canonical(item) for item in members)) + "}"
+    return repr(value)
 
 
 def _freeze_params(
@@ -301,6 +355,10 @@ class ErrorDetail:
     # The key is (path, code, message, params as a frozenset): what equality,
     # hashing and the collection's deduplication use.
     __slots__ = ("_bucket", "_cause", "_key", "_params")
+
+    def __init_subclass__(cls) -> NoReturn:
+        msg = "ErrorDetail is final and cannot be subclassed; put extra data in params"
+        raise TypeError(msg)
 
     def __init__(  # noqa: PLR0913 - one argument per field
         self,
@@ -403,15 +461,21 @@ class ErrorDetail:
         """
         A stable id that ties what a user is shown to what the logs hold.
 
-        It is derived from the path, code, message, params and cause, so the
-        same error gets the same id in every process.
+        It is derived from the path, code, message, params and the cause's type
+        and text, so the same error gets the same id in every process (as long
+        as their text holds no memory address).
 
         >>> ErrorDetail((), "bug", "SELECT failed").reference
         'ERR-...'
         """
-        path, code, message, params_key = self._key
-        text = repr(
-            (path, code, message, sorted(map(repr, params_key)), repr(self._cause))
+        path, code, message, _params_key = self._key
+        cause = self._cause
+        text = "|".join(
+            [
+                repr((path, code, message)),
+                _canonical(self._params),
+                "" if cause is None else f"{type(cause).__qualname__}: {cause}",
+            ]
         )
         return "ERR-" + hashlib.blake2b(text.encode(), digest_size=5).hexdigest()
 
@@ -442,10 +506,27 @@ class ErrorDetail:
         return hash(self._key)
 
     def __reduce__(self) -> tuple[object, ...]:
-        return (
-            _restore_detail,
-            (*self._key[:3], dict(self._params), self._bucket, self._cause),
-        )
+        # Through a classmethod, so pickles name `outcome.ErrorDetail` only.
+        path, code, message, _params_key = self._key
+        fields = (path, code, message, dict(self._params), self._bucket, self._cause)
+        return (ErrorDetail._restore, fields)
+
+    @classmethod
+    def _restore(  # noqa: PLR0913, PLR0917 - one argument per field
+        cls,
+        path: Path,
+        code: str,
+        message: str | None,
+        params: dict[str, object],
+        bucket: Bucket,
+        cause: BaseException | None,
+    ) -> ErrorDetail:
+        return cls(path, code, message, params=params, bucket=bucket, cause=cause)
+
+    def __str__(self) -> str:
+        # str() may end up in front of a user: the redacted full message.
+        # repr() is the one for logs.
+        return _public_full_message(self, None)
 
     def __repr__(self) -> str:
         path, code, message, _params_key = self._key
@@ -467,17 +548,6 @@ class ErrorDetail:
 _key_of: Final = attrgetter("_key")
 _build_detail: Final = ErrorDetail._build  # noqa: SLF001 # pyright: ignore[reportPrivateUsage]  # the checked fast path of Errors.add
 _new_object: Final = object.__new__
-
-
-def _restore_detail(  # noqa: PLR0913, PLR0917 - one argument per field
-    path: Path,
-    code: str,
-    message: str | None,
-    params: dict[str, object],
-    bucket: Bucket,
-    cause: BaseException | None,
-) -> ErrorDetail:
-    return ErrorDetail(path, code, message, params=params, bucket=bucket, cause=cause)
 
 
 # Messages ------------------------------------------------------------------
@@ -532,6 +602,8 @@ REDACTED_CODE: Final = "internal_error"
 def _fill_template(template: str, params: Mapping[str, object]) -> str:
     def substitute(match: re.Match[str]) -> str:
         name = match[1]
+        if name is None:  # "{{" or "}}", as in str.format
+            return match[0][0]
         return str(params[name]) if name in params else match[0]
 
     return _PLACEHOLDER.sub(substitute, template)
@@ -556,9 +628,9 @@ def _fragment(detail: ErrorDetail, catalog: Mapping[str, str] | None) -> str:
     for source in (catalog, DEFAULT_MESSAGES):
         if source is None:
             continue
-        template = (
-            source.get(f"{field_key}.{detail.code}") if field_key else None
-        ) or source.get(detail.code)
+        template = source.get(f"{field_key}.{detail.code}") if field_key else None
+        if template is None:
+            template = source.get(detail.code)
         if template is not None:
             return _fill_template(template, detail.params)
     words = detail.code.replace("_", " ").replace("-", " ")
@@ -576,7 +648,7 @@ def _public_full_message(detail: ErrorDetail, catalog: Mapping[str, str] | None)
     attribute = _attribute(detail.path)
     if detail.bucket is Bucket.PROGRAMMER_ERROR or not attribute:
         return fragment[:1].upper() + fragment[1:]
-    return f"{attribute} {fragment}"
+    return f"{attribute} {fragment}".rstrip()
 
 
 def _public_code(detail: ErrorDetail) -> str:
@@ -596,6 +668,11 @@ def _json_safe(value: object, depth: int = 0) -> object:
         if isinstance(value, (list, tuple)):
             items = cast("Iterable[object]", value)
             return [_json_safe(item, depth + 1) for item in items]
+        if isinstance(value, (set, frozenset)):
+            members = cast("Iterable[object]", value)
+            return sorted(
+                (_json_safe(item, depth + 1) for item in members), key=_canonical
+            )
     return repr(value)
 
 
@@ -603,6 +680,14 @@ def _public_params(detail: ErrorDetail) -> dict[str, object]:
     if detail.bucket is Bucket.PROGRAMMER_ERROR:
         return {}
     return {name: _json_safe(value) for name, value in detail.params.items()}
+
+
+_STATUS_BY_BUCKET: Final = {
+    None: HTTPStatus.UNPROCESSABLE_ENTITY,
+    Bucket.USER_FIXABLE: HTTPStatus.UNPROCESSABLE_ENTITY,
+    Bucket.USER_VISIBLE: HTTPStatus.SERVICE_UNAVAILABLE,
+    Bucket.PROGRAMMER_ERROR: HTTPStatus.INTERNAL_SERVER_ERROR,
+}
 
 
 def _with_reference(detail: ErrorDetail, entry: dict[str, object]) -> dict[str, object]:
@@ -827,7 +912,23 @@ class Errors:
 
         Each error's ``loc`` becomes the path, its ``type`` the code and its
         ``ctx`` the params; its ``msg`` is kept as the message. The rejected
-        ``input`` is dropped. pydantic is read by duck typing, never imported.
+        ``input`` is never kept: not in the params, and not in the cause, which
+        is a copy of `exc` without the inputs. pydantic is read by duck typing,
+        never imported.
+
+        >>> from pydantic import BaseModel, Field, ValidationError
+        >>> class Item(BaseModel):
+        ...     price: int = Field(gt=0)
+        >>> class Order(BaseModel):
+        ...     items: list[Item]
+        >>> try:
+        ...     Order.model_validate({"items": [{"price": 0}]})
+        ... except ValidationError as exc:
+        ...     errors = Errors.from_pydantic(exc)
+        >>> [(detail.path, detail.code, dict(detail.params)) for detail in errors]
+        [(('items', 0, 'price'), 'greater_than', {'gt': 0})]
+        >>> errors.messages()
+        {'items[0].price': ['Input should be greater than 0']}
 
         Raises:
             TypeError: When `exc` does not look like a pydantic ValidationError.
@@ -842,7 +943,21 @@ class Errors:
         Convert a Django ``ValidationError`` into `Errors`.
 
         Field errors keep their field as the path; non-field errors
-        (``"__all__"``) go to the base. Codes and params are kept.
+        (``"__all__"``) go to the base. Codes and params are kept, except the
+        ``value`` param of Django's validators, which holds the rejected input.
+        Messages are rendered with their params, as Django does.
+
+        >>> from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+        >>> too_long = ValidationError("over %(max)s", "too_long", {"max": 5})
+        >>> closed = ValidationError("Sign-ups are closed.", code="closed")
+        >>> exc = ValidationError({"name": too_long, NON_FIELD_ERRORS: closed})
+        >>> errors = Errors.from_django(exc)
+        >>> [(detail.path, detail.code, dict(detail.params)) for detail in errors]
+        [(('name',), 'too_long', {'max': 5}), ((), 'closed', {})]
+        >>> errors.messages()
+        {'name': ['over 5'], '': ['Sign-ups are closed.']}
+
+        A form's errors convert too: ``ValidationError(form.errors.as_data())``.
 
         Raises:
             TypeError: When `exc` does not look like a Django ValidationError.
@@ -859,6 +974,18 @@ class Errors:
         Nested dicts become paths (int keys become indices) and ``_schema``
         errors go to the base; marshmallow has no codes, so each is
         ``"invalid"`` with its message kept.
+
+        >>> from marshmallow import Schema, ValidationError, fields
+        >>> class ItemSchema(Schema):
+        ...     price = fields.Integer(required=True)
+        >>> class OrderSchema(Schema):
+        ...     items = fields.List(fields.Nested(ItemSchema))
+        >>> try:
+        ...     OrderSchema().load({"items": [{"price": 1}, {}]})
+        ... except ValidationError as exc:
+        ...     errors = Errors.from_marshmallow(exc)
+        >>> [(detail.path, detail.code, detail.message) for detail in errors]
+        [(('items', 1, 'price'), 'invalid', 'Missing data for required field.')]
 
         Raises:
             TypeError: When `exc` does not look like a marshmallow ValidationError.
@@ -1039,6 +1166,10 @@ class Errors:
             return NotImplemented
         return list(self._details) == list(other._details)  # the keys, in order
 
+    def __str__(self) -> str:
+        # As for ErrorDetail: what a user may see; repr() is for logs.
+        return "; ".join(self.full_messages())
+
     def __repr__(self) -> str:
         return f"Errors({list(self._details.values())!r})"
 
@@ -1143,8 +1274,8 @@ class Errors:
     def to_problem_details(  # noqa: PLR0913 - the members of RFC 9457
         self,
         *,
-        title: str = "Your request is not valid.",
-        status: int = 422,
+        status: int | None = None,
+        title: str | None = None,
         type: str = "about:blank",  # noqa: A002 - the member's name in RFC 9457
         detail: str | None = None,
         instance: str | None = None,
@@ -1155,15 +1286,24 @@ class Errors:
 
         Each entry of ``errors`` has the ``detail`` message, a JSON Pointer
         into the request document (``"#/items/0/price"``; ``"#"`` for the base)
-        and the ``code``, as in the RFC's own example.
+        and the ``code``, as in the RFC's own example. `status` defaults to the
+        most severe bucket's: 422 for errors the user can fix, 503 for ones the
+        user can only be told about, 500 when a programmer error is present.
+        `title` defaults to the status phrase, as the RFC asks when `type` is
+        ``about:blank``.
 
         >>> errors = Errors([ErrorDetail("age", "greater_than", params={"count": 0})])
         >>> errors.to_problem_details()
-        {'type': 'about:blank', 'title': 'Your request is not valid.', 'status': 422,
+        {'type': 'about:blank', 'title': 'Unprocessable Entity', 'status': 422,
          'errors': [{'detail': 'must be greater than 0', 'pointer': '#/age',
                      'code': 'greater_than'}]}
         """
-        problem: dict[str, object] = {"type": type, "title": title, "status": status}
+        http_status = HTTPStatus(status if status is not None else self._status())
+        problem: dict[str, object] = {
+            "type": type,
+            "title": title if title is not None else http_status.phrase,
+            "status": http_status.value,
+        }
         if detail is not None:
             problem["detail"] = detail
         if instance is not None:
@@ -1183,17 +1323,21 @@ class Errors:
         ]
         return problem
 
+    def _status(self) -> HTTPStatus:
+        return _STATUS_BY_BUCKET[self.bucket]
+
     def to_jsonapi(
         self,
         *,
-        status: int = 422,
+        status: int | None = None,
         pointer_root: str = "/data/attributes",
         catalog: Mapping[str, str] | None = None,
     ) -> dict[str, list[dict[str, object]]]:
         """
         Return a JSON:API document of error objects.
 
-        Each has ``status`` (a string, as JSON:API wants), ``code``, ``detail``
+        Each has ``status`` (a string, as JSON:API wants; by default from the
+        most severe bucket, as in `to_problem_details`), ``code``, ``detail``
         and, for a field, ``source.pointer`` under `pointer_root`.
 
         >>> Errors([ErrorDetail("title", "blank")]).to_jsonapi()
@@ -1201,9 +1345,10 @@ class Errors:
                      'source': {'pointer': '/data/attributes/title'}}]}
         """
         objects: list[dict[str, object]] = []
+        status_text = str(status if status is not None else self._status().value)
         for error in self._details.values():
             entry: dict[str, object] = {
-                "status": str(status),
+                "status": status_text,
                 "code": _public_code(error),
                 "detail": _public_full_message(error, catalog),
             }

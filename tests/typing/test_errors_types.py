@@ -83,7 +83,7 @@ def collection() -> None:
     assert_type(errors.to_problem_details(status=400), dict[str, object])
     assert_type(errors.to_jsonapi(), dict[str, list[dict[str, object]]])
     assert_type(errors.to_graphql(), list[dict[str, object]])
-    errors.to_problem_details(422)  # type: ignore[call-arg, arg-type]  # pyright: ignore[reportCallIssue]
+    errors.to_problem_details(422)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
     # Only pyright checks hashability; mypy accepts this line.
     _in_a_set = {errors}  # pyright: ignore[reportUnhashable]
 
