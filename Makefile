@@ -40,8 +40,8 @@ test: $(INSTALLED)
 	$(BIN)/pytest --cov --cov-report=term-missing
 
 docs: $(INSTALLED)
-	$(BIN)/sphinx-build --fail-on-warning --quiet --builder html docs docs/_build/html
-	$(BIN)/sphinx-build --fail-on-warning --quiet --builder doctest docs docs/_build/doctest
+	$(BIN)/sphinx-build --fresh-env --fail-on-warning --quiet --builder html docs docs/_build/html
+	$(BIN)/sphinx-build --fresh-env --fail-on-warning --quiet --builder doctest docs docs/_build/doctest
 
 # Runs each benchmark once with few rounds so the scripts cannot rot; the figures
 # it prints are not meaningful. `make bench` gives the real ones.

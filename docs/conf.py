@@ -45,7 +45,11 @@ autodoc_member_order = "bysource"
 autodoc_typehints = "signature"
 autodoc_preserve_defaults = True
 # Show `Result[T, E]` in signatures rather than its expansion, `Ok[T] | Err[E]`.
-autodoc_type_aliases = {"Result": "outcome.Result"}
+autodoc_type_aliases = {
+    "Result": "outcome.Result",
+    "Path": "outcome.Path",
+    "PathInput": "outcome.PathInput",
+}
 
 napoleon_google_docstring = True
 napoleon_numpy_docstring = False
