@@ -10,7 +10,14 @@ Ok(6)
 
 from inspect import isfunction as _isfunction
 
-from outcome._classify import Bucket
+from outcome._classify import (
+    DEFAULT_CLASSIFIER,
+    Bucket,
+    Classifier,
+    Decision,
+    SelfClassifying,
+    classify,
+)
 from outcome._errors import (
     DEFAULT_MESSAGES,
     ErrorDetail,
@@ -41,7 +48,10 @@ from outcome._result import (
 
 __all__ = [
     "Bucket",
+    "Classifier",
+    "DEFAULT_CLASSIFIER",
     "DEFAULT_MESSAGES",
+    "Decision",
     "Err",
     "ErrorDetail",
     "Errors",
@@ -50,10 +60,12 @@ __all__ = [
     "Path",
     "PathInput",
     "Result",
+    "SelfClassifying",
     "UnwrapError",
     "accumulate",
     "as_async_result",
     "as_result",
+    "classify",
     "collect",
     "do",
     "do_async",

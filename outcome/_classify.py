@@ -1,9 +1,25 @@
-"""Who must act on a failure: the buckets every error and decision is sorted into."""
+"""
+Who must act on a failure, and whether waiting helps: the failure classifier.
+
+Facts are read from the failure by duck typing (status codes, error codes,
+headers, errno, the qualified names of its classes), never by importing a
+client library, and along its whole ``__cause__``/``__context__`` chain, so a
+rule for a rate limit fires whether the SDK or its HTTP layer raised.
+"""
 
 from __future__ import annotations
 
+import abc
 import enum
+import errno
 import functools
+import math
+import time
+from collections.abc import Callable, Mapping
+from email.utils import parsedate_to_datetime
+from typing import Final, Protocol, cast, runtime_checkable
+
+import attrs
 
 
 @functools.total_ordering
@@ -52,3 +68,763 @@ _SEVERITY = {
     Bucket.USER_VISIBLE: 1,
     Bucket.PROGRAMMER_ERROR: 2,
 }
+
+
+def _link_repr(link: object) -> str:
+    # Only the type: a failure's repr may hold the rejected input or secrets.
+    return "None" if link is None else f"<{type(link).__qualname__}>"
+
+
+@attrs.frozen
+class Decision:
+    """
+    What to do about one failure: whose problem it is and whether waiting helps.
+
+    Attributes:
+        bucket: Who must act: the user who can fix it, the user who must be
+            told, or the programmer.
+        transient: Whether trying again later may succeed.
+        kind: What happened, as a short word: ``"rate_limit"``, ``"quota"``,
+            ``"timeout"``, ``"connection"``, ``"server"``, ``"conflict"``,
+            ``"declined"``, ``"validation"``, ``"auth"``, ``"not_found"``,
+            ``"bug"``, or a user rule's own.
+        status: The HTTP status found on the failure, if any.
+        code: The error code that decided, if one did (``"insufficient_quota"``).
+        retry_after: Seconds the server asked to wait (Retry-After), at least 0.
+        defer: `retry_after` is longer than the classifier will wait for in
+            place: reschedule the work instead of sleeping.
+        rule: Which rule fired, for logs and metrics.
+        link: The exception (or value) of the chain that matched; not compared.
+
+    >>> Decision(Bucket.USER_VISIBLE, True, "rate_limit", status=429, retry_after=2.0)
+    Decision(bucket=<Bucket.USER_VISIBLE: 'user_visible'>, transient=True, kind='rate_limit', status=429, code=None, retry_after=2.0, defer=False, rule='default', link=None)
+
+    .. versionadded:: 0.1.0
+    """
+
+    bucket: Bucket
+    transient: bool
+    kind: str
+    status: int | None = None
+    code: str | None = None
+    retry_after: float | None = None
+    defer: bool = False
+    rule: str = "default"
+    link: object = attrs.field(default=None, eq=False, repr=_link_repr)
+
+
+@runtime_checkable
+class SelfClassifying(Protocol):
+    """
+    An exception or error value that says itself how it should be classified.
+
+    Define ``__outcome_decision__`` returning a `Decision`, or `None` to let
+    the other rules decide. It is consulted before the shipped rules.
+
+    >>> class OutOfStock(Exception):
+    ...     def __outcome_decision__(self) -> Decision:
+    ...         return Decision(Bucket.USER_FIXABLE, False, "out_of_stock")
+    >>> classify(OutOfStock()).kind
+    'out_of_stock'
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __outcome_decision__(self) -> Decision | None:
+        """Return the decision for this failure, or `None` for no opinion."""
+        ...  # pragma: no cover - a protocol
+
+
+# Facts ------------------------------------------------------------------------
+
+_MISSING: Final = object()
+_MAX_TEXT: Final = 200  # longer codes and header values are ignored
+
+
+def _attr(obj: object, name: str) -> object:
+    """getattr that never raises: hostile properties count as missing."""
+    try:
+        return getattr(obj, name, None)
+    except Exception:  # noqa: BLE001 - a property may raise anything
+        return None
+
+
+def _key(obj: object, key: str) -> object:
+    """obj[key] for real mappings, never raising."""
+    if not isinstance(obj, Mapping):
+        return None
+    try:
+        return obj.get(key)  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+    except Exception:  # noqa: BLE001 - a mapping may raise anything
+        return None
+
+
+def _status(value: object) -> int | None:
+    return value if type(value) is int and 100 <= value <= 599 else None  # noqa: PLR2004
+
+
+def _text(value: object) -> str | None:
+    if isinstance(value, str) and 0 < len(value) <= _MAX_TEXT:
+        return str(value)
+    return None
+
+
+_NAMES_CACHE: dict[type, frozenset[str]] = {}
+
+
+def _names(cls: type) -> frozenset[str]:
+    """`module.Qualname` of every class in the MRO, also under the top package."""
+    names = _NAMES_CACHE.get(cls)
+    if names is None:
+        found: set[str] = set()
+        for klass in cls.__mro__:
+            module = _text(getattr(klass, "__module__", None)) or "?"
+            qualname = _text(getattr(klass, "__qualname__", None)) or "?"
+            found.add(f"{module}.{qualname}")
+            found.add(f"{module.partition('.')[0]}.{qualname}")
+        names = frozenset(found)
+        if len(_NAMES_CACHE) < 4096:  # noqa: PLR2004 - bounded
+            _NAMES_CACHE[cls] = names
+    return names
+
+
+class _Facts:
+    """What one link of a failure chain says about itself."""
+
+    __slots__ = ("codes", "errno", "headers", "link", "names", "status")
+
+    def __init__(self, link: object) -> None:
+        self.link = link
+        self.names = _names(type(link))
+        response = _attr(link, "response")
+        boto_metadata = _key(response, "ResponseMetadata")
+        self.status = (
+            _status(_attr(link, "status_code"))
+            or _status(_attr(response, "status_code"))
+            or _status(_attr(link, "status"))
+            or _status(_attr(link, "http_status"))
+            or _status(_key(boto_metadata, "HTTPStatusCode"))
+            or _status(_attr(link, "code"))
+            or _status(_attr(response, "status"))
+        )
+        body = _attr(link, "body")
+        body_error = _key(body, "error")
+        stripe_error = _attr(link, "error")
+        candidates = (
+            _attr(link, "code"),
+            _attr(link, "type"),
+            _key(body, "code"),
+            _key(body, "type"),
+            _key(body_error, "code"),
+            _key(body_error, "type"),
+            _key(_key(response, "Error"), "Code"),
+            _attr(stripe_error, "code"),
+            _attr(stripe_error, "decline_code"),
+        )
+        self.codes = [text.lower() for text in map(_text, candidates) if text]
+        self.headers = [
+            headers
+            for headers in (
+                _attr(response, "headers"),
+                _attr(link, "headers"),
+                _key(boto_metadata, "HTTPHeaders"),
+            )
+            if headers is not None
+        ]
+        number = _attr(link, "errno")
+        if type(number) is not int:
+            number = _attr(_attr(link, "os_error"), "errno")
+        self.errno: int | None = number if type(number) is int else None
+
+    def header(self, name: str) -> str | None:
+        """The value of header `name` on this link, looked up without case."""
+        for headers in self.headers:
+            getter = _attr(headers, "get")
+            if not callable(getter):
+                continue
+            for key in (name, name.title()):
+                try:
+                    value: object = getter(key)
+                except Exception:  # noqa: BLE001 - any object may stand here
+                    value = None
+                if isinstance(value, (str, bytes)):
+                    text = (
+                        value.decode("latin-1") if isinstance(value, bytes) else value
+                    )
+                    return text.strip()[:_MAX_TEXT]
+        return None
+
+
+def _chain(failure: object, max_depth: int) -> list[_Facts]:
+    """The failure, then its cause (or else its context): cycle-safe, capped."""
+    seen: set[int] = set()
+    links: list[_Facts] = []
+    link: object = failure
+    while link is not None and len(links) < max_depth and id(link) not in seen:
+        seen.add(id(link))
+        links.append(_Facts(link))
+        following = _attr(link, "__cause__")
+        if not isinstance(following, BaseException):
+            following = _attr(link, "__context__")
+        link = following if isinstance(following, BaseException) else None
+    return links
+
+
+# Retry-After -------------------------------------------------------------------
+
+
+def _seconds(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _retry_after(links: list[_Facts], now: float) -> float | None:
+    """
+    Seconds to wait, from the first link that says: ``retry-after-ms``, then
+    ``x-amz-retry-after`` (milliseconds), then ``Retry-After`` as delay-seconds
+    or an HTTP-date (RFC 9110). Never negative.
+    """
+    for facts in links:
+        for header, scale in (
+            ("retry-after-ms", 1000.0),
+            ("x-amz-retry-after", 1000.0),
+        ):
+            text = facts.header(header)
+            value = None if text is None else _seconds(text)
+            if value is not None:
+                return max(0.0, value / scale)
+        text = facts.header("retry-after")
+        if text is None:
+            continue
+        value = _seconds(text)
+        if value is None:
+            try:
+                moment = parsedate_to_datetime(text)
+            except (TypeError, ValueError, IndexError, OverflowError):
+                continue
+            value = moment.timestamp() - now
+        return max(0.0, value)
+    return None
+
+
+# The shipped rules ---------------------------------------------------------------
+
+_QUOTA_CODES: Final = frozenset(
+    {
+        "insufficient_quota",
+        "billing_hard_limit_reached",
+        "billing_not_active",
+        "quota_exceeded",
+        "billing_error",
+        "credit_balance_too_low",
+    }
+)
+_RATE_LIMIT_CODES: Final = frozenset(
+    {
+        "rate_limit_exceeded",
+        "rate_limit_error",
+        "rate_limit",
+        "too_many_requests",
+        # botocore's throttling codes
+        "throttling",
+        "throttlingexception",
+        "throttledexception",
+        "requestthrottledexception",
+        "toomanyrequestsexception",
+        "provisionedthroughputexceededexception",
+        "transactioninprogressexception",
+        "requestlimitexceeded",
+        "bandwidthlimitexceeded",
+        "limitexceededexception",
+        "requestthrottled",
+        "slowdown",
+        "ec2throttledexception",
+    }
+)
+_TRANSIENT_SERVER_CODES: Final = frozenset(
+    {
+        "overloaded_error",
+        "api_error",
+        "processing_error",
+        # botocore's transient codes
+        "requesttimeout",
+        "requesttimeoutexception",
+        "priorrequestnotcomplete",
+        "internalerror",
+        "internalfailure",
+        "serviceunavailable",
+    }
+)
+_DECLINE_CODES: Final = frozenset(
+    {
+        "card_declined",
+        "expired_card",
+        "incorrect_cvc",
+        "incorrect_number",
+        "incorrect_zip",
+        "invalid_cvc",
+        "invalid_expiry_month",
+        "invalid_expiry_year",
+        "invalid_number",
+        "insufficient_funds",
+        "lost_card",
+        "stolen_card",
+        "do_not_honor",
+        "generic_decline",
+        "authentication_required",
+    }
+)
+_TIMEOUT_NAMES: Final = frozenset(
+    {
+        "builtins.TimeoutError",
+        "httpx.TimeoutException",
+        "httpx2.TimeoutException",
+        "requests.Timeout",
+        "urllib3.TimeoutError",
+        "aiohttp.ServerTimeoutError",
+        "botocore.ReadTimeoutError",
+        "botocore.ConnectTimeoutError",
+        "openai.APITimeoutError",
+        "anthropic.APITimeoutError",
+    }
+)
+_CONNECTION_NAMES: Final = frozenset(
+    {
+        "builtins.ConnectionError",
+        "httpx.NetworkError",
+        "httpx.RemoteProtocolError",
+        "httpx2.NetworkError",
+        "httpx2.RemoteProtocolError",
+        "requests.ConnectionError",
+        "urllib3.NewConnectionError",
+        "urllib3.ProtocolError",
+        "aiohttp.ClientConnectionError",
+        "botocore.EndpointConnectionError",
+        "botocore.ConnectionClosedError",
+        "openai.APIConnectionError",
+        "anthropic.APIConnectionError",
+        "stripe.APIConnectionError",
+        "http.RemoteDisconnected",
+        "http.IncompleteRead",
+        "urllib.URLError",
+    }
+)
+_VALIDATION_NAMES: Final = frozenset(
+    {
+        "pydantic.ValidationError",
+        "pydantic_core.ValidationError",
+        "django.core.exceptions.ValidationError",
+        "marshmallow.ValidationError",
+        "stripe.CardError",
+    }
+)
+_TIMEOUT_ERRNOS: Final = frozenset({errno.ETIMEDOUT})
+_CONNECTION_ERRNOS: Final = frozenset(
+    {
+        errno.ECONNRESET,
+        errno.ECONNREFUSED,
+        errno.ECONNABORTED,
+        errno.EPIPE,
+        errno.EHOSTUNREACH,
+        errno.ENETUNREACH,
+        errno.ENETDOWN,
+        errno.EHOSTDOWN,
+    }
+)
+
+_FIXABLE, _VISIBLE, _BUG = (
+    Bucket.USER_FIXABLE,
+    Bucket.USER_VISIBLE,
+    Bucket.PROGRAMMER_ERROR,
+)
+
+
+def _by_status(status: int) -> tuple[Bucket, bool, str]:
+    if status in {401, 403}:  # noqa: PLR2004
+        return _BUG, False, "auth"
+    if status in {404, 405, 501}:  # noqa: PLR2004
+        return _BUG, False, "not_found" if status == 404 else "bug"  # noqa: PLR2004
+    if status == 402:  # noqa: PLR2004
+        return _FIXABLE, False, "declined"
+    if status == 429:  # noqa: PLR2004
+        return _VISIBLE, True, "rate_limit"
+    if status in {408, 504}:  # noqa: PLR2004
+        return _VISIBLE, True, "timeout"
+    if status in {409, 425}:  # noqa: PLR2004
+        return _VISIBLE, True, "conflict"
+    if status >= 500:  # noqa: PLR2004
+        return _VISIBLE, True, "server"
+    if status >= 400:  # noqa: PLR2004
+        return _FIXABLE, False, "validation"
+    return _BUG, False, "bug"
+
+
+def _by_code(code: str) -> tuple[Bucket, bool, str] | None:
+    if code in _QUOTA_CODES:
+        return _VISIBLE, False, "quota"
+    if code in _RATE_LIMIT_CODES:
+        return _VISIBLE, True, "rate_limit"
+    if code in _TRANSIENT_SERVER_CODES:
+        return _VISIBLE, True, "server"
+    if code in _DECLINE_CODES:
+        return _FIXABLE, False, "declined"
+    return None
+
+
+def _should_retry(facts: _Facts) -> bool | None:
+    for header in ("x-should-retry", "stripe-should-retry"):
+        text = facts.header(header)
+        if text is not None and text.lower() in {"true", "false"}:
+            return text.lower() == "true"
+    return None
+
+
+# The classifier ------------------------------------------------------------------
+
+
+@attrs.frozen
+class _UserRule:
+    bucket: Bucket
+    transient: bool
+    kind: str
+    name: str
+
+
+class Classifier:
+    """
+    Sorts failures into who must act and whether waiting helps.
+
+    `classify` is pure, total (it returns a `Decision` for any object and never
+    raises) and bounded in time: it follows at most `max_depth` links of a
+    cause chain and at most `max_leaves` exceptions of a group.
+
+    Rules registered with `register` take precedence over the shipped ones.
+    Then, looked for along the whole chain, outermost first: an error code
+    that tells (quota exhausted, card declined, throttled), the HTTP status
+    (with the server's own ``x-should-retry``), timeouts and connection
+    failures by class name or errno, validation errors by class name. What no
+    rule recognises is a programmer error and not transient: bugs reach the
+    exception tracker instead of being retried.
+
+    Args:
+        max_retry_after: The longest Retry-After, in seconds, that a decision
+            may ask to wait in place; beyond it the decision says `defer`.
+        max_depth: How many links of a cause chain are read.
+        max_leaves: How many exceptions of an exception group are read.
+        clock: Seconds since the epoch, for Retry-After dates.
+
+    >>> classifier = Classifier()
+    >>> classifier.classify(TimeoutError("gateway")).kind
+    'timeout'
+    >>> classifier.classify(KeyError("sku")).bucket
+    <Bucket.PROGRAMMER_ERROR: 'programmer_error'>
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(
+        self,
+        *,
+        max_retry_after: float = 60.0,
+        max_depth: int = 16,
+        max_leaves: int = 256,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not (max_retry_after >= 0 and max_depth >= 1 and max_leaves >= 1):
+            msg = (
+                "Classifier needs max_retry_after >= 0, max_depth >= 1 and "
+                f"max_leaves >= 1, got {max_retry_after!r}, {max_depth!r}, "
+                f"{max_leaves!r}"
+            )
+            raise ValueError(msg)
+        self.max_retry_after = max_retry_after
+        self.max_depth = max_depth
+        self.max_leaves = max_leaves
+        self.clock = clock
+        self._type_rules: dict[type, _UserRule] = {}
+        self._abc_rules: list[tuple[type, _UserRule]] = []
+        self._predicate_rules: list[tuple[Callable[[object], bool], _UserRule]] = []
+
+    def register(
+        self,
+        match: type | Callable[[object], bool],
+        /,
+        *,
+        bucket: Bucket,
+        transient: bool = False,
+        kind: str = "custom",
+        name: str | None = None,
+    ) -> None:
+        """
+        Add a rule that takes precedence over the shipped ones.
+
+        `match` is a class (an exception class or any error value's class; ABC
+        virtual subclasses count) or a predicate called with each link of the
+        chain. A class rule costs the same however many are registered; the
+        most specific class along the failure's MRO wins. Predicates run in
+        the order they were registered, after the class rules.
+
+        >>> classifier = Classifier()
+        >>> class PaymentDeclined(Exception): ...
+        >>> classifier.register(PaymentDeclined, bucket=Bucket.USER_FIXABLE, kind="declined")
+        >>> classifier.classify(PaymentDeclined()).rule
+        'user:PaymentDeclined'
+
+        Raises:
+            TypeError: When `match` is neither a class nor callable, or
+                `bucket` is not a `Bucket`.
+        """
+        bucket_given: object = bucket
+        if type(bucket_given) is not Bucket:
+            msg = f"register() needs bucket=Bucket.<member>, not {bucket!r}"
+            raise TypeError(msg)
+        label = name or f"user:{getattr(match, '__qualname__', repr(match))}"
+        rule = _UserRule(bucket, bool(transient), kind, label)
+        given: object = match  # checked at run time: callers may be untyped
+        if isinstance(given, abc.ABCMeta):
+            self._abc_rules.append((given, rule))
+        elif isinstance(given, type):
+            self._type_rules[given] = rule
+        elif callable(given):
+            self._predicate_rules.append((given, rule))
+        else:
+            msg = (
+                f"register() takes a class or a predicate, not {match!r}; e.g. "
+                "register(MyError, bucket=Bucket.USER_FIXABLE)"
+            )
+            raise TypeError(msg)
+
+    def classify(self, failure: object) -> Decision:
+        """
+        Decide who must act on `failure` and whether it is worth retrying.
+
+        `failure` may be an exception (its cause chain is read), an exception
+        group (each leaf is classified: the group takes the most severe bucket,
+        is transient only if every leaf is, and waits the longest Retry-After),
+        an `Err` (its error is classified), an `Errors` or `ErrorDetail` (their
+        buckets decide), or any other value (user rules, else a programmer
+        error).
+
+        >>> classify(ConnectionResetError()).transient
+        True
+        """
+        try:
+            return self._classify(failure, 0)
+        except Exception:  # noqa: BLE001 - total: a hostile object is a bug report
+            return Decision(_BUG, False, "bug", rule="unclassifiable", link=failure)
+
+    # The parts ----------------------------------------------------------------
+
+    def _classify(self, failure: object, depth: int) -> Decision:
+        if isinstance(failure, BaseExceptionGroup):
+            return self._group(
+                cast("BaseExceptionGroup[BaseException]", failure), depth
+            )
+        if type(failure) is Err:
+            return self._classify(cast("Err[object]", failure).err_value, depth + 1)
+        if isinstance(failure, (Errors, ErrorDetail)):
+            return self._errors(failure)
+        links = _chain(failure, self.max_depth)
+        for tier in (
+            self._user,
+            self._self_classifying,
+            self._code,
+            self._status,
+            self._transport,
+            self._validation,
+        ):
+            decision = tier(links)
+            if decision is not None:
+                return decision
+        return Decision(_BUG, False, "bug", status=links[0].status, link=failure)
+
+    def _decide(  # noqa: PLR0913 - the fields a rule fills
+        self,
+        links: list[_Facts],
+        facts: _Facts,
+        verdict: tuple[Bucket, bool, str],
+        rule: str,
+        code: str | None = None,
+    ) -> Decision:
+        bucket, transient, kind = verdict
+        retry_after = _retry_after(links, self.clock()) if transient else None
+        return Decision(
+            bucket,
+            transient,
+            kind,
+            status=next((f.status for f in links if f.status is not None), None),
+            code=code,
+            retry_after=retry_after,
+            defer=retry_after is not None and retry_after > self.max_retry_after,
+            rule=rule,
+            link=facts.link,
+        )
+
+    def _user(self, links: list[_Facts]) -> Decision | None:
+        for facts in links:
+            rule = self._user_rule(facts.link)
+            if rule is not None:
+                return self._decide(
+                    links, facts, (rule.bucket, rule.transient, rule.kind), rule.name
+                )
+        return None
+
+    def _user_rule(self, link: object) -> _UserRule | None:
+        if self._type_rules:
+            for klass in type(link).__mro__:
+                rule = self._type_rules.get(klass)
+                if rule is not None:
+                    return rule
+        for klass, rule in self._abc_rules:
+            if isinstance(link, klass):
+                return rule
+        for predicate, rule in self._predicate_rules:
+            try:
+                matched = predicate(link)
+            except Exception:  # noqa: BLE001 - a user's predicate failing is no match
+                matched = False
+            if matched is True:
+                return rule
+        return None
+
+    def _self_classifying(self, links: list[_Facts]) -> Decision | None:
+        for facts in links:
+            method = _attr(facts.link, "__outcome_decision__")
+            if not callable(method):
+                continue
+            try:
+                decision = method()
+            except Exception:  # noqa: BLE001 - a broken hook is no opinion
+                continue
+            if type(decision) is Decision:
+                return decision
+        return None
+
+    def _code(self, links: list[_Facts]) -> Decision | None:
+        for facts in links:
+            for code in facts.codes:
+                verdict = _by_code(code)
+                if verdict is not None:
+                    return self._decide(links, facts, verdict, f"code:{code}", code)
+        return None
+
+    def _status(self, links: list[_Facts]) -> Decision | None:
+        for facts in links:
+            if facts.status is None:
+                continue
+            bucket, transient, kind = _by_status(facts.status)
+            rule = f"status:{facts.status}"
+            directive = _should_retry(facts)
+            if directive is not None:
+                transient = directive
+                rule += "+should-retry"
+                if transient and bucket is not _VISIBLE:
+                    bucket = _VISIBLE
+            return self._decide(links, facts, (bucket, transient, kind), rule)
+        return None
+
+    def _transport(self, links: list[_Facts]) -> Decision | None:
+        for facts in links:
+            if facts.names & _TIMEOUT_NAMES or facts.errno in _TIMEOUT_ERRNOS:
+                return self._decide(
+                    links, facts, (_VISIBLE, True, "timeout"), "timeout"
+                )
+            if facts.names & _CONNECTION_NAMES or facts.errno in _CONNECTION_ERRNOS:
+                return self._decide(
+                    links, facts, (_VISIBLE, True, "connection"), "connection"
+                )
+        return None
+
+    def _validation(self, links: list[_Facts]) -> Decision | None:
+        for facts in links:
+            if facts.names & _VALIDATION_NAMES:
+                return self._decide(
+                    links, facts, (_FIXABLE, False, "validation"), "validation"
+                )
+        return None
+
+    def _group(self, group: BaseExceptionGroup[BaseException], depth: int) -> Decision:
+        decisions = [self._classify(leaf, depth + 1) for leaf in self._leaves(group)]
+        if not decisions:
+            return Decision(_BUG, False, "bug", rule="group", link=group)
+        worst = max(decisions, key=lambda decision: decision.bucket.severity)
+        waits = [d.retry_after for d in decisions if d.retry_after is not None]
+        retry_after = max(waits) if waits else None
+        return attrs.evolve(
+            worst,
+            transient=all(decision.transient for decision in decisions),
+            retry_after=retry_after,
+            defer=retry_after is not None and retry_after > self.max_retry_after,
+            rule=f"group:{worst.rule}",
+        )
+
+    def _leaves(self, group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
+        leaves: list[BaseException] = []
+        pending: list[BaseException] = [group]
+        while pending and len(leaves) < self.max_leaves:
+            current = pending.pop()
+            if isinstance(current, BaseExceptionGroup):
+                # Read defensively: a subclass may make `exceptions` anything.
+                nested = _attr(cast("object", current), "exceptions")
+                if isinstance(nested, tuple):
+                    members = cast("tuple[object, ...]", nested)
+                    pending.extend(
+                        member
+                        for member in reversed(members)
+                        if isinstance(member, BaseException)
+                    )
+            else:
+                leaves.append(current)
+        return leaves
+
+    def _errors(self, failure: Errors | ErrorDetail) -> Decision:
+        details = list(failure) if isinstance(failure, Errors) else [failure]
+        if not details:
+            return Decision(_FIXABLE, False, "validation", rule="errors", link=failure)
+        causes = [
+            self._classify(d.cause, 1) if d.cause is not None else None for d in details
+        ]
+        worst = max(details, key=lambda detail: detail.bucket.severity)
+        kinds = {
+            _FIXABLE: "validation",
+            _VISIBLE: "unavailable",
+            _BUG: "bug",
+        }
+        return Decision(
+            worst.bucket,
+            all(cause is not None and cause.transient for cause in causes),
+            kinds[worst.bucket],
+            code=worst.code,
+            rule="errors",
+            link=failure,
+        )
+
+
+DEFAULT_CLASSIFIER: Final = Classifier()
+"""
+The classifier used when none is given; rules registered on it apply everywhere.
+
+.. versionadded:: 0.1.0
+"""
+
+
+def classify(failure: object) -> Decision:
+    """
+    Classify `failure` with `DEFAULT_CLASSIFIER`; see `Classifier.classify`.
+
+    >>> decision = classify(TimeoutError("the gateway took too long"))
+    >>> decision.bucket, decision.transient, decision.kind
+    (<Bucket.USER_VISIBLE: 'user_visible'>, True, 'timeout')
+
+    .. versionadded:: 0.1.0
+    """
+    return DEFAULT_CLASSIFIER.classify(failure)
+
+
+# Imported last: these modules import Bucket from this one, and the package
+# imports this module first, so Bucket exists by the time they ask for it.
+from outcome._errors import ErrorDetail, Errors  # noqa: E402
+from outcome._result import Err  # noqa: E402
