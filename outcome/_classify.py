@@ -170,6 +170,7 @@ def _text(value: object) -> str | None:
 
 
 _NAMES_CACHE: dict[type, frozenset[str]] = {}
+_NAMES_CACHE_LIMIT = 4096  # classes made on the fly must not grow it forever
 
 
 def _names(cls: type) -> frozenset[str]:
@@ -183,7 +184,7 @@ def _names(cls: type) -> frozenset[str]:
             found.add(f"{module}.{qualname}")
             found.add(f"{module.partition('.')[0]}.{qualname}")
         names = frozenset(found)
-        if len(_NAMES_CACHE) < 4096:  # noqa: PLR2004 - bounded
+        if len(_NAMES_CACHE) < _NAMES_CACHE_LIMIT:
             _NAMES_CACHE[cls] = names
     return names
 

@@ -21,10 +21,13 @@ from typing import (
     overload,
 )
 
+from outcome import _classify
 from outcome._classify import Bucket
 
 if TYPE_CHECKING:
     from typing import Self
+
+    from outcome._classify import Classifier
 
 Path: TypeAlias = tuple[str | int, ...]
 """
@@ -497,6 +500,42 @@ class ErrorDetail:
             self._cause,
         )
 
+    @classmethod
+    def from_exception(
+        cls,
+        exc: BaseException,
+        path: PathInput = None,
+        *,
+        classifier: Classifier | None = None,
+    ) -> ErrorDetail:
+        """
+        Make an error from a caught exception, classified for who must act.
+
+        The classifier's decision gives the bucket and the code (its kind:
+        ``"timeout"``, ``"rate_limit"``, ``"declined"``, ...); the message
+        comes from that code's template, never from the exception's text, so
+        nothing the exception says reaches a user. A Retry-After becomes the
+        ``retry_after`` param (whole seconds). The exception is kept as the
+        cause, for logs.
+
+        >>> detail = ErrorDetail.from_exception(TimeoutError("10.0.0.7:5432"), "payment")
+        >>> detail.code, detail.bucket, str(detail)
+        ('timeout', <Bucket.USER_VISIBLE: 'user_visible'>, 'Payment took too long to answer; try again shortly')
+
+        Raises:
+            TypeError: When `exc` is not an exception.
+        """
+        if not isinstance(cast("object", exc), BaseException):  # untyped callers
+            msg = f"from_exception() takes an exception, not {exc!r}"
+            raise TypeError(msg)
+        decision = (classifier or _classify.DEFAULT_CLASSIFIER).classify(exc)
+        params: dict[str, object] = {}
+        if decision.retry_after is not None:
+            params["retry_after"] = math.ceil(decision.retry_after)
+        return cls(
+            path, decision.kind, params=params, bucket=decision.bucket, cause=exc
+        )
+
     def __eq__(self, other: object) -> bool:
         if type(other) is not ErrorDetail:
             return NotImplemented
@@ -579,6 +618,18 @@ DEFAULT_MESSAGES: Final[Mapping[str, str]] = MappingProxyType(
         "too_long": "is too long (maximum is {maximum} characters)",
         "too_short": "is too short (minimum is {minimum} characters)",
         "wrong_length": "is the wrong length (should be {length} characters)",
+        # The kinds of Decision, for errors made from caught exceptions.
+        "auth": "could not be checked because of a configuration problem",
+        "conflict": "was changed by someone else at the same time; try again",
+        "connection": "could not be reached; try again shortly",
+        "declined": "was declined",
+        "not_found": "could not be found",
+        "quota": "is unavailable: the usage limit has been reached",
+        "rate_limit": "is busy; try again in a moment",
+        "server": "is not working right now; try again later",
+        "timeout": "took too long to answer; try again shortly",
+        "unavailable": "is unavailable right now",
+        "validation": "is invalid",
     }
 )
 """
@@ -830,6 +881,30 @@ class Errors:
         if held is None:
             held = details[key] = _build_detail(key, frozen, bucket, cause)
         return held
+
+    def add_exception(
+        self,
+        exc: BaseException,
+        path: PathInput = None,
+        *,
+        classifier: Classifier | None = None,
+    ) -> ErrorDetail:
+        """
+        Add an error made from a caught exception (see `ErrorDetail.from_exception`).
+
+        >>> errors = Errors()
+        >>> try:
+        ...     raise ConnectionRefusedError("db:5432 refused")
+        ... except OSError as exc:
+        ...     _ = errors.add_exception(exc, "payment")
+        >>> errors.full_messages()
+        ['Payment could not be reached; try again shortly']
+
+        Raises:
+            TypeError: When `exc` is not an exception or `path` is not a path;
+                nothing is added.
+        """
+        return self.append(ErrorDetail.from_exception(exc, path, classifier=classifier))
 
     def append(self, detail: ErrorDetail) -> ErrorDetail:
         """

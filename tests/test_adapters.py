@@ -277,7 +277,7 @@ class TestFromPydantic:
     def test_errors_method_of_the_wrong_shape(self, entries: object) -> None:
         """Ensures an errors() that does not return pydantic's entries is refused."""
 
-        class Impostor(Exception):  # noqa: N818 - named for what it is
+        class Impostor(Exception):
             def errors(self) -> object:
                 return entries
 

@@ -1,0 +1,852 @@
+"""Tests for the failure classifier: facts, rules, chains, groups, totality."""
+
+from __future__ import annotations
+
+import abc
+import email.utils
+import errno
+import itertools
+import time
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from outcome import (
+    DEFAULT_CLASSIFIER,
+    Bucket,
+    Classifier,
+    Decision,
+    Err,
+    ErrorDetail,
+    Errors,
+    SelfClassifying,
+    classify,
+)
+from outcome import _classify as classify_module
+
+FIXABLE, VISIBLE, BUG = (
+    Bucket.USER_FIXABLE,
+    Bucket.USER_VISIBLE,
+    Bucket.PROGRAMMER_ERROR,
+)
+
+
+class HTTPError(Exception):
+    """An error shaped like a client's, with the attributes the classifier reads."""
+
+    def __init__(self, **attributes: Any) -> None:
+        super().__init__("HTTP failure")
+        for name, value in attributes.items():
+            setattr(self, name, value)
+
+
+class Response:
+    """A response object with a status and headers."""
+
+    def __init__(self, status_code: int, headers: dict[str, str] | None = None) -> None:
+        self.status_code = status_code
+        self.headers = headers or {}
+
+
+def chained(*links: BaseException) -> BaseException:
+    """Chain links outermost first through __cause__, as `raise ... from` does."""
+    for outer, inner in itertools.pairwise(links):
+        outer.__cause__ = inner
+    return links[0]
+
+
+class TestStatus:
+    """The HTTP status table."""
+
+    @pytest.mark.parametrize(
+        ("status", "bucket", "transient", "kind"),
+        [
+            (400, FIXABLE, False, "validation"),
+            (413, FIXABLE, False, "validation"),
+            (422, FIXABLE, False, "validation"),
+            (402, FIXABLE, False, "declined"),
+            (401, BUG, False, "auth"),
+            (403, BUG, False, "auth"),
+            (404, BUG, False, "not_found"),
+            (405, BUG, False, "bug"),
+            (501, BUG, False, "bug"),
+            (408, VISIBLE, True, "timeout"),
+            (504, VISIBLE, True, "timeout"),
+            (409, VISIBLE, True, "conflict"),
+            (425, VISIBLE, True, "conflict"),
+            (429, VISIBLE, True, "rate_limit"),
+            (500, VISIBLE, True, "server"),
+            (503, VISIBLE, True, "server"),
+            (529, VISIBLE, True, "server"),
+            (302, BUG, False, "bug"),
+        ],
+    )
+    def test_table(
+        self, status: int, bucket: Bucket, transient: bool, kind: str
+    ) -> None:
+        """Each status lands in its bucket, transient flag and kind."""
+        decision = classify(HTTPError(status_code=status))
+        assert (decision.bucket, decision.transient, decision.kind) == (
+            bucket,
+            transient,
+            kind,
+        )
+        assert decision.status == status
+        assert decision.rule == f"status:{status}"
+
+    @pytest.mark.parametrize(
+        "attributes",
+        [
+            {"status_code": 503},
+            {"response": Response(503)},
+            {"status": 503},
+            {"http_status": 503},
+            {"code": 503},
+            {"response": {"ResponseMetadata": {"HTTPStatusCode": 503}}},
+        ],
+        ids=[
+            "status_code",
+            "response.status_code",
+            "status",
+            "http_status",
+            "code",
+            "botocore",
+        ],
+    )
+    def test_status_is_read_from_every_usual_place(
+        self, attributes: dict[str, Any]
+    ) -> None:
+        """Each client's place for the status is read: httpx, aiohttp, botocore..."""
+        assert classify(HTTPError(**attributes)).status == 503
+
+    @pytest.mark.parametrize("status", [True, "503", 99, 600, 503.0, -1, None])
+    def test_only_int_statuses_in_range_count(self, status: object) -> None:
+        """A status that is not an int from 100 to 599 is ignored."""
+        decision = classify(HTTPError(status_code=status))
+        assert decision.status is None
+        assert decision.kind == "bug"
+
+    def test_should_retry_header_overrides_the_status(self) -> None:
+        """The server's x-should-retry / stripe-should-retry decides transience."""
+        no = classify(HTTPError(response=Response(503, {"x-should-retry": "false"})))
+        assert (no.transient, no.rule) == (False, "status:503+should-retry")
+        yes = classify(
+            HTTPError(response=Response(400, {"Stripe-Should-Retry": "true"}))
+        )
+        assert (yes.transient, yes.bucket) == (True, VISIBLE)
+        odd = classify(HTTPError(response=Response(503, {"x-should-retry": "maybe"})))
+        assert (odd.transient, odd.rule) == (True, "status:503")
+
+
+class TestCodes:
+    """Error codes that decide more than the status can."""
+
+    def test_quota_is_not_a_rate_limit(self) -> None:
+        """A 429 with insufficient_quota is not transient: waiting will not help."""
+        quota = classify(HTTPError(status_code=429, code="insufficient_quota"))
+        assert (quota.bucket, quota.transient, quota.kind) == (VISIBLE, False, "quota")
+        assert (quota.code, quota.rule) == (
+            "insufficient_quota",
+            "code:insufficient_quota",
+        )
+        limited = classify(HTTPError(status_code=429, code="rate_limit_exceeded"))
+        assert (limited.transient, limited.kind) == (True, "rate_limit")
+
+    @pytest.mark.parametrize(
+        "attributes",
+        [
+            {"code": "insufficient_quota"},
+            {"type": "insufficient_quota"},
+            {"body": {"code": "insufficient_quota"}},
+            {"body": {"type": "insufficient_quota"}},
+            {"body": {"error": {"code": "insufficient_quota"}}},
+            {"body": {"type": "error", "error": {"type": "billing_error"}}},
+            {"response": {"Error": {"Code": "Insufficient_Quota"}}},
+            {"error": HTTPError(code="insufficient_quota")},
+        ],
+    )
+    def test_codes_are_read_from_every_usual_place(
+        self, attributes: dict[str, Any]
+    ) -> None:
+        """openai, anthropic, stripe and botocore put the code in different places."""
+        assert classify(HTTPError(status_code=429, **attributes)).kind == "quota"
+
+    @pytest.mark.parametrize(
+        ("code", "kind", "transient", "bucket"),
+        [
+            ("card_declined", "declined", False, FIXABLE),
+            ("insufficient_funds", "declined", False, FIXABLE),
+            ("ThrottlingException", "rate_limit", True, VISIBLE),
+            ("SlowDown", "rate_limit", True, VISIBLE),
+            ("overloaded_error", "server", True, VISIBLE),
+            ("RequestTimeout", "server", True, VISIBLE),
+        ],
+    )
+    def test_known_codes(
+        self, code: str, kind: str, transient: bool, bucket: Bucket
+    ) -> None:
+        """Card declines, AWS throttling and overload codes, without a status."""
+        decision = classify(HTTPError(code=code))
+        assert (decision.kind, decision.transient, decision.bucket) == (
+            kind,
+            transient,
+            bucket,
+        )
+
+    def test_stripe_decline_code_beats_the_402(self) -> None:
+        """A card error's decline_code is read from its .error object."""
+        card = HTTPError(
+            http_status=402,
+            code="card_declined",
+            error=HTTPError(decline_code="insufficient_funds"),
+        )
+        decision = classify(card)
+        assert (decision.kind, decision.code, decision.status) == (
+            "declined",
+            "card_declined",
+            402,
+        )
+
+    def test_unknown_or_silly_codes_are_ignored(self) -> None:
+        """Codes that are not short strings do not count."""
+        assert classify(HTTPError(status_code=500, code="x" * 500)).kind == "server"
+        assert (
+            classify(HTTPError(status_code=500, code=b"insufficient_quota")).kind
+            == "server"
+        )
+
+
+class TestTransport:
+    """Timeouts and connection failures, by class name or errno."""
+
+    @pytest.mark.parametrize(
+        ("failure", "kind"),
+        [
+            (TimeoutError(), "timeout"),
+            (ConnectionRefusedError(), "connection"),
+            (ConnectionResetError(), "connection"),
+            (BrokenPipeError(), "connection"),
+            (OSError(errno.ECONNREFUSED, "refused"), "connection"),
+            (OSError(errno.ETIMEDOUT, "timed out"), "timeout"),
+            (OSError(errno.EHOSTUNREACH, "no route"), "connection"),
+        ],
+    )
+    def test_standard_library(self, failure: BaseException, kind: str) -> None:
+        """Builtin timeouts, connection errors and their errno values."""
+        decision = classify(failure)
+        assert (decision.bucket, decision.transient, decision.kind) == (
+            VISIBLE,
+            True,
+            kind,
+        )
+
+    def test_os_error_attribute_of_aiohttp(self) -> None:
+        """aiohttp keeps the OSError on .os_error."""
+        assert (
+            classify(HTTPError(os_error=OSError(errno.ECONNREFUSED, "x"))).kind
+            == "connection"
+        )
+
+    def test_class_names_along_the_mro(self) -> None:
+        """A class named like a client's timeout is one; the client is not imported."""
+        timeout = type("TimeoutException", (Exception,), {"__module__": "httpx"})
+        read_timeout = type(
+            "ReadTimeout", (timeout,), {"__module__": "httpx._exceptions"}
+        )
+        assert classify(read_timeout()).kind == "timeout"
+        sdk = type(
+            "APIConnectionError", (Exception,), {"__module__": "openai._exceptions"}
+        )
+        assert classify(sdk()).kind == "connection"
+
+    def test_class_names_cache_is_bounded(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Classes made on the fly are named, but the cache stops at its limit."""
+        monkeypatch.setattr(classify_module, "_NAMES_CACHE_LIMIT", 0)
+        fresh = type("TimeoutException", (Exception,), {"__module__": "httpx"})
+        assert classify(fresh()).kind == "timeout"
+        assert fresh not in classify_module._NAMES_CACHE
+
+    def test_other_os_errors_are_bugs(self) -> None:
+        """A FileNotFoundError is not a network failure."""
+        assert classify(FileNotFoundError(errno.ENOENT, "config.toml")).bucket is BUG
+
+
+class TestValidation:
+    """Validation errors of other libraries, by name."""
+
+    def test_by_name(self) -> None:
+        """pydantic, Django and marshmallow ValidationErrors are user-fixable."""
+        for module in (
+            "pydantic",
+            "pydantic_core._pydantic_core",
+            "marshmallow.exceptions",
+            "django.core.exceptions",
+        ):
+            error = type("ValidationError", (ValueError,), {"__module__": module})
+            decision = classify(error())
+            assert (decision.bucket, decision.kind) == (FIXABLE, "validation"), module
+
+
+class TestChain:
+    """The __cause__ / __context__ chain."""
+
+    def test_the_mismatch_is_seen_through(self) -> None:
+        """An SDK error with no status is classified by the HTTP error it wraps."""
+        sdk_error = type("APIError", (Exception,), {"__module__": "some_sdk"})
+        failure = chained(
+            sdk_error("boom"), HTTPError(response=Response(429, {"Retry-After": "3"}))
+        )
+        decision = classify(failure)
+        assert (decision.kind, decision.transient, decision.retry_after) == (
+            "rate_limit",
+            True,
+            3.0,
+        )
+        assert decision.link is failure.__cause__
+
+    def test_context_is_followed_when_there_is_no_cause(self) -> None:
+        """An exception raised while handling another keeps it as __context__."""
+
+        def reset() -> None:
+            raise ConnectionResetError
+
+        def wrap() -> None:
+            try:
+                reset()
+            except ConnectionResetError:
+                raise RuntimeError("wrapper") from None
+
+        with pytest.raises(RuntimeError) as info:
+            wrap()
+        failure = info.value
+        assert failure.__suppress_context__
+        assert classify(failure).kind == "connection"
+
+    def test_outermost_rule_of_a_tier_wins(self) -> None:
+        """Within a tier, the outer link decides: a 401 around a 503 is auth."""
+        failure = chained(HTTPError(status_code=401), HTTPError(status_code=503))
+        assert classify(failure).kind == "auth"
+
+    def test_higher_tier_deeper_beats_lower_tier_outer(self) -> None:
+        """An error code deep in the chain beats a status on the outside."""
+        failure = chained(
+            HTTPError(status_code=429), HTTPError(code="insufficient_quota")
+        )
+        assert classify(failure).kind == "quota"
+
+    def test_cycles_are_walked_once(self) -> None:
+        """A cause cycle is read link by link once, however deep the limit."""
+        first, second = ValueError("a"), KeyError("b")
+        first.__cause__ = second
+        second.__cause__ = first
+        seen: list[object] = []
+        classifier = Classifier(max_depth=100_000)
+        classifier.register(lambda link: seen.append(link) and False, bucket=BUG)  # type: ignore[func-returns-value]
+        assert classifier.classify(first).bucket is BUG
+        assert seen == [first, second]
+
+    def test_deep_chains_are_cut(self) -> None:
+        """A 10,000-deep chain is read to max_depth only, quickly."""
+        failure: BaseException = TimeoutError()
+        for _ in range(10_000):
+            wrapper = RuntimeError()
+            wrapper.__cause__ = failure
+            failure = wrapper
+        start = time.perf_counter()
+        assert classify(failure).kind == "bug"
+        assert time.perf_counter() - start < 1.0
+        assert Classifier(max_depth=10_001).classify(failure).kind == "timeout"
+
+
+class TestRetryAfter:
+    """Retry-After, in all its spellings."""
+
+    @pytest.mark.parametrize(
+        ("headers", "seconds"),
+        [
+            ({"Retry-After": "7"}, 7.0),
+            ({"retry-after": " 1.5 "}, 1.5),
+            ({"retry-after-ms": "250"}, 0.25),
+            ({"x-amz-retry-after": "1500"}, 1.5),
+            ({"Retry-After": "-5"}, 0.0),
+            ({"Retry-After": "soon"}, None),
+            ({"Retry-After": "nan"}, None),
+            ({"Retry-After": "1e999"}, None),
+            ({"Retry-After": b"4"}, 4.0),
+            ({}, None),
+        ],
+    )
+    def test_values(self, headers: dict[str, object], seconds: float | None) -> None:
+        """Delay-seconds and milliseconds, clamped to >= 0; nonsense is ignored."""
+        assert (
+            classify(HTTPError(status_code=429, headers=headers)).retry_after == seconds
+        )
+
+    def test_http_date(self) -> None:
+        """An HTTP-date is turned into seconds from the classifier's clock."""
+        now = 1_800_000_000.0
+        date = email.utils.formatdate(now + 30, usegmt=True)
+        classifier = Classifier(clock=lambda: now)
+        assert (
+            classifier.classify(
+                HTTPError(status_code=503, headers={"Retry-After": date})
+            ).retry_after
+            == 30.0
+        )
+        past = email.utils.formatdate(now - 30, usegmt=True)
+        assert (
+            classifier.classify(
+                HTTPError(status_code=503, headers={"Retry-After": past})
+            ).retry_after
+            == 0.0
+        )
+
+    def test_longer_than_the_maximum_defers(self) -> None:
+        """Above max_retry_after the decision says defer, and is still transient."""
+        failure = HTTPError(status_code=429, headers={"Retry-After": "3600"})
+        decision = Classifier(max_retry_after=60).classify(failure)
+        assert (decision.retry_after, decision.defer, decision.transient) == (
+            3600.0,
+            True,
+            True,
+        )
+        assert not Classifier(max_retry_after=7200).classify(failure).defer
+
+    def test_not_read_for_failures_that_are_not_transient(self) -> None:
+        """A quota error's Retry-After does not invite a retry."""
+        failure = HTTPError(
+            status_code=429, code="insufficient_quota", headers={"Retry-After": "1"}
+        )
+        assert classify(failure).retry_after is None
+
+    def test_headers_and_mappings_that_raise_are_skipped(self) -> None:
+        """A headers object or body whose get() raises counts as absent."""
+
+        class Exploding(dict[str, str]):
+            def get(self, key: str, default: object = None) -> Any:
+                raise RuntimeError(key)
+
+        failure = HTTPError(status_code=503, headers=Exploding(), body=Exploding())
+        decision = classify(failure)
+        assert (decision.kind, decision.retry_after) == ("server", None)
+
+    def test_botocore_headers(self) -> None:
+        """botocore keeps headers in the response metadata."""
+        failure = HTTPError(
+            response={
+                "ResponseMetadata": {
+                    "HTTPStatusCode": 503,
+                    "HTTPHeaders": {"retry-after": "2"},
+                }
+            }
+        )
+        assert classify(failure).retry_after == 2.0
+
+
+class TestGroups:
+    """Exception groups: every leaf counts."""
+
+    def test_worst_bucket_all_transient_longest_wait(self) -> None:
+        """Worst bucket; transient only if every leaf is; the longest Retry-After."""
+        group = ExceptionGroup(
+            "parallel calls",
+            [
+                HTTPError(status_code=503, headers={"Retry-After": "5"}),
+                ExceptionGroup(
+                    "nested", [HTTPError(status_code=429, headers={"Retry-After": "9"})]
+                ),
+            ],
+        )
+        decision = classify(group)
+        assert (decision.bucket, decision.transient, decision.retry_after) == (
+            VISIBLE,
+            True,
+            9.0,
+        )
+        assert decision.rule.startswith("group:")
+        with_bug = ExceptionGroup("calls", [TimeoutError(), KeyError("x")])
+        assert (classify(with_bug).bucket, classify(with_bug).transient) == (BUG, False)
+
+    def test_a_group_with_odd_members_is_read_safely(self) -> None:
+        """A group subclass whose exceptions are not a tuple of exceptions is a bug."""
+
+        class OddGroup(ExceptionGroup[Exception]):
+            @property
+            def exceptions(self) -> Any:  # type: ignore[override]
+                return "not a tuple"
+
+        odd = OddGroup("odd", [TimeoutError()])
+        assert (classify(odd).bucket, classify(odd).rule) == (BUG, "group")
+
+    def test_huge_groups_are_capped(self) -> None:
+        """A group of 100,000 leaves is read to max_leaves only."""
+        group = ExceptionGroup("many", [TimeoutError() for _ in range(100_000)])
+        start = time.perf_counter()
+        assert classify(group).kind == "timeout"
+        assert time.perf_counter() - start < 2.0
+
+
+class TestValues:
+    """Err values, Errors, ErrorDetail and plain values."""
+
+    def test_err_of_an_exception(self) -> None:
+        """An Err is classified by the error it holds."""
+        assert classify(Err(TimeoutError())).kind == "timeout"
+        assert classify(Err(Err(ConnectionResetError()))).kind == "connection"
+
+    def test_errors_take_their_worst_bucket(self) -> None:
+        """An Errors decides by its buckets; transient only if every cause is."""
+        errors = Errors([ErrorDetail("email", "blank")])
+        assert (
+            classify(errors).bucket,
+            classify(errors).kind,
+            classify(errors).transient,
+        ) == (FIXABLE, "validation", False)
+        errors.add_exception(TimeoutError(), "payment")
+        assert (classify(Err(errors)).bucket, classify(errors).kind) == (
+            VISIBLE,
+            "unavailable",
+        )
+        transient_only = Errors([ErrorDetail.from_exception(TimeoutError())])
+        assert classify(transient_only).transient
+        assert classify(ErrorDetail(None, "bug", bucket=BUG)).kind == "bug"
+        assert classify(Errors()).bucket is FIXABLE
+
+    def test_plain_values_are_bugs_unless_a_rule_says(self) -> None:
+        """An Err of a string is unknown, hence a programmer error."""
+        assert classify(Err("declined")).bucket is BUG
+        assert classify(None).bucket is BUG
+
+
+class TestUserRules:
+    """register(): the user's own rules come first."""
+
+    def test_type_rule_beats_shipped_rules(self) -> None:
+        """A registered class decides, even for what a shipped rule knows."""
+        classifier = Classifier()
+        classifier.register(TimeoutError, bucket=FIXABLE, kind="slow_user")
+        decision = classifier.classify(TimeoutError())
+        assert (decision.bucket, decision.kind, decision.rule) == (
+            FIXABLE,
+            "slow_user",
+            "user:TimeoutError",
+        )
+        assert classify(TimeoutError()).kind == "timeout"  # the default is untouched
+
+    def test_most_specific_class_wins(self) -> None:
+        """Along the MRO, the most specific registered class decides."""
+        classifier = Classifier()
+        classifier.register(OSError, bucket=BUG, kind="os")
+        classifier.register(ConnectionError, bucket=VISIBLE, transient=True, kind="net")
+        assert classifier.classify(ConnectionResetError()).kind == "net"
+        assert classifier.classify(FileNotFoundError()).kind == "os"
+
+    def test_error_values_that_are_not_exceptions(self) -> None:
+        """Rules work for Err values of any class."""
+
+        class OutOfStock:
+            pass
+
+        classifier = Classifier()
+        classifier.register(
+            OutOfStock, bucket=FIXABLE, kind="out_of_stock", name="stock"
+        )
+        decision = classifier.classify(Err(OutOfStock()))
+        assert (decision.kind, decision.rule) == ("out_of_stock", "stock")
+
+    def test_abc_virtual_subclasses(self) -> None:
+        """An ABC rule matches classes registered with it virtually."""
+
+        class Retryable(abc.ABC):  # noqa: B024 - a marker
+            pass
+
+        class Flaky(Exception):
+            pass
+
+        Retryable.register(Flaky)
+        classifier = Classifier()
+        classifier.register(Retryable, bucket=VISIBLE, transient=True, kind="flaky")
+        assert classifier.classify(Flaky()).kind == "flaky"
+
+    def test_abc_rule_that_does_not_match(self) -> None:
+        """An ABC rule leaves other failures to the next rules."""
+
+        class Marker(abc.ABC):  # noqa: B024 - a marker
+            pass
+
+        classifier = Classifier()
+        classifier.register(Marker, bucket=FIXABLE)
+        assert classifier.classify(TimeoutError()).kind == "timeout"
+
+    def test_predicates_in_order_and_failing_ones_skipped(self) -> None:
+        """Predicates run in order; one that raises counts as no match."""
+        classifier = Classifier()
+        classifier.register(lambda exc: 1 / 0, bucket=BUG)  # type: ignore[arg-type,return-value]
+        classifier.register(
+            lambda exc: "quota" in str(exc), bucket=VISIBLE, kind="quota"
+        )
+        classifier.register(lambda exc: True, bucket=FIXABLE, kind="other")
+        assert classifier.classify(RuntimeError("quota reached")).kind == "quota"
+        assert classifier.classify(RuntimeError("x")).kind == "other"
+
+    def test_rules_apply_along_the_chain(self) -> None:
+        """A rule for the inner error fires when it is wrapped."""
+        classifier = Classifier()
+        classifier.register(KeyError, bucket=FIXABLE, kind="unknown_sku")
+        assert (
+            classifier.classify(chained(RuntimeError(), KeyError("sku"))).kind
+            == "unknown_sku"
+        )
+
+    def test_many_rules_do_not_slow_a_miss(self) -> None:
+        """1,000 class rules are a dict, not a list: a miss stays a miss."""
+        classifier = Classifier()
+        for number in range(1000):
+            classifier.register(type(f"E{number}", (Exception,), {}), bucket=FIXABLE)
+        assert classifier.classify(TimeoutError()).kind == "timeout"
+
+    @pytest.mark.parametrize(
+        ("match", "bucket", "message"),
+        [
+            (42, FIXABLE, "takes a class or a predicate, not 42"),
+            (
+                KeyError,
+                "user_fixable",
+                "needs bucket=Bucket.<member>, not 'user_fixable'",
+            ),
+        ],
+    )
+    def test_bad_rules_are_rejected(
+        self, match: object, bucket: object, message: str
+    ) -> None:
+        """register() names a bad match or bucket."""
+        with pytest.raises(TypeError, match=message):
+            Classifier().register(match, bucket=bucket)  # type: ignore[arg-type]
+
+    def test_bad_settings_are_rejected(self) -> None:
+        """Classifier() checks its limits."""
+        with pytest.raises(ValueError, match="max_depth >= 1"):
+            Classifier(max_depth=0)
+
+
+class TestSelfClassifying:
+    """The __outcome_decision__ protocol."""
+
+    def test_an_exception_can_classify_itself(self) -> None:
+        """The hook's decision is taken; None defers to the other rules."""
+
+        class Declined(Exception):
+            def __outcome_decision__(self) -> Decision:
+                return Decision(FIXABLE, False, "declined", rule="self")
+
+        class NoOpinion(TimeoutError):
+            def __outcome_decision__(self) -> None:
+                return None
+
+        class Broken(TimeoutError):
+            def __outcome_decision__(self) -> Decision:
+                raise RuntimeError
+
+        assert isinstance(Declined(), SelfClassifying)
+        assert classify(Declined()).rule == "self"
+        assert classify(NoOpinion()).kind == "timeout"
+        assert classify(Broken()).kind == "timeout"
+
+    def test_a_user_rule_still_comes_first(self) -> None:
+        """Registered rules outrank the object's own opinion."""
+
+        class Declined(Exception):
+            def __outcome_decision__(self) -> Decision:
+                return Decision(FIXABLE, False, "declined")
+
+        classifier = Classifier()
+        classifier.register(Declined, bucket=BUG, kind="ours")
+        assert classifier.classify(Declined()).kind == "ours"
+
+
+class TestFromException:
+    """Errors built from caught exceptions."""
+
+    def test_bucket_code_and_safe_message(self) -> None:
+        """The decision sets bucket and code; the exception's text is never shown."""
+        detail = ErrorDetail.from_exception(
+            ConnectionRefusedError("10.1.2.3:5432 refused"), "payment"
+        )
+        assert (detail.code, detail.bucket) == ("connection", VISIBLE)
+        assert "10.1.2.3" not in str(detail)
+        assert isinstance(detail.cause, ConnectionRefusedError)
+
+    def test_retry_after_becomes_a_param(self) -> None:
+        """Retry-After is kept, in whole seconds, for the message or the client."""
+        detail = ErrorDetail.from_exception(
+            HTTPError(status_code=429, headers={"Retry-After": "1.2"})
+        )
+        assert dict(detail.params) == {"retry_after": 2}
+
+    def test_a_bug_is_redacted(self) -> None:
+        """A programmer error's details stay out of every user-facing output."""
+        errors = Errors()
+        errors.add_exception(KeyError("SELECT secret"))
+        assert "secret" not in str(errors.to_problem_details())
+        assert errors.to_problem_details()["status"] == 500
+
+    def test_custom_classifier(self) -> None:
+        """The classifier can be chosen per call."""
+        classifier = Classifier()
+        classifier.register(KeyError, bucket=FIXABLE, kind="unknown_sku")
+        errors = Errors()
+        assert (
+            errors.add_exception(KeyError("x"), "sku", classifier=classifier).code
+            == "unknown_sku"
+        )
+
+    def test_non_exception_is_rejected(self) -> None:
+        """from_exception names what it got when that is not an exception."""
+        with pytest.raises(TypeError, match="takes an exception, not 'boom'"):
+            ErrorDetail.from_exception("boom")  # type: ignore[arg-type]
+
+
+class TestDecision:
+    """The Decision record."""
+
+    def test_repr_never_shows_the_failure(self) -> None:
+        """The link is shown by type only: its text may hold secrets or input."""
+        decision = classify(KeyError("card 4242 4242 4242 4242"))
+        assert "4242" not in repr(decision)
+        assert "link=<KeyError>" in repr(decision)
+        assert repr(Decision(FIXABLE, False, "x")).endswith("link=None)")
+
+    def test_equality_ignores_the_link(self) -> None:
+        """Two decisions from different exceptions of one kind are equal."""
+        assert classify(TimeoutError("a")) == classify(TimeoutError("b"))
+
+    def test_default_classifier_is_the_module_function(self) -> None:
+        """classify() uses DEFAULT_CLASSIFIER."""
+        assert classify(TimeoutError()) == DEFAULT_CLASSIFIER.classify(TimeoutError())
+
+
+# Totality ---------------------------------------------------------------------
+
+
+class Hostile(Exception):
+    """An exception whose every interesting attribute raises."""
+
+    def __getattribute__(self, name: str) -> Any:
+        if name in {"__class__", "__dict__"}:
+            return object.__getattribute__(self, name)
+        raise RuntimeError(name)
+
+
+junk = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=30),
+    st.binary(max_size=30),
+    st.lists(st.integers(), max_size=3),
+    st.dictionaries(
+        st.text(max_size=12), st.text(max_size=40) | st.integers(), max_size=4
+    ),
+)
+header_values = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(
+        [
+            "1e308",
+            "-1",
+            "inf",
+            "99999999999999999999",
+            "Wed, 99 Foo 9999 99:99:99 GMT",
+            "Sun, 06 Nov 1994 08:49:37 GMT",
+        ]
+    ),
+    st.binary(max_size=20),
+)
+headers = st.dictionaries(
+    st.sampled_from(
+        [
+            "Retry-After",
+            "retry-after",
+            "retry-after-ms",
+            "x-amz-retry-after",
+            "x-should-retry",
+        ]
+    ),
+    header_values,
+    max_size=3,
+)
+attribute_names = st.sampled_from(
+    [
+        "status_code",
+        "status",
+        "http_status",
+        "code",
+        "type",
+        "body",
+        "error",
+        "response",
+        "headers",
+        "errno",
+        "os_error",
+    ]
+)
+
+
+@st.composite
+def hostile_failures(draw: st.DrawFn) -> object:
+    """Exceptions and values with junk, raising or deep attributes."""
+    kind = draw(
+        st.sampled_from(["junk", "attributes", "raising", "cycle", "group", "value"])
+    )
+    if kind == "junk":
+        return draw(junk)
+    if kind == "raising":
+        return Hostile()
+    if kind == "value":
+        return Err(draw(junk))
+    failure = HTTPError(
+        **draw(st.dictionaries(attribute_names, junk | headers, max_size=5))
+    )
+    if draw(st.booleans()):
+        failure.response = Response(draw(st.integers(0, 1000)), draw(headers))  # type: ignore[attr-defined]
+    if kind == "cycle":
+        other = HTTPError(status_code=draw(junk))
+        failure.__cause__, other.__context__ = other, failure
+    if kind == "group":
+        return ExceptionGroup(
+            "g", [failure, Hostile(), TimeoutError()] * draw(st.integers(1, 50))
+        )
+    return failure
+
+
+class TestTotality:
+    """classify never raises and always returns a Decision, quickly."""
+
+    @settings(max_examples=300)
+    @given(hostile_failures())
+    def test_never_raises(self, failure: object) -> None:
+        """Whatever the object, a Decision comes back."""
+        start = time.perf_counter()
+        decision = classify(failure)
+        assert type(decision) is Decision
+        assert time.perf_counter() - start < 1.0
+        assert decision.retry_after is None or decision.retry_after >= 0
+
+    def test_an_internal_failure_is_a_programmer_error(self) -> None:
+        """If reading the object fails in a way no guard foresaw, it is a bug."""
+
+        class Exploding(Exception):
+            @property
+            def __cause__(self) -> BaseException:  # type: ignore[override]
+                raise SystemError
+
+        classifier = Classifier()
+        classifier.register(lambda exc: True, bucket=FIXABLE)
+        classifier._predicate_rules = None  # type: ignore[assignment]  # sabotage the rules
+        decision = classifier.classify(Exploding())
+        assert (decision.bucket, decision.rule) == (BUG, "unclassifiable")
