@@ -45,6 +45,14 @@ from outcome._result import (
     is_ok,
     partition,
 )
+from outcome._retry import (
+    RetryDetails,
+    RetryPolicy,
+    aretry,
+    aretrying,
+    retry,
+    retrying,
+)
 
 __all__ = [
     "Bucket",
@@ -60,9 +68,13 @@ __all__ = [
     "Path",
     "PathInput",
     "Result",
+    "RetryDetails",
+    "RetryPolicy",
     "SelfClassifying",
     "UnwrapError",
     "accumulate",
+    "aretry",
+    "aretrying",
     "as_async_result",
     "as_result",
     "classify",
@@ -76,6 +88,8 @@ __all__ = [
     "parse_path",
     "parse_pointer",
     "partition",
+    "retry",
+    "retrying",
 ]
 
 

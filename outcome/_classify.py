@@ -17,7 +17,7 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
-from typing import Final, Protocol, cast, runtime_checkable
+from typing import Final, NoReturn, Protocol, TypeAlias, cast, final, runtime_checkable
 
 import attrs
 
@@ -75,12 +75,17 @@ def _link_repr(link: object) -> str:
     return "None" if link is None else f"<{type(link).__qualname__}>"
 
 
-@attrs.frozen
+@final
 class Decision:
     """
     What to do about one failure: whose problem it is and whether waiting helps.
 
-    Attributes:
+    An immutable record, equal (and hashing equal) by every field but `link`.
+    It is a plain ``__slots__`` class rather than an attrs one because every
+    classification builds one, and attrs' frozen ``__init__`` costs several
+    times more.
+
+    Args:
         bucket: Who must act: the user who can fix it, the user who must be
             told, or the programmer.
         transient: Whether trying again later may succeed.
@@ -94,23 +99,174 @@ class Decision:
         defer: `retry_after` is longer than the classifier will wait for in
             place: reschedule the work instead of sleeping.
         rule: Which rule fired, for logs and metrics.
-        link: The exception (or value) of the chain that matched; not compared.
+        link: The exception (or value) of the chain that matched; not compared
+            and shown by its type only, since its text may hold secrets.
 
     >>> Decision(Bucket.USER_VISIBLE, True, "rate_limit", status=429, retry_after=2.0)
-    Decision(bucket=<Bucket.USER_VISIBLE: 'user_visible'>, transient=True, kind='rate_limit', status=429, code=None, retry_after=2.0, defer=False, rule='default', link=None)
+    Decision(bucket=Bucket.USER_VISIBLE, transient=True, kind='rate_limit',
+             status=429, code=None, retry_after=2.0, defer=False, rule='default',
+             link=None)
 
     .. versionadded:: 0.1.0
     """
 
-    bucket: Bucket
-    transient: bool
-    kind: str
-    status: int | None = None
-    code: str | None = None
-    retry_after: float | None = None
-    defer: bool = False
-    rule: str = "default"
-    link: object = attrs.field(default=None, eq=False, repr=_link_repr)
+    __slots__ = (
+        "_bucket",
+        "_code",
+        "_defer",
+        "_kind",
+        "_link",
+        "_retry_after",
+        "_rule",
+        "_status",
+        "_transient",
+    )
+    __match_args__ = ("bucket", "transient", "kind")
+
+    def __init__(  # noqa: PLR0913 - one argument per field
+        self,
+        bucket: Bucket,
+        transient: bool,  # noqa: FBT001 - a field, not a flag
+        kind: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        retry_after: float | None = None,
+        defer: bool = False,
+        rule: str = "default",
+        link: object = None,
+    ) -> None:
+        self._bucket = bucket
+        self._transient = transient
+        self._kind = kind
+        self._status = status
+        self._code = code
+        self._retry_after = retry_after
+        self._defer = defer
+        self._rule = rule
+        self._link = link
+
+    def __init_subclass__(cls) -> NoReturn:
+        msg = "Decision is final and cannot be subclassed"
+        raise TypeError(msg)
+
+    @property
+    def bucket(self) -> Bucket:
+        """Who must act on the failure."""
+        return self._bucket
+
+    @property
+    def transient(self) -> bool:
+        """Whether trying again later may succeed."""
+        return self._transient
+
+    @property
+    def kind(self) -> str:
+        """What happened, as a short word such as ``"timeout"``."""
+        return self._kind
+
+    @property
+    def status(self) -> int | None:
+        """The HTTP status found on the failure, if any."""
+        return self._status
+
+    @property
+    def code(self) -> str | None:
+        """The error code that decided, if one did."""
+        return self._code
+
+    @property
+    def retry_after(self) -> float | None:
+        """Seconds the server asked to wait, if it said."""
+        return self._retry_after
+
+    @property
+    def defer(self) -> bool:
+        """Whether to reschedule rather than sleep: Retry-After is too long."""
+        return self._defer
+
+    @property
+    def rule(self) -> str:
+        """Which rule fired."""
+        return self._rule
+
+    @property
+    def link(self) -> object:
+        """The exception or value of the chain that matched."""
+        return self._link
+
+    def replace(self, **changes: object) -> Decision:
+        """
+        Return a copy with some fields changed.
+
+        >>> decision = Decision(Bucket.USER_VISIBLE, True, "timeout")
+        >>> decision.replace(transient=False).transient
+        False
+
+        Raises:
+            TypeError: When a name is not a field of Decision.
+        """
+        fields = self._fields() | {"link": self._link}
+        unknown = set(changes) - set(fields)
+        if unknown:
+            msg = f"Decision has no field {min(unknown)!r}; fields: {', '.join(fields)}"
+            raise TypeError(msg)
+        merged = fields | changes
+        return Decision(
+            cast("Bucket", merged["bucket"]),
+            transient=cast("bool", merged["transient"]),
+            kind=cast("str", merged["kind"]),
+            status=cast("int | None", merged["status"]),
+            code=cast("str | None", merged["code"]),
+            retry_after=cast("float | None", merged["retry_after"]),
+            defer=cast("bool", merged["defer"]),
+            rule=cast("str", merged["rule"]),
+            link=merged["link"],
+        )
+
+    def _fields(self) -> dict[str, object]:
+        return {
+            "bucket": self._bucket,
+            "transient": self._transient,
+            "kind": self._kind,
+            "status": self._status,
+            "code": self._code,
+            "retry_after": self._retry_after,
+            "defer": self._defer,
+            "rule": self._rule,
+        }
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Decision:
+            return NotImplemented
+        return self._fields() == other._fields()
+
+    def __hash__(self) -> int:
+        return hash(tuple(self._fields().values()))
+
+    def __reduce__(self) -> tuple[object, ...]:
+        return (Decision._restore, (self._fields(),))
+
+    @classmethod
+    def _restore(cls, fields: dict[str, object]) -> Decision:
+        return cls(cast("Bucket", fields["bucket"]), transient=True, kind="").replace(
+            **fields
+        )
+
+    def __repr__(self) -> str:
+        fields = self._fields()
+        fields["bucket"] = _Raw(f"Bucket.{self._bucket.name}")
+        shown = ", ".join(f"{name}={value!r}" for name, value in fields.items())
+        return f"Decision({shown}, link={_link_repr(self._link)})"
+
+
+class _Raw(str):
+    """Text that reprs as itself."""
+
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return str(self)
 
 
 @runtime_checkable
@@ -137,16 +293,16 @@ class SelfClassifying(Protocol):
 
 # Facts ------------------------------------------------------------------------
 
-_MISSING: Final = object()
 _MAX_TEXT: Final = 200  # longer codes and header values are ignored
+_Getter: TypeAlias = Callable[[object, str, object], object]
 
 
-def _attr(obj: object, name: str) -> object:
+def _attr(obj: object, name: str, default: object = None) -> object:
     """getattr that never raises: hostile properties count as missing."""
     try:
-        return getattr(obj, name, None)
+        return getattr(obj, name, default)
     except Exception:  # noqa: BLE001 - a property may raise anything
-        return None
+        return default
 
 
 def _key(obj: object, key: str) -> object:
@@ -157,10 +313,6 @@ def _key(obj: object, key: str) -> object:
         return obj.get(key)  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
     except Exception:  # noqa: BLE001 - a mapping may raise anything
         return None
-
-
-def _status(value: object) -> int | None:
-    return value if type(value) is int and 100 <= value <= 599 else None  # noqa: PLR2004
 
 
 def _text(value: object) -> str | None:
@@ -189,53 +341,189 @@ def _names(cls: type) -> frozenset[str]:
     return names
 
 
+# The attributes of a link that the rules read. For ordinary classes they are
+# read from the instance __dict__ (one C-level set intersection) plus the class
+# attributes of those names, found once per class: far cheaper than a getattr
+# per name, which dominated the cost of classifying a chain.
+_LINK_ATTRIBUTES: Final = frozenset(
+    {
+        "__outcome_decision__",
+        "body",
+        "code",
+        "errno",
+        "error",
+        "headers",
+        "http_status",
+        "os_error",
+        "response",
+        "status",
+        "status_code",
+        "type",
+    }
+)
+
+
+_GENERIC_GETATTRIBUTE: Final = (object.__getattribute__, BaseException.__getattribute__)
+
+
+class _ClassInfo:
+    __slots__ = ("class_level", "plain")
+
+    def __init__(self, cls: type) -> None:
+        # Classes that customise attribute access are read with getattr.
+        getattribute = cast("object", cls.__getattribute__)
+        self.plain = getattribute in _GENERIC_GETATTRIBUTE and not hasattr(
+            cls, "__getattr__"
+        )
+        self.class_level = frozenset(
+            name
+            for name in _LINK_ATTRIBUTES
+            if any(name in vars(klass) for klass in cls.__mro__)
+        )
+
+
+_CLASS_INFO: dict[type, _ClassInfo] = {}
+
+
+def _class_info(cls: type) -> _ClassInfo:
+    info = _CLASS_INFO.get(cls)
+    if info is None:
+        info = _ClassInfo(cls)
+        if len(_CLASS_INFO) < _NAMES_CACHE_LIMIT:
+            _CLASS_INFO[cls] = info
+    return info
+
+
+def _own_attributes(link: object, info: _ClassInfo) -> Callable[[str], object] | None:
+    """A reader of `link`'s own attributes the rules use; None when it has none."""
+    if not info.plain:
+        return lambda name: getattr(link, name, None)
+    try:
+        instance = object.__getattribute__(link, "__dict__")
+    except AttributeError:
+        instance = None
+    found: dict[str, object] = {}
+    if type(instance) is dict and instance:
+        attributes = cast("dict[str, object]", instance)
+        for name in attributes.keys() & _LINK_ATTRIBUTES:
+            found[name] = attributes[name]
+    for name in info.class_level:
+        found[name] = getattr(link, name, None)
+    return found.get if found else None
+
+
+def _get_key(obj: object, key: str) -> object:
+    """obj[key] when obj is a mapping; fast for dicts, never raising."""
+    if type(obj) is dict:
+        return obj.get(key)  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+    return None if obj is None else _key(obj, key)
+
+
+def _first_status(*values: object) -> int | None:
+    for value in values:
+        if type(value) is int and 100 <= value <= 599:  # noqa: PLR2004
+            return value
+    return None
+
+
+def _read_link(link: object, own: Callable[[str], object], get: _Getter) -> _Facts:
+    """Read every fact of one link in one pass, with `get` as getattr."""
+    response = own("response")
+    code = own("code")
+    headers: list[object] = []
+    boto_metadata = _get_key(response, "ResponseMetadata")
+    botocore_error = _get_key(response, "Error")  # botocore: response["Error"]["Code"]
+    if response is not None and type(response) is not dict:
+        response_status = _first_status(
+            get(response, "status_code", None), get(response, "status", None)
+        )
+        response_headers = get(response, "headers", None)
+        if response_headers is not None and response_headers != {}:
+            headers.append(response_headers)
+    else:
+        response_status = _first_status(_get_key(boto_metadata, "HTTPStatusCode"))
+        boto_headers = _get_key(boto_metadata, "HTTPHeaders")
+        if boto_headers is not None:
+            headers.append(boto_headers)
+    status = _first_status(
+        own("status_code"),
+        response_status,
+        own("status"),
+        own("http_status"),
+        code,
+    )
+    own_headers = own("headers")
+    if own_headers is not None and own_headers != {}:
+        headers.append(own_headers)
+    candidates = [code, own("type")]
+    body = own("body")
+    if body is not None:
+        body_error = _get_key(body, "error")
+        candidates += [
+            _get_key(body, "code"),
+            _get_key(body, "type"),
+            _get_key(body_error, "code"),
+            _get_key(body_error, "type"),
+        ]
+    if botocore_error is not None:
+        candidates.append(_get_key(botocore_error, "Code"))
+    error = own("error")
+    if error is not None:
+        candidates += [get(error, "code", None), get(error, "decline_code", None)]
+    codes = [
+        text.lower()
+        for text in candidates
+        if isinstance(text, str) and 0 < len(text) <= _MAX_TEXT
+    ]
+    number = own("errno")
+    if type(number) is not int:
+        os_error = own("os_error")
+        number = get(os_error, "errno", None) if os_error is not None else None
+    return _Facts(
+        link,
+        status,
+        codes,
+        headers,
+        number if type(number) is int else None,
+        own("__outcome_decision__"),
+    )
+
+
 class _Facts:
     """What one link of a failure chain says about itself."""
 
-    __slots__ = ("codes", "errno", "headers", "link", "names", "status")
+    __slots__ = ("codes", "errno", "headers", "hook", "link", "status")
 
-    def __init__(self, link: object) -> None:
+    def __init__(  # noqa: PLR0913, PLR0917 - one argument per fact
+        self,
+        link: object,
+        status: int | None,
+        codes: list[str],
+        headers: list[object],
+        errno: int | None,
+        hook: object,
+    ) -> None:
         self.link = link
-        self.names = _names(type(link))
-        response = _attr(link, "response")
-        boto_metadata = _key(response, "ResponseMetadata")
-        self.status = (
-            _status(_attr(link, "status_code"))
-            or _status(_attr(response, "status_code"))
-            or _status(_attr(link, "status"))
-            or _status(_attr(link, "http_status"))
-            or _status(_key(boto_metadata, "HTTPStatusCode"))
-            or _status(_attr(link, "code"))
-            or _status(_attr(response, "status"))
-        )
-        body = _attr(link, "body")
-        body_error = _key(body, "error")
-        stripe_error = _attr(link, "error")
-        candidates = (
-            _attr(link, "code"),
-            _attr(link, "type"),
-            _key(body, "code"),
-            _key(body, "type"),
-            _key(body_error, "code"),
-            _key(body_error, "type"),
-            _key(_key(response, "Error"), "Code"),
-            _attr(stripe_error, "code"),
-            _attr(stripe_error, "decline_code"),
-        )
-        self.codes = [text.lower() for text in map(_text, candidates) if text]
-        self.headers = [
-            headers
-            for headers in (
-                _attr(response, "headers"),
-                _attr(link, "headers"),
-                _key(boto_metadata, "HTTPHeaders"),
-            )
-            if headers is not None
-        ]
-        number = _attr(link, "errno")
-        if type(number) is not int:
-            number = _attr(_attr(link, "os_error"), "errno")
-        self.errno: int | None = number if type(number) is int else None
+        self.status = status
+        self.codes = codes
+        self.headers = headers
+        self.errno = errno
+        self.hook = hook
+
+    @staticmethod
+    def read(link: object) -> _Facts:
+        """Read `link` with plain getattr; if that raises, read each fact guarded."""
+        try:
+            own = _own_attributes(link, _class_info(type(link)))
+            if own is None:  # most links of a chain carry nothing the rules read
+                return _Facts(link, None, [], [], None, None)
+            return _read_link(link, own, getattr)
+        except Exception:  # noqa: BLE001 - hostile attributes: read each one guarded
+            return _read_link(link, lambda name: _attr(link, name), _attr)
+
+    @property
+    def names(self) -> frozenset[str]:
+        return _names(type(self.link))
 
     def header(self, name: str) -> str | None:
         """The value of header `name` on this link, looked up without case."""
@@ -263,10 +551,13 @@ def _chain(failure: object, max_depth: int) -> list[_Facts]:
     link: object = failure
     while link is not None and len(links) < max_depth and id(link) not in seen:
         seen.add(id(link))
-        links.append(_Facts(link))
-        following = _attr(link, "__cause__")
-        if not isinstance(following, BaseException):
-            following = _attr(link, "__context__")
+        links.append(_Facts.read(link))
+        try:
+            following = getattr(link, "__cause__", None)
+            if not isinstance(following, BaseException):
+                following = getattr(link, "__context__", None)
+        except Exception:  # noqa: BLE001 - a hostile link ends the chain
+            following = None
         link = following if isinstance(following, BaseException) else None
     return links
 
@@ -284,9 +575,10 @@ def _seconds(text: str) -> float | None:
 
 def _retry_after(links: list[_Facts], now: float) -> float | None:
     """
-    Seconds to wait, from the first link that says: ``retry-after-ms``, then
-    ``x-amz-retry-after`` (milliseconds), then ``Retry-After`` as delay-seconds
-    or an HTTP-date (RFC 9110). Never negative.
+    Return the seconds to wait, from the first link with a header that says.
+
+    ``retry-after-ms``, then ``x-amz-retry-after`` (both milliseconds), then
+    ``Retry-After`` as delay-seconds or an HTTP-date (RFC 9110). Never negative.
     """
     for facts in links:
         for header, scale in (
@@ -443,22 +735,28 @@ _FIXABLE, _VISIBLE, _BUG = (
 )
 
 
+_BY_STATUS: Final[Mapping[int, tuple[Bucket, bool, str]]] = {
+    401: (_BUG, False, "auth"),
+    403: (_BUG, False, "auth"),
+    404: (_BUG, False, "not_found"),
+    405: (_BUG, False, "bug"),
+    501: (_BUG, False, "bug"),
+    402: (_FIXABLE, False, "declined"),
+    429: (_VISIBLE, True, "rate_limit"),
+    408: (_VISIBLE, True, "timeout"),
+    504: (_VISIBLE, True, "timeout"),
+    409: (_VISIBLE, True, "conflict"),
+    425: (_VISIBLE, True, "conflict"),
+}
+
+
 def _by_status(status: int) -> tuple[Bucket, bool, str]:
-    if status in {401, 403}:  # noqa: PLR2004
-        return _BUG, False, "auth"
-    if status in {404, 405, 501}:  # noqa: PLR2004
-        return _BUG, False, "not_found" if status == 404 else "bug"  # noqa: PLR2004
-    if status == 402:  # noqa: PLR2004
-        return _FIXABLE, False, "declined"
-    if status == 429:  # noqa: PLR2004
-        return _VISIBLE, True, "rate_limit"
-    if status in {408, 504}:  # noqa: PLR2004
-        return _VISIBLE, True, "timeout"
-    if status in {409, 425}:  # noqa: PLR2004
-        return _VISIBLE, True, "conflict"
-    if status >= 500:  # noqa: PLR2004
+    known = _BY_STATUS.get(status)
+    if known is not None:
+        return known
+    if status >= 500:  # noqa: PLR2004 - the server error range
         return _VISIBLE, True, "server"
-    if status >= 400:  # noqa: PLR2004
+    if status >= 400:  # noqa: PLR2004 - the client error range
         return _FIXABLE, False, "validation"
     return _BUG, False, "bug"
 
@@ -570,7 +868,8 @@ class Classifier:
 
         >>> classifier = Classifier()
         >>> class PaymentDeclined(Exception): ...
-        >>> classifier.register(PaymentDeclined, bucket=Bucket.USER_FIXABLE, kind="declined")
+        >>> fixable = Bucket.USER_FIXABLE
+        >>> classifier.register(PaymentDeclined, bucket=fixable, kind="declined")
         >>> classifier.classify(PaymentDeclined()).rule
         'user:PaymentDeclined'
 
@@ -615,7 +914,9 @@ class Classifier:
         try:
             return self._classify(failure, 0)
         except Exception:  # noqa: BLE001 - total: a hostile object is a bug report
-            return Decision(_BUG, False, "bug", rule="unclassifiable", link=failure)
+            return Decision(
+                _BUG, transient=False, kind="bug", rule="unclassifiable", link=failure
+            )
 
     # The parts ----------------------------------------------------------------
 
@@ -640,9 +941,11 @@ class Classifier:
             decision = tier(links)
             if decision is not None:
                 return decision
-        return Decision(_BUG, False, "bug", status=links[0].status, link=failure)
+        return Decision(
+            _BUG, transient=False, kind="bug", status=links[0].status, link=failure
+        )
 
-    def _decide(  # noqa: PLR0913 - the fields a rule fills
+    def _decide(
         self,
         links: list[_Facts],
         facts: _Facts,
@@ -693,12 +996,12 @@ class Classifier:
 
     def _self_classifying(self, links: list[_Facts]) -> Decision | None:
         for facts in links:
-            method = _attr(facts.link, "__outcome_decision__")
+            method = facts.hook
             if not callable(method):
                 continue
             try:
                 decision = method()
-            except Exception:  # noqa: BLE001 - a broken hook is no opinion
+            except Exception:  # noqa: BLE001, S112 - a broken hook is no opinion
                 continue
             if type(decision) is Decision:
                 return decision
@@ -729,11 +1032,15 @@ class Classifier:
 
     def _transport(self, links: list[_Facts]) -> Decision | None:
         for facts in links:
-            if facts.names & _TIMEOUT_NAMES or facts.errno in _TIMEOUT_ERRNOS:
+            names = facts.names
+            if not names.isdisjoint(_TIMEOUT_NAMES) or facts.errno in _TIMEOUT_ERRNOS:
                 return self._decide(
                     links, facts, (_VISIBLE, True, "timeout"), "timeout"
                 )
-            if facts.names & _CONNECTION_NAMES or facts.errno in _CONNECTION_ERRNOS:
+            if (
+                not names.isdisjoint(_CONNECTION_NAMES)
+                or facts.errno in _CONNECTION_ERRNOS
+            ):
                 return self._decide(
                     links, facts, (_VISIBLE, True, "connection"), "connection"
                 )
@@ -741,7 +1048,7 @@ class Classifier:
 
     def _validation(self, links: list[_Facts]) -> Decision | None:
         for facts in links:
-            if facts.names & _VALIDATION_NAMES:
+            if not facts.names.isdisjoint(_VALIDATION_NAMES):
                 return self._decide(
                     links, facts, (_FIXABLE, False, "validation"), "validation"
                 )
@@ -750,12 +1057,11 @@ class Classifier:
     def _group(self, group: BaseExceptionGroup[BaseException], depth: int) -> Decision:
         decisions = [self._classify(leaf, depth + 1) for leaf in self._leaves(group)]
         if not decisions:
-            return Decision(_BUG, False, "bug", rule="group", link=group)
+            return Decision(_BUG, transient=False, kind="bug", rule="group", link=group)
         worst = max(decisions, key=lambda decision: decision.bucket.severity)
         waits = [d.retry_after for d in decisions if d.retry_after is not None]
         retry_after = max(waits) if waits else None
-        return attrs.evolve(
-            worst,
+        return worst.replace(
             transient=all(decision.transient for decision in decisions),
             retry_after=retry_after,
             defer=retry_after is not None and retry_after > self.max_retry_after,
@@ -784,7 +1090,13 @@ class Classifier:
     def _errors(self, failure: Errors | ErrorDetail) -> Decision:
         details = list(failure) if isinstance(failure, Errors) else [failure]
         if not details:
-            return Decision(_FIXABLE, False, "validation", rule="errors", link=failure)
+            return Decision(
+                _FIXABLE,
+                transient=False,
+                kind="validation",
+                rule="errors",
+                link=failure,
+            )
         causes = [
             self._classify(d.cause, 1) if d.cause is not None else None for d in details
         ]

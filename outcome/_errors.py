@@ -518,9 +518,12 @@ class ErrorDetail:
         ``retry_after`` param (whole seconds). The exception is kept as the
         cause, for logs.
 
-        >>> detail = ErrorDetail.from_exception(TimeoutError("10.0.0.7:5432"), "payment")
-        >>> detail.code, detail.bucket, str(detail)
-        ('timeout', <Bucket.USER_VISIBLE: 'user_visible'>, 'Payment took too long to answer; try again shortly')
+        >>> timeout = TimeoutError("10.0.0.7:5432")
+        >>> detail = ErrorDetail.from_exception(timeout, "payment")
+        >>> detail.code, detail.bucket
+        ('timeout', <Bucket.USER_VISIBLE: 'user_visible'>)
+        >>> str(detail)
+        'Payment took too long to answer; try again shortly'
 
         Raises:
             TypeError: When `exc` is not an exception.
