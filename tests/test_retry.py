@@ -1,0 +1,1149 @@
+"""Tests for retrying: RetryPolicy, backoff, budgets, hooks, retry() and aretry()."""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import math
+import random
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+import attrs
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from outcome import (
+    DEFAULT_CLASSIFIER,
+    Bucket,
+    Classifier,
+    Decision,
+    Err,
+    Ok,
+    RetryDetails,
+    RetryPolicy,
+    aretry,
+    aretrying,
+    retry,
+    retrying,
+)
+
+
+def transient(**fields: Any) -> Decision:
+    """A decision to retry, with the given fields."""
+    return Decision(Bucket.USER_VISIBLE, True, "timeout", rule="test", **fields)
+
+
+def permanent(**fields: Any) -> Decision:
+    """A decision not to retry, with the given fields."""
+    return Decision(Bucket.PROGRAMMER_ERROR, False, "bug", rule="test", **fields)
+
+
+TRANSIENT = transient()
+PERMANENT = permanent()
+
+
+class Flaky(Exception):
+    """A failure that carries the decision the fake classifier returns for it."""
+
+    def __init__(self, decision: Decision = TRANSIENT, label: str = "flaky") -> None:
+        super().__init__(label)
+        self.decision = decision
+
+
+class FakeClassifier(Classifier):
+    """Returns the decision a `Flaky` (raised or in an Err) carries; records calls."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[object] = []
+
+    def classify(self, failure: object) -> Decision:
+        """Read the decision off the failure."""
+        self.seen.append(failure)
+        if isinstance(failure, Err):
+            failure = failure.err_value
+        assert isinstance(failure, Flaky)
+        return failure.decision
+
+
+class Timeline:
+    """A fake clock and sleep: sleeping moves the clock, nothing really waits."""
+
+    def __init__(self, start: float = 0.0) -> None:
+        self.now = start
+        self.sleeps: list[float] = []
+        self.events: list[tuple[str, object]] = []
+
+    def clock(self) -> float:
+        """Read the fake clock."""
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        """Record the sleep and move the clock."""
+        self.sleeps.append(seconds)
+        self.events.append(("sleep", seconds))
+        self.now += seconds
+
+    async def async_sleep(self, seconds: float) -> None:
+        """The async twin of `sleep`."""
+        self.sleep(seconds)
+
+
+class Script:
+    """A zero-argument function that plays a list of outcomes, one per call."""
+
+    def __init__(
+        self,
+        outcomes: list[object],
+        timeline: Timeline | None = None,
+        cost: float = 0.0,
+    ) -> None:
+        self.outcomes = list(outcomes)
+        self.calls = 0
+        self.timeline = timeline
+        self.cost = cost
+
+    def __call__(self) -> object:
+        """Return or raise the next outcome; each call takes `cost` seconds."""
+        outcome = self.outcomes[self.calls]
+        self.calls += 1
+        if self.timeline is not None:
+            self.timeline.now += self.cost
+            self.timeline.events.append(("call", self.calls))
+        if isinstance(outcome, BaseException):
+            raise outcome
+        return outcome
+
+    async def run(self) -> object:
+        """The async twin of calling the script."""
+        return self()
+
+
+class GiveUps:
+    """Records every on_give_up call."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[Decision, object]] = []
+
+    def __call__(self, decision: Decision, failure: object) -> None:
+        """Record the call."""
+        self.calls.append((decision, failure))
+
+
+def run_sync(
+    script: Script,
+    timeline: Timeline,
+    *,
+    policy: RetryPolicy | None = None,
+    rand: Callable[[], float] = lambda: 1.0,
+    **hooks: Any,
+) -> object:
+    """Run `script` under retry with the fake classifier, clock and sleep."""
+    return retry(
+        script,
+        policy=policy or RetryPolicy(),
+        classifier=FakeClassifier(),
+        sleep=timeline.sleep,
+        clock=timeline.clock,
+        random=rand,
+        **hooks,
+    )
+
+
+def run_async(
+    script: Script,
+    timeline: Timeline,
+    *,
+    policy: RetryPolicy | None = None,
+    rand: Callable[[], float] = lambda: 1.0,
+    **hooks: Any,
+) -> object:
+    """Run `script` under aretry with the fake classifier, clock and sleep."""
+    return asyncio.run(
+        aretry(
+            script.run,
+            policy=policy or RetryPolicy(),
+            classifier=FakeClassifier(),
+            sleep=timeline.async_sleep,
+            clock=timeline.clock,
+            random=rand,
+            **hooks,
+        )
+    )
+
+
+# Both loops are held to the same behaviour: most tests run once for each.
+both = pytest.mark.parametrize("run", [run_sync, run_async], ids=["sync", "async"])
+Runner = Callable[..., object]
+
+
+# Strategies -------------------------------------------------------------------
+
+seconds = st.floats(min_value=0, max_value=100)
+unit_floats = st.floats(min_value=0, max_value=1, exclude_max=True)
+
+
+@st.composite
+def policies(draw: st.DrawFn) -> RetryPolicy:
+    """Any valid policy, with or without a deadline."""
+    base_delay = draw(seconds)
+    return RetryPolicy(
+        attempts=draw(st.integers(min_value=1, max_value=8)),
+        base_delay=base_delay,
+        max_delay=draw(st.floats(min_value=base_delay, max_value=200)),
+        deadline=draw(st.none() | seconds),
+        max_retry_after=draw(seconds),
+    )
+
+
+decisions = st.builds(
+    Decision,
+    bucket=st.sampled_from(Bucket),
+    transient=st.booleans(),
+    kind=st.sampled_from(["timeout", "rate_limit", "bug"]),
+    retry_after=st.none() | st.floats(min_value=0, max_value=200),
+    defer=st.booleans(),
+)
+
+outcomes = st.lists(
+    st.one_of(
+        st.builds(Flaky, decisions),
+        st.builds(Err, st.builds(Flaky, decisions)),
+        st.builds(Ok, st.integers()),
+    ),
+    min_size=1,
+    max_size=10,
+)
+
+
+class TestRetryPolicy:
+    """The policy's fields, defaults and validation."""
+
+    def test_defaults(self) -> None:
+        """Three attempts, 0.5 s base, 30 s cap, no deadline, 60 s Retry-After."""
+        assert RetryPolicy() == RetryPolicy(3, 0.5, 30.0, None, 60.0)
+
+    def test_frozen(self) -> None:
+        """A policy cannot be changed once made."""
+        policy = RetryPolicy()
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            policy.attempts = 5  # type: ignore[misc]
+
+    @pytest.mark.parametrize(
+        "field", ["base_delay", "max_delay", "deadline", "max_retry_after"]
+    )
+    @pytest.mark.parametrize("value", [-1.0, -0.001, math.nan, math.inf, -math.inf])
+    def test_bad_seconds_name_the_field_and_value(
+        self, field: str, value: float
+    ) -> None:
+        """A negative, NaN or infinite duration is refused, naming field and value."""
+        with pytest.raises(ValueError, match=rf"RetryPolicy {field} .* got {value!r}"):
+            RetryPolicy(**{field: value})
+
+    @pytest.mark.parametrize("field", ["base_delay", "max_delay", "max_retry_after"])
+    @pytest.mark.parametrize("value", ["1", True, None, [1.0]])
+    def test_non_numbers_are_a_type_error(self, field: str, value: object) -> None:
+        """A duration that is not an int or a float is a TypeError naming the field."""
+        with pytest.raises(TypeError, match=f"RetryPolicy {field} must be a number"):
+            RetryPolicy(**{field: value})
+
+    @pytest.mark.parametrize("attempts", [0, -1, -100])
+    def test_attempts_below_one(self, attempts: int) -> None:
+        """Fewer than one attempt is refused, and the message explains the count."""
+        with pytest.raises(
+            ValueError, match=rf"attempts must be at least 1, got {attempts}: .*first"
+        ):
+            RetryPolicy(attempts=attempts)
+
+    @pytest.mark.parametrize("attempts", [2.0, True, "3", None])
+    def test_attempts_not_an_int(self, attempts: object) -> None:
+        """Attempts must be an int: not a float, a bool or a string."""
+        with pytest.raises(TypeError, match="RetryPolicy attempts must be an int"):
+            RetryPolicy(attempts=attempts)  # type: ignore[arg-type]
+
+    def test_cap_below_base(self) -> None:
+        """max_delay below base_delay is refused, naming both."""
+        with pytest.raises(
+            ValueError, match=r"max_delay must be >= base_delay, got max_delay=1.0 "
+        ):
+            RetryPolicy(base_delay=2.0, max_delay=1.0)
+
+    def test_edges_are_valid(self) -> None:
+        """Zero durations, one attempt and an int number of seconds are fine."""
+        policy = RetryPolicy(
+            attempts=1, base_delay=0, max_delay=0, deadline=0, max_retry_after=0
+        )
+        assert policy.max_delay == 0
+        assert RetryPolicy(base_delay=2, max_delay=2).base_delay == 2
+
+    def test_evolve_validates(self) -> None:
+        """A policy derived with attrs.evolve is validated too."""
+        with pytest.raises(ValueError, match="attempts"):
+            attrs.evolve(RetryPolicy(), attempts=0)
+
+
+class TestDelay:
+    """Full jitter with a cap, and Retry-After as a floor."""
+
+    def test_full_backoff_doubles_up_to_the_cap(self) -> None:
+        """With random() == 1.0 the delays are the backoff itself, capped."""
+        policy = RetryPolicy(base_delay=0.5, max_delay=30.0)
+        delays = [policy.delay(n, TRANSIENT, lambda: 1.0) for n in range(1, 10)]
+        assert delays == [0.5, 1.0, 2.0, 4.0, 8.0, 16.0, 30.0, 30.0, 30.0]
+
+    def test_zero_draw_means_no_wait(self) -> None:
+        """With random() == 0.0 every delay is zero."""
+        policy = RetryPolicy()
+        assert [policy.delay(n, TRANSIENT, lambda: 0.0) for n in range(1, 6)] == [
+            0.0
+        ] * 5
+
+    def test_jitter_scales_the_backoff(self) -> None:
+        """The draw multiplies the capped backoff."""
+        policy = RetryPolicy(base_delay=1.0, max_delay=10.0)
+        assert policy.delay(3, TRANSIENT, lambda: 0.25) == 1.0
+        assert policy.delay(8, TRANSIENT, lambda: 0.25) == 2.5
+
+    def test_retry_after_is_a_floor(self) -> None:
+        """A Retry-After longer than the jittered backoff is the delay."""
+        decision = transient(retry_after=7.0)
+        policy = RetryPolicy(base_delay=1.0, max_delay=2.0)
+        assert policy.delay(1, decision, lambda: 1.0) == 7.0
+
+    def test_retry_after_shorter_than_backoff(self) -> None:
+        """A Retry-After shorter than the jittered backoff leaves the backoff."""
+        decision = transient(retry_after=0.1)
+        assert RetryPolicy(base_delay=4.0).delay(1, decision, lambda: 0.5) == 2.0
+
+    @pytest.mark.parametrize("retry_number", [0, -1])
+    def test_retry_number_counts_from_one(self, retry_number: int) -> None:
+        """A retry number below 1 is refused."""
+        with pytest.raises(ValueError, match=f"from 1, got {retry_number}"):
+            RetryPolicy().delay(retry_number, TRANSIENT, lambda: 0.5)
+
+    @pytest.mark.parametrize("retry_number", [1025, 5000, 10**30])
+    def test_huge_retry_numbers_stay_at_the_cap(self, retry_number: int) -> None:
+        """Backoff past float range is the cap, without an OverflowError."""
+        assert RetryPolicy().delay(retry_number, TRANSIENT, lambda: 1.0) == 30.0
+        no_backoff = RetryPolicy(base_delay=0, max_delay=0)
+        assert no_backoff.delay(retry_number, TRANSIENT, lambda: 1.0) == 0.0
+
+    def test_reads_random_once_per_delay(self) -> None:
+        """Each delay draws exactly one number."""
+        draws: list[float] = []
+
+        def rand() -> float:
+            draws.append(0.5)
+            return 0.5
+
+        RetryPolicy().delay(2, TRANSIENT, rand)
+        assert draws == [0.5]
+
+    @given(
+        policies(),
+        st.integers(min_value=1, max_value=2000),
+        decisions,
+        unit_floats,
+    )
+    def test_delay_within_bounds(
+        self, policy: RetryPolicy, retry_number: int, decision: Decision, draw: float
+    ) -> None:
+        """Every delay is in [0, max_delay], unless Retry-After demands more."""
+        delay = policy.delay(retry_number, decision, lambda: draw)
+        if decision.retry_after is None:
+            assert 0 <= delay <= policy.max_delay
+        else:
+            assert decision.retry_after <= delay
+            assert delay <= max(policy.max_delay, decision.retry_after)
+
+    @given(policies(), st.integers(min_value=1, max_value=60), unit_floats)
+    def test_delay_is_full_jitter(
+        self, policy: RetryPolicy, retry_number: int, draw: float
+    ) -> None:
+        """Without Retry-After, the delay is draw * min(cap, base * 2**(n-1))."""
+        expected = draw * min(
+            policy.max_delay, policy.base_delay * 2 ** (retry_number - 1)
+        )
+        assert policy.delay(retry_number, TRANSIENT, lambda: draw) == expected
+
+
+class TestSuccess:
+    """What the function returns, when it is not an Err, is returned as is."""
+
+    @both
+    @pytest.mark.parametrize("value", [Ok(1), 42, None, "done", Ok(Err("x"))])
+    def test_returned_as_is(self, run: Runner, value: object) -> None:
+        """Ok, plain values and None come back untouched, after one call."""
+        script, timeline = Script([value]), Timeline()
+        assert run(script, timeline) is value
+        assert script.calls == 1
+        assert timeline.sleeps == []
+
+    def test_success_is_not_classified(self) -> None:
+        """A success never reaches the classifier."""
+        classifier = FakeClassifier()
+        retry(lambda: Ok(1), classifier=classifier)
+        assert classifier.seen == []
+
+
+class TestTransient:
+    """Transient failures, raised or returned, are retried."""
+
+    @both
+    def test_raised_exception_is_retried(self, run: Runner) -> None:
+        """A transient exception is retried until the call succeeds."""
+        script, timeline = Script([Flaky(), Flaky(), "ok"]), Timeline()
+        assert run(script, timeline) == "ok"
+        assert script.calls == 3
+        assert timeline.sleeps == [0.5, 1.0]
+
+    @both
+    def test_returned_err_is_retried(self, run: Runner) -> None:
+        """A transient Err is retried until the call succeeds."""
+        script, timeline = Script([Err(Flaky()), Ok(7)]), Timeline()
+        assert run(script, timeline) == Ok(7)
+        assert script.calls == 2
+        assert timeline.sleeps == [0.5]
+
+    def test_classifier_sees_the_exception_and_the_err(self) -> None:
+        """The classifier gets the raised exception, and the Err itself."""
+        raised, returned = Flaky(), Err(Flaky())
+        classifier = FakeClassifier()
+        retry(
+            Script([raised, returned, "ok"]),
+            classifier=classifier,
+            sleep=lambda _: None,
+        )
+        assert classifier.seen == [raised, returned]
+        assert classifier.seen[0] is raised
+        assert classifier.seen[1] is returned
+
+    @both
+    def test_mixed_failures(self, run: Runner) -> None:
+        """Raised and returned failures share one budget."""
+        script = Script([Flaky(), Err(Flaky()), Flaky(), "never"])
+        with pytest.raises(Flaky):
+            run(script, Timeline())
+        assert script.calls == 3
+
+
+class TestNotTransient:
+    """What waiting will not fix is given up on at once."""
+
+    @both
+    def test_exception_raised_at_once(self, run: Runner) -> None:
+        """A non-transient exception is raised after one call, without sleeping."""
+        failure = Flaky(PERMANENT)
+        script, timeline, give_ups = Script([failure, "never"]), Timeline(), GiveUps()
+        with pytest.raises(Flaky) as raised:
+            run(script, timeline, on_give_up=give_ups)
+        assert raised.value is failure
+        assert script.calls == 1
+        assert timeline.sleeps == []
+        assert give_ups.calls == [(PERMANENT, failure)]
+
+    @both
+    def test_err_returned_at_once(self, run: Runner) -> None:
+        """A non-transient Err is returned after one call, without sleeping."""
+        failure = Err(Flaky(PERMANENT))
+        script, timeline, give_ups = Script([failure, "never"]), Timeline(), GiveUps()
+        assert run(script, timeline, on_give_up=give_ups) is failure
+        assert script.calls == 1
+        assert timeline.sleeps == []
+        assert give_ups.calls == [(PERMANENT, failure)]
+
+    @both
+    def test_non_transient_after_transient(self, run: Runner) -> None:
+        """A permanent failure stops retrying even with attempts left."""
+        script = Script([Flaky(), Flaky(PERMANENT), "never"])
+        with pytest.raises(Flaky, match="flaky"):
+            run(script, Timeline(), policy=RetryPolicy(attempts=10))
+        assert script.calls == 2
+
+
+class TestAttempts:
+    """The attempts budget counts the first try."""
+
+    @both
+    @pytest.mark.parametrize("attempts", [1, 2, 3, 7])
+    def test_gives_up_after_attempts(self, run: Runner, attempts: int) -> None:
+        """Exactly `attempts` calls, then the last exception, one on_give_up."""
+        failures = [Flaky(label=f"failure {n}") for n in range(attempts + 1)]
+        script, timeline, give_ups = Script(failures), Timeline(), GiveUps()
+        with pytest.raises(Flaky) as raised:
+            run(
+                script,
+                timeline,
+                policy=RetryPolicy(attempts=attempts),
+                on_give_up=give_ups,
+            )
+        assert script.calls == attempts
+        assert raised.value is failures[attempts - 1]
+        assert len(timeline.sleeps) == attempts - 1
+        assert give_ups.calls == [(TRANSIENT, failures[attempts - 1])]
+
+    @both
+    def test_last_err_returned(self, run: Runner) -> None:
+        """When attempts run out on an Err, the last Err is returned."""
+        errs = [Err(Flaky(label=str(n))) for n in range(3)]
+        give_ups = GiveUps()
+        result = run(Script(errs), Timeline(), on_give_up=give_ups)
+        assert result is errs[2]
+        assert give_ups.calls == [(TRANSIENT, errs[2])]
+
+    @both
+    def test_without_hooks(self, run: Runner) -> None:
+        """Retrying and giving up work with no hooks at all."""
+        script, timeline = Script([Flaky(), Flaky(), Flaky()]), Timeline()
+        with pytest.raises(Flaky):
+            run(script, timeline)
+        assert script.calls == 3
+
+    def test_budget_is_per_call(self) -> None:
+        """Each retry() call starts with the full budget."""
+        script = Script([Flaky(), "first", Flaky(), Flaky(), "second"])
+        policy = RetryPolicy(attempts=3)
+        assert run_sync(script, Timeline(), policy=policy) == "first"
+        assert run_sync(script, Timeline(), policy=policy) == "second"
+
+
+class TestOnRetry:
+    """on_retry is told what failed and how long the wait will be, before it."""
+
+    @both
+    def test_details_before_each_sleep(self, run: Runner) -> None:
+        """One RetryDetails per retry, in order, each just before its sleep."""
+        first, second = Flaky(), Err(Flaky())
+        timeline = Timeline(start=100.0)
+        script = Script([first, second, "ok"], timeline, cost=2.0)
+
+        def on_retry(details: RetryDetails) -> None:
+            timeline.events.append(("retry", details))
+
+        run(script, timeline, on_retry=on_retry, rand=lambda: 0.5)
+        assert timeline.events == [
+            ("call", 1),
+            ("retry", RetryDetails(1, 0.25, TRANSIENT, first, 2.0)),
+            ("sleep", 0.25),
+            ("call", 2),
+            ("retry", RetryDetails(2, 0.5, TRANSIENT, second, 4.25)),
+            ("sleep", 0.5),
+            ("call", 3),
+        ]
+        retried = [event[1] for event in timeline.events if event[0] == "retry"]
+        assert isinstance(retried[0], RetryDetails)
+        assert retried[0].failure is first
+
+    @both
+    def test_not_called_when_giving_up(self, run: Runner) -> None:
+        """Giving up never calls on_retry, only on_give_up."""
+        retries: list[RetryDetails] = []
+        give_ups = GiveUps()
+        with pytest.raises(Flaky):
+            run(
+                Script([Flaky(PERMANENT)]),
+                Timeline(),
+                on_retry=retries.append,
+                on_give_up=give_ups,
+            )
+        assert retries == []
+        assert len(give_ups.calls) == 1
+
+    @both
+    def test_hook_exception_propagates(self, run: Runner) -> None:
+        """An exception from on_retry stops the loop and propagates."""
+        script = Script([Flaky(), "ok"])
+
+        def on_retry(details: RetryDetails) -> None:
+            raise RuntimeError(details.attempt)
+
+        with pytest.raises(RuntimeError, match="1"):
+            run(script, Timeline(), on_retry=on_retry)
+        assert script.calls == 1
+
+    def test_details_are_frozen(self) -> None:
+        """RetryDetails cannot be changed by a hook."""
+        details = RetryDetails(1, 0.5, TRANSIENT, Flaky(), 0.0)
+        with pytest.raises(attrs.exceptions.FrozenInstanceError):
+            details.delay = 0  # type: ignore[misc]
+
+
+class TestBackoff:
+    """The loop sleeps full-jitter delays with the cap."""
+
+    @both
+    def test_exact_delays_at_full_draw(self, run: Runner) -> None:
+        """random() == 1.0: delays are base * 2**(n-1), capped at max_delay."""
+        timeline = Timeline()
+        policy = RetryPolicy(attempts=7, base_delay=1.0, max_delay=5.0)
+        with pytest.raises(Flaky):
+            run(Script([Flaky()] * 7), timeline, policy=policy, rand=lambda: 1.0)
+        assert timeline.sleeps == [1.0, 2.0, 4.0, 5.0, 5.0, 5.0]
+
+    @both
+    def test_zero_draw(self, run: Runner) -> None:
+        """random() == 0.0: every delay is zero."""
+        timeline = Timeline()
+        with pytest.raises(Flaky):
+            run(
+                Script([Flaky()] * 4),
+                timeline,
+                policy=RetryPolicy(attempts=4),
+                rand=lambda: 0.0,
+            )
+        assert timeline.sleeps == [0.0, 0.0, 0.0]
+
+    @both
+    def test_draws_feed_the_delays(self, run: Runner) -> None:
+        """Each retry draws its own number."""
+        draws = iter([0.5, 0.25, 0.75])
+        timeline = Timeline()
+        policy = RetryPolicy(attempts=4, base_delay=4.0, max_delay=100.0)
+        with pytest.raises(Flaky):
+            run(
+                Script([Flaky()] * 4), timeline, policy=policy, rand=lambda: next(draws)
+            )
+        assert timeline.sleeps == [2.0, 2.0, 12.0]
+
+
+class TestRetryAfter:
+    """The server's Retry-After is honoured, or deferred when too long."""
+
+    @both
+    def test_honoured(self, run: Runner) -> None:
+        """The delay is at least the Retry-After the decision carries."""
+        decision = transient(retry_after=12.0)
+        timeline = Timeline()
+        assert run(Script([Flaky(decision), "ok"]), timeline) == "ok"
+        assert timeline.sleeps == [12.0]
+
+    @both
+    def test_backoff_wins_when_longer(self, run: Runner) -> None:
+        """A short Retry-After does not shorten the backoff."""
+        decision = transient(retry_after=0.1)
+        timeline = Timeline()
+        policy = RetryPolicy(base_delay=3.0)
+        run(Script([Flaky(decision), "ok"]), timeline, policy=policy)
+        assert timeline.sleeps == [3.0]
+
+    @both
+    def test_equal_to_the_maximum_is_slept(self, run: Runner) -> None:
+        """A Retry-After exactly max_retry_after is still slept for."""
+        decision = transient(retry_after=60.0)
+        timeline = Timeline()
+        assert run(Script([Flaky(decision), "ok"]), timeline) == "ok"
+        assert timeline.sleeps == [60.0]
+
+    @both
+    def test_above_the_maximum_defers(self, run: Runner) -> None:
+        """A longer Retry-After gives up at once, handing on a deferring decision."""
+        link = ValueError("the link")
+        decision = transient(retry_after=60.5, status=429, code="slow_down", link=link)
+        failure = Flaky(decision)
+        script, timeline, give_ups = Script([failure, "never"]), Timeline(), GiveUps()
+        retries: list[RetryDetails] = []
+        with pytest.raises(Flaky):
+            run(script, timeline, on_give_up=give_ups, on_retry=retries.append)
+        assert script.calls == 1
+        assert timeline.sleeps == []
+        assert retries == []
+        [(handed, handed_failure)] = give_ups.calls
+        assert handed_failure is failure
+        assert handed == transient(
+            retry_after=60.5, status=429, code="slow_down", defer=True
+        )
+        assert handed.link is link
+
+    @both
+    def test_policy_maximum_applies(self, run: Runner) -> None:
+        """The policy's max_retry_after is the limit, not a fixed one."""
+        decision = transient(retry_after=5.0)
+        give_ups = GiveUps()
+        result = run(
+            Script([Err(Flaky(decision))]),
+            Timeline(),
+            policy=RetryPolicy(max_retry_after=4.0),
+            on_give_up=give_ups,
+        )
+        assert isinstance(result, Err)
+        assert give_ups.calls[0][0].defer
+
+    @both
+    def test_defer_from_the_classifier(self, run: Runner) -> None:
+        """A decision already marked defer gives up at once, handed on unchanged."""
+        decision = transient(retry_after=3.0, defer=True)
+        script, timeline, give_ups = (
+            Script([Flaky(decision), "never"]),
+            Timeline(),
+            GiveUps(),
+        )
+        with pytest.raises(Flaky):
+            run(script, timeline, on_give_up=give_ups)
+        assert script.calls == 1
+        assert timeline.sleeps == []
+        assert give_ups.calls[0][0] is decision
+
+    @both
+    def test_defer_on_the_first_of_many_attempts(self, run: Runner) -> None:
+        """Deferring does not wait for the attempts to run out."""
+        decision = transient(defer=True)
+        script = Script([Flaky(decision), "never"])
+        with pytest.raises(Flaky):
+            run(script, Timeline(), policy=RetryPolicy(attempts=50))
+        assert script.calls == 1
+
+    @both
+    def test_not_transient_is_never_marked_defer(self, run: Runner) -> None:
+        """A permanent failure is handed on as it is, whatever its Retry-After."""
+        decision = permanent(retry_after=600.0)
+        give_ups = GiveUps()
+        with pytest.raises(Flaky):
+            run(Script([Flaky(decision)]), Timeline(), on_give_up=give_ups)
+        assert give_ups.calls[0][0] is decision
+        assert not give_ups.calls[0][0].defer
+
+    @both
+    def test_too_long_on_the_last_attempt_still_defers(self, run: Runner) -> None:
+        """The handed-on decision says defer even when attempts also ran out."""
+        decision = transient(retry_after=120.0)
+        give_ups = GiveUps()
+        with pytest.raises(Flaky):
+            run(
+                Script([Flaky(decision)]),
+                Timeline(),
+                policy=RetryPolicy(attempts=1),
+                on_give_up=give_ups,
+            )
+        assert give_ups.calls[0][0].defer
+
+
+class TestDeadline:
+    """The time budget, measured from the first attempt by the injected clock."""
+
+    @both
+    def test_stops_when_the_sleep_would_pass_it(self, run: Runner) -> None:
+        """A retry whose sleep would end past the deadline is not made."""
+        timeline = Timeline(start=1000.0)
+        script = Script([Flaky()] * 10, timeline, cost=1.0)
+        give_ups = GiveUps()
+        policy = RetryPolicy(attempts=10, base_delay=1.0, deadline=5.0)
+        with pytest.raises(Flaky):
+            run(script, timeline, policy=policy, on_give_up=give_ups)
+        # fails at 1 (sleep 1 -> 2), fails at 3 (sleep 2 -> 5, on the deadline),
+        # fails at 6: sleeping 4 more would end at 10, past 5.
+        assert timeline.sleeps == [1.0, 2.0]
+        assert script.calls == 3
+        assert len(give_ups.calls) == 1
+
+    @both
+    def test_a_long_retry_after_hits_the_deadline(self, run: Runner) -> None:
+        """Retry-After counts against the deadline like any sleep."""
+        decision = transient(retry_after=30.0)
+        timeline = Timeline()
+        script = Script([Flaky(decision), "never"], timeline)
+        with pytest.raises(Flaky):
+            run(script, timeline, policy=RetryPolicy(deadline=29.0))
+        assert timeline.sleeps == []
+
+    @both
+    def test_zero_deadline_means_one_attempt(self, run: Runner) -> None:
+        """With deadline=0 only the first attempt runs (unless delays are 0)."""
+        script = Script([Flaky(), "never"])
+        with pytest.raises(Flaky):
+            run(script, Timeline(), policy=RetryPolicy(deadline=0))
+        assert script.calls == 1
+
+    @both
+    def test_no_deadline(self, run: Runner) -> None:
+        """Without a deadline, only attempts limit retrying."""
+        timeline = Timeline()
+        script = Script([Flaky()] * 5 + ["ok"], timeline, cost=1000.0)
+        assert run(script, timeline, policy=RetryPolicy(attempts=6)) == "ok"
+
+    @both
+    def test_elapsed_in_details(self, run: Runner) -> None:
+        """RetryDetails.elapsed is the time since the first attempt started."""
+        timeline = Timeline(start=50.0)
+        script = Script([Flaky(), Flaky(), "ok"], timeline, cost=3.0)
+        retries: list[RetryDetails] = []
+        run(script, timeline, on_retry=retries.append)
+        assert [details.elapsed for details in retries] == [3.0, 6.5]
+
+
+class TestReraise:
+    """The exception given up on is re-raised as it was."""
+
+    def test_same_object_and_traceback(self) -> None:
+        """The very exception is re-raised, with the frame that raised it."""
+        failure = Flaky(PERMANENT)
+
+        def charge() -> object:
+            raise failure
+
+        with pytest.raises(Flaky) as raised:
+            retry(charge, classifier=FakeClassifier())
+        assert raised.value is failure
+        assert "charge" in [entry.name for entry in raised.traceback]
+        assert failure.__context__ is None
+
+    def test_same_object_and_traceback_async(self) -> None:
+        """aretry re-raises the very exception, with the frame that raised it."""
+        failure = Flaky(PERMANENT)
+
+        async def charge() -> object:
+            raise failure
+
+        with pytest.raises(Flaky) as raised:
+            asyncio.run(aretry(charge, classifier=FakeClassifier()))
+        assert raised.value is failure
+        assert "charge" in [entry.name for entry in raised.traceback]
+        assert failure.__context__ is None
+
+    @both
+    def test_last_of_several_is_raised(self, run: Runner) -> None:
+        """After retries, the exception of the last attempt is the one raised."""
+        failures = [Flaky(label="first"), Flaky(label="second")]
+        with pytest.raises(Flaky, match="second") as raised:
+            run(Script(failures), Timeline(), policy=RetryPolicy(attempts=2))
+        assert raised.value is failures[1]
+
+    @both
+    def test_give_up_hook_exception_propagates(self, run: Runner) -> None:
+        """An exception from on_give_up propagates, chained to the failure."""
+        failure = Flaky(PERMANENT)
+
+        def on_give_up(decision: Decision, _failure: object) -> None:
+            raise RuntimeError(decision.kind)
+
+        with pytest.raises(RuntimeError, match="bug") as raised:
+            run(Script([failure]), Timeline(), on_give_up=on_give_up)
+        assert raised.value.__context__ is failure
+
+
+class TestNotCaught:
+    """Only Exception is a failure: the rest propagates untouched."""
+
+    @pytest.mark.parametrize("exception", [KeyboardInterrupt(), SystemExit(1)])
+    def test_base_exceptions_propagate(self, exception: BaseException) -> None:
+        """KeyboardInterrupt and SystemExit are neither classified nor retried."""
+        classifier = FakeClassifier()
+        script, give_ups = Script([exception, "never"]), GiveUps()
+        with pytest.raises(type(exception)) as raised:
+            retry(script, classifier=classifier, on_give_up=give_ups)
+        assert raised.value is exception
+        assert script.calls == 1
+        assert classifier.seen == []
+        assert give_ups.calls == []
+
+    def test_cancelled_error_propagates(self) -> None:
+        """CancelledError raised by the function is neither classified nor retried."""
+        classifier = FakeClassifier()
+        script, give_ups = Script([asyncio.CancelledError(), "never"]), GiveUps()
+
+        async def main() -> object:
+            return await aretry(script.run, classifier=classifier, on_give_up=give_ups)
+
+        with pytest.raises(asyncio.CancelledError):
+            asyncio.run(main())
+        assert script.calls == 1
+        assert classifier.seen == []
+        assert give_ups.calls == []
+
+    def test_cancelled_while_sleeping(self) -> None:
+        """Cancelling the task during the backoff sleep ends the retrying."""
+        script, give_ups = Script([Flaky(), "never"]), GiveUps()
+
+        async def main() -> None:
+            sleeping = asyncio.Event()
+
+            async def sleep_forever(_: float) -> None:
+                sleeping.set()
+                await asyncio.Event().wait()
+
+            task = asyncio.ensure_future(
+                aretry(
+                    script.run,
+                    classifier=FakeClassifier(),
+                    sleep=sleep_forever,
+                    on_give_up=give_ups,
+                )
+            )
+            await sleeping.wait()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+        asyncio.run(main())
+        assert script.calls == 1
+        assert give_ups.calls == []
+
+    def test_exception_group_is_a_failure(self) -> None:
+        """An ExceptionGroup is an Exception: it is classified like any other."""
+        group = ExceptionGroup("several", [ValueError()])
+        seen: list[object] = []
+
+        class Recording(Classifier):
+            def classify(self, failure: object) -> Decision:
+                seen.append(failure)
+                return PERMANENT
+
+        with pytest.raises(ExceptionGroup):
+            retry(Script([group]), classifier=Recording())
+        assert seen == [group]
+
+
+class TestDefaults:
+    """The defaults: the shipped classifier and the real clock, sleep and random."""
+
+    def test_default_classifier(self) -> None:
+        """Without a classifier, DEFAULT_CLASSIFIER decides: a timeout is retried."""
+        timeline = Timeline()
+        script = Script([TimeoutError("gateway"), "ok"])
+        assert retry(script, sleep=timeline.sleep) == "ok"
+        assert len(timeline.sleeps) == 1
+
+    def test_default_classifier_does_not_retry_bugs(self) -> None:
+        """Without a classifier, a KeyError (a bug) is raised at once."""
+        script = Script([KeyError("sku"), "never"])
+        with pytest.raises(KeyError):
+            retry(script)
+        assert script.calls == 1
+
+    def test_default_classifier_async(self) -> None:
+        """aretry uses DEFAULT_CLASSIFIER when none is given."""
+        timeline = Timeline()
+        script = Script([Err(ConnectionResetError()), Ok(1)])
+        result = asyncio.run(aretry(script.run, sleep=timeline.async_sleep))
+        assert result == Ok(1)
+        assert DEFAULT_CLASSIFIER.classify(ConnectionResetError()).transient
+
+    @pytest.mark.parametrize("function", [retry, retrying])
+    def test_sync_defaults(self, function: Callable[..., object]) -> None:
+        """The sync forms sleep with time.sleep and read time.monotonic."""
+        parameters = inspect.signature(function).parameters
+        assert parameters["sleep"].default is time.sleep
+        assert parameters["clock"].default is time.monotonic
+        assert parameters["random"].default == random.random
+        assert parameters["policy"].default == RetryPolicy()
+        assert parameters["classifier"].default is None
+
+    @pytest.mark.parametrize("function", [aretry, aretrying])
+    def test_async_defaults(self, function: Callable[..., object]) -> None:
+        """The async forms sleep with asyncio.sleep."""
+        parameters = inspect.signature(function).parameters
+        assert parameters["sleep"].default is asyncio.sleep
+        assert parameters["clock"].default is time.monotonic
+
+    def test_function_is_positional_only(self) -> None:
+        """fn is positional-only and every option keyword-only."""
+        for function in (retry, aretry):
+            parameters = list(inspect.signature(function).parameters.values())
+            assert parameters[0].kind is inspect.Parameter.POSITIONAL_ONLY
+            assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters[1:])
+
+
+class TestMisuse:
+    """Mistakes are reported at once, saying what to write instead."""
+
+    def test_not_callable(self) -> None:
+        """Passing a value instead of a function is a TypeError naming it."""
+        with pytest.raises(TypeError, match=r"not its result, got 42: .*lambda"):
+            retry(42)  # type: ignore[arg-type]
+
+    def test_not_callable_async(self) -> None:
+        """aretry given a value instead of a function raises TypeError when awaited."""
+        with pytest.raises(TypeError, match=r"not its result, got 42: .*lambda"):
+            asyncio.run(aretry(42))  # type: ignore[arg-type]
+
+    def test_coroutine_to_aretry(self) -> None:
+        """Passing a coroutine to aretry is a TypeError, and the coroutine is closed."""
+        coroutine = Script(["x"]).run()
+        with pytest.raises(TypeError, match=r"aretry\(\) takes the function"):
+            asyncio.run(aretry(coroutine))  # type: ignore[arg-type]
+        assert inspect.getcoroutinestate(coroutine) == inspect.CORO_CLOSED
+
+    def test_coroutine_to_retry(self) -> None:
+        """Passing a coroutine to retry is a TypeError, and the coroutine is closed."""
+        coroutine = Script(["x"]).run()
+        with pytest.raises(TypeError, match=r"retry\(\) takes the function"):
+            retry(coroutine)  # type: ignore[arg-type]
+        assert inspect.getcoroutinestate(coroutine) == inspect.CORO_CLOSED
+
+    def test_async_function_to_retry(self) -> None:
+        """retry() on an async function says to use aretry, and closes the coroutine."""
+        coroutines: list[Coroutine[Any, Any, object]] = []
+
+        def start() -> Coroutine[Any, Any, object]:
+            coroutines.append(Script(["x"]).run())
+            return coroutines[-1]
+
+        with pytest.raises(TypeError, match="aretry"):
+            retry(start)
+        assert inspect.getcoroutinestate(coroutines[0]) == inspect.CORO_CLOSED
+
+    def test_retrying_an_async_function(self) -> None:
+        """Decorating an async function with retrying() says to use aretrying."""
+
+        async def fetch() -> int:
+            return 1  # pragma: no cover - never called
+
+        with pytest.raises(TypeError, match=r"fetch is async: .*aretrying"):
+            retrying()(fetch)
+
+
+class TestRetrying:
+    """The decorator forms keep the signature and retry each call."""
+
+    def test_retries_each_call(self) -> None:
+        """Every call runs under its own retry loop, with the arguments given."""
+        timeline = Timeline()
+        seen: list[tuple[str, int]] = []
+        failures = iter([Flaky(), None, Flaky(), None])
+
+        @retrying(classifier=FakeClassifier(), sleep=timeline.sleep, random=lambda: 1.0)
+        def reserve(sku: str, quantity: int = 1) -> str:
+            seen.append((sku, quantity))
+            failure = next(failures)
+            if failure is not None:
+                raise failure
+            return f"{quantity} x {sku}"
+
+        assert reserve("tea", quantity=2) == "2 x tea"
+        assert reserve("cake") == "1 x cake"
+        assert seen == [("tea", 2), ("tea", 2), ("cake", 1), ("cake", 1)]
+        assert timeline.sleeps == [0.5, 0.5]
+
+    def test_own_keywords_do_not_collide(self) -> None:
+        """A function with parameters named like retry's own receives them."""
+
+        @retrying(sleep=lambda _: None)
+        def job(policy: str, sleep: float, random: int) -> tuple[str, float, int]:
+            return policy, sleep, random
+
+        assert job(policy="p", sleep=2.0, random=4) == ("p", 2.0, 4)
+
+    def test_metadata_kept(self) -> None:
+        """Name, docstring and signature are those of the decorated function."""
+
+        def reserve(sku: str, quantity: int = 1) -> str:
+            """Reserve stock."""
+            return sku * quantity  # pragma: no cover - never called
+
+        wrapped = retrying()(reserve)
+        assert wrapped.__name__ == "reserve"
+        assert wrapped.__doc__ == "Reserve stock."
+        assert wrapped.__wrapped__ is reserve  # type: ignore[attr-defined]
+        assert inspect.signature(wrapped) == inspect.signature(reserve)
+
+    def test_async_retries_each_call(self) -> None:
+        """aretrying runs every call under its own aretry loop, with its arguments."""
+        timeline = Timeline()
+        replies = iter([Err(Flaky()), Ok(1), Ok(2)])
+        seen: list[tuple[str, int]] = []
+
+        @aretrying(
+            classifier=FakeClassifier(),
+            sleep=timeline.async_sleep,
+            random=lambda: 1.0,
+        )
+        async def charge(order: str, *, amount: int) -> object:
+            seen.append((order, amount))
+            return next(replies)
+
+        async def main() -> list[object]:
+            return [await charge("A", amount=3), await charge("B", amount=4)]
+
+        assert asyncio.run(main()) == [Ok(1), Ok(2)]
+        assert seen == [("A", 3), ("A", 3), ("B", 4)]
+        assert timeline.sleeps == [0.5]
+
+    def test_async_metadata_kept(self) -> None:
+        """aretrying keeps name and signature and the result is a coroutine function."""
+
+        async def refund(order: str) -> int:
+            """Refund an order."""
+            return len(order)
+
+        wrapped = aretrying()(refund)
+        assert wrapped.__name__ == "refund"
+        assert wrapped.__doc__ == "Refund an order."
+        assert inspect.signature(wrapped) == inspect.signature(refund)
+        assert inspect.iscoroutinefunction(wrapped)
+        assert asyncio.run(wrapped("A-17")) == 4
+
+
+class TestProperties:
+    """Invariants of the loop, for any policy, draws and sequence of outcomes."""
+
+    @given(policies(), outcomes, st.lists(unit_floats, min_size=1), st.floats(0, 10))
+    def test_loop_invariants(
+        self,
+        policy: RetryPolicy,
+        script_outcomes: list[object],
+        draws: list[float],
+        cost: float,
+    ) -> None:
+        """Calls <= attempts, delays bounded, on_give_up once iff it failed."""
+        timeline = Timeline()
+        script = Script(script_outcomes + [Ok("end")] * policy.attempts, timeline, cost)
+        give_ups, retries = GiveUps(), list[RetryDetails]()
+        index = iter(range(10**6))
+        try:
+            result: object = run_sync(
+                script,
+                timeline,
+                policy=policy,
+                rand=lambda: draws[next(index) % len(draws)],
+                on_give_up=give_ups,
+                on_retry=retries.append,
+            )
+        except Flaky as exc:
+            result = exc
+        assert 1 <= script.calls <= policy.attempts
+        assert len(timeline.sleeps) == script.calls - 1 == len(retries)
+        for details in retries:
+            retry_after = details.decision.retry_after
+            assert details.decision.transient
+            assert not details.decision.defer
+            assert details.delay >= 0
+            if retry_after is None:
+                assert details.delay <= policy.max_delay
+            else:
+                assert (
+                    retry_after <= details.delay <= max(policy.max_delay, retry_after)
+                )
+                assert retry_after <= policy.max_retry_after
+            if policy.deadline is not None:
+                assert details.elapsed + details.delay <= policy.deadline
+        failed = isinstance(result, Flaky | Err)
+        assert len(give_ups.calls) == (1 if failed else 0)
+        if failed:
+            assert give_ups.calls[0][1] is result
+
+    @given(policies(), outcomes, unit_floats)
+    def test_async_matches_sync(
+        self, policy: RetryPolicy, script_outcomes: list[object], draw: float
+    ) -> None:
+        """aretry makes the same calls, sleeps and result as retry."""
+        runs = []
+        for run in (run_sync, run_async):
+            timeline = Timeline()
+            script = Script(
+                script_outcomes + [Ok("end")] * policy.attempts, timeline, 1.0
+            )
+            give_ups = GiveUps()
+            try:
+                result: object = run(
+                    script,
+                    timeline,
+                    policy=policy,
+                    rand=lambda: draw,
+                    on_give_up=give_ups,
+                )
+            except Flaky as exc:
+                result = exc
+            runs.append((script.calls, timeline.sleeps, result, give_ups.calls))
+        assert runs[0] == runs[1]
