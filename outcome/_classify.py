@@ -17,7 +17,16 @@ import math
 import time
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
-from typing import Final, NoReturn, Protocol, TypeAlias, cast, final, runtime_checkable
+from typing import (
+    Final,
+    NoReturn,
+    Protocol,
+    TypeAlias,
+    cast,
+    final,
+    overload,
+    runtime_checkable,
+)
 
 import attrs
 
@@ -846,6 +855,30 @@ class Classifier:
         self._type_rules: dict[type, _UserRule] = {}
         self._abc_rules: list[tuple[type, _UserRule]] = []
         self._predicate_rules: list[tuple[Callable[[object], bool], _UserRule]] = []
+
+    @overload
+    def register(
+        self,
+        match: type,
+        /,
+        *,
+        bucket: Bucket,
+        transient: bool = False,
+        kind: str = "custom",
+        name: str | None = None,
+    ) -> None: ...
+
+    @overload
+    def register(
+        self,
+        match: Callable[[object], bool],
+        /,
+        *,
+        bucket: Bucket,
+        transient: bool = False,
+        kind: str = "custom",
+        name: str | None = None,
+    ) -> None: ...
 
     def register(
         self,

@@ -1,0 +1,76 @@
+"""
+Type-level tests of the classifier, checked by mypy --strict and pyright strict.
+
+Never run; see test_result_types.py for how negative cases are written.
+"""
+
+from __future__ import annotations
+
+from typing import assert_type
+
+from outcome import (
+    DEFAULT_CLASSIFIER,
+    Bucket,
+    Classifier,
+    Decision,
+    ErrorDetail,
+    Errors,
+    Ok,
+    SelfClassifying,
+    classify,
+)
+
+
+def decisions(exc: Exception) -> None:
+    decision = classify(exc)
+    assert_type(decision, Decision)
+    assert_type(decision.bucket, Bucket)
+    assert_type(decision.transient, bool)
+    assert_type(decision.kind, str)
+    assert_type(decision.status, int | None)
+    assert_type(decision.code, str | None)
+    assert_type(decision.retry_after, float | None)
+    assert_type(decision.defer, bool)
+    assert_type(decision.rule, str)
+    assert_type(decision.link, object)
+    assert_type(decision.replace(transient=False), Decision)
+    decision.transient = False  # type: ignore[misc]  # pyright: ignore[reportAttributeAccessIssue]
+
+
+def anything_can_be_classified() -> None:
+    assert_type(classify(Ok(1)), Decision)
+    assert_type(classify(Errors()), Decision)
+    assert_type(classify("a string"), Decision)
+    assert_type(DEFAULT_CLASSIFIER.classify(None), Decision)
+
+
+def classifiers() -> None:
+    classifier = Classifier(max_retry_after=120.0, max_depth=8, clock=lambda: 0.0)
+    classifier.register(KeyError, bucket=Bucket.USER_FIXABLE, kind="unknown_sku")
+    classifier.register(
+        lambda failure: "quota" in str(failure), bucket=Bucket.USER_VISIBLE
+    )
+    classifier.register(KeyError, bucket="user_fixable")  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue]
+    classifier.register(KeyError, Bucket.USER_FIXABLE)  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue]
+    Classifier(max_depth="8")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    assert_type(
+        ErrorDetail.from_exception(KeyError(), "sku", classifier=classifier),
+        ErrorDetail,
+    )
+    assert_type(
+        Errors().add_exception(TimeoutError(), classifier=classifier), ErrorDetail
+    )
+    ErrorDetail.from_exception("boom")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+
+
+class Declined(Exception):
+    """Classifies itself."""
+
+    def __outcome_decision__(self) -> Decision | None:
+        return Decision(Bucket.USER_FIXABLE, transient=False, kind="declined")
+
+
+def protocol() -> None:
+    hook: SelfClassifying = Declined()
+    assert_type(hook.__outcome_decision__(), Decision | None)
+    _wrong: SelfClassifying = KeyError()  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
