@@ -50,7 +50,7 @@ def classifiers() -> None:
     classifier.register(
         lambda failure: "quota" in str(failure), bucket=Bucket.USER_VISIBLE
     )
-    classifier.register(KeyError, bucket="user_fixable")  # type: ignore[call-overload]  # pyright: ignore[reportArgumentType]
+    classifier.register(KeyError, bucket="user_fixable")  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
     classifier.register(KeyError, Bucket.USER_FIXABLE)  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue]
     Classifier(max_depth="8")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     assert_type(
