@@ -13,6 +13,7 @@ import abc
 import enum
 import errno
 import functools
+import json
 import math
 import time
 from collections.abc import Callable, Mapping
@@ -372,6 +373,27 @@ _LINK_ATTRIBUTES: Final = frozenset(
 )
 
 
+# Class attributes that warn when read, each only repeating another one.
+_DEPRECATED_ALIASES: Final = {"aiohttp.ClientResponseError": frozenset({"code"})}
+_MAX_BODY: Final = 64 * 1024
+
+
+def _response_body(response: object) -> object:
+    """
+    Return the JSON body a client already read, without any I/O.
+
+    httpx and requests keep a read body as bytes in ``response._content``. Read
+    only for a 429, where the body tells a rate limit from an exhausted quota.
+    """
+    content = _attr(response, "_content")
+    if not isinstance(content, bytes) or not 0 < len(content) <= _MAX_BODY:
+        return None
+    try:
+        return json.loads(content)
+    except ValueError:
+        return None
+
+
 _GENERIC_GETATTRIBUTE: Final = (object.__getattribute__, BaseException.__getattribute__)
 
 
@@ -384,9 +406,17 @@ class _ClassInfo:
         self.plain = getattribute in _GENERIC_GETATTRIBUTE and not hasattr(
             cls, "__getattr__"
         )
+        names = _names(cls)
+        skipped = frozenset().union(
+            *(
+                aliases
+                for owner, aliases in _DEPRECATED_ALIASES.items()
+                if owner in names
+            )
+        )
         self.class_level = frozenset(
             name
-            for name in _LINK_ATTRIBUTES
+            for name in _LINK_ATTRIBUTES - skipped
             if any(name in vars(klass) for klass in cls.__mro__)
         )
 
@@ -466,6 +496,8 @@ def _read_link(link: object, own: Callable[[str], object], get: _Getter) -> _Fac
         headers.append(own_headers)
     candidates = [code, own("type")]
     body = own("body")
+    if body is None and status == 429 and response is not None:  # noqa: PLR2004
+        body = _response_body(response)
     if body is not None:
         body_error = _get_key(body, "error")
         candidates += [
@@ -723,6 +755,9 @@ _VALIDATION_NAMES: Final = frozenset(
         "stripe.CardError",
     }
 )
+# urllib3's NewConnectionError subclasses its ConnectTimeoutError for history's
+# sake, but means the connection failed (refused, unreachable, DNS).
+_NOT_TIMEOUT_NAMES: Final = frozenset({"urllib3.NewConnectionError"})
 _TIMEOUT_ERRNOS: Final = frozenset({errno.ETIMEDOUT})
 _CONNECTION_ERRNOS: Final = frozenset(
     {
@@ -768,6 +803,13 @@ def _by_status(status: int) -> tuple[Bucket, bool, str]:
     if status >= 400:  # noqa: PLR2004 - the client error range
         return _FIXABLE, False, "validation"
     return _BUG, False, "bug"
+
+
+def _is_timeout(facts: _Facts) -> bool:
+    names = facts.names
+    if not names.isdisjoint(_NOT_TIMEOUT_NAMES):
+        return False
+    return not names.isdisjoint(_TIMEOUT_NAMES) or facts.errno in _TIMEOUT_ERRNOS
 
 
 def _by_code(code: str) -> tuple[Bucket, bool, str] | None:
@@ -1064,14 +1106,16 @@ class Classifier:
         return None
 
     def _transport(self, links: list[_Facts]) -> Decision | None:
+        # A timeout anywhere in the chain decides before a connection failure:
+        # stripe wraps requests' ReadTimeout in its own APIConnectionError.
         for facts in links:
-            names = facts.names
-            if not names.isdisjoint(_TIMEOUT_NAMES) or facts.errno in _TIMEOUT_ERRNOS:
+            if _is_timeout(facts):
                 return self._decide(
                     links, facts, (_VISIBLE, True, "timeout"), "timeout"
                 )
+        for facts in links:
             if (
-                not names.isdisjoint(_CONNECTION_NAMES)
+                not facts.names.isdisjoint(_CONNECTION_NAMES)
                 or facts.errno in _CONNECTION_ERRNOS
             ):
                 return self._decide(

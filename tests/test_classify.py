@@ -6,6 +6,7 @@ import abc
 import email.utils
 import errno
 import itertools
+import pickle
 import time
 from typing import Any
 
@@ -195,6 +196,21 @@ class TestCodes:
             bucket,
         )
 
+    def test_quota_in_a_body_the_client_already_read(self) -> None:
+        """httpx and requests keep a read body in response._content; a 429 reads it."""
+
+        class ReadResponse(Response):
+            def __init__(self, content: object) -> None:
+                super().__init__(429)
+                self._content = content
+
+        quota = b'{"error": {"code": "insufficient_quota"}}'
+        assert classify(HTTPError(response=ReadResponse(quota))).kind == "quota"
+        for content in (b"not json", b"", None, b"x" * 100_000):
+            assert (
+                classify(HTTPError(response=ReadResponse(content))).kind == "rate_limit"
+            )
+
     def test_stripe_decline_code_beats_the_402(self) -> None:
         """A card error's decline_code is read from its .error object."""
         card = HTTPError(
@@ -269,6 +285,34 @@ class TestTransport:
         fresh = type("TimeoutException", (Exception,), {"__module__": "httpx"})
         assert classify(fresh()).kind == "timeout"
         assert fresh not in classify_module._NAMES_CACHE
+
+    def test_odd_class_names_are_tolerated(self) -> None:
+        """A class whose __module__ is not a str is still classified."""
+        odd = type("TimeoutException", (Exception,), {"__module__": None})
+        assert classify(odd()).kind == "bug"
+
+    def test_urllib3_new_connection_error_is_not_a_timeout(self) -> None:
+        """urllib3 derives NewConnectionError from its timeout class; it is not one."""
+        timeout = type(
+            "ConnectTimeoutError", (TimeoutError,), {"__module__": "urllib3.exceptions"}
+        )
+        refused = type(
+            "NewConnectionError", (timeout,), {"__module__": "urllib3.exceptions"}
+        )
+        assert classify(refused()).kind == "connection"
+
+    def test_a_timeout_deeper_beats_a_connection_name_outside(self) -> None:
+        """stripe wraps requests' ReadTimeout in APIConnectionError: a timeout."""
+        sdk = type("APIConnectionError", (Exception,), {"__module__": "stripe._error"})
+        assert classify(chained(sdk(), TimeoutError())).kind == "timeout"
+
+    def test_values_without_a_dict_are_read(self) -> None:
+        """Objects with __slots__ and no __dict__ are classified by their class."""
+
+        class Slotted:
+            __slots__ = ()
+
+        assert classify(Err(Slotted())).kind == "bug"
 
     def test_other_os_errors_are_bugs(self) -> None:
         """A FileNotFoundError is not a network failure."""
@@ -430,7 +474,9 @@ class TestRetryAfter:
             def get(self, key: str, default: object = None) -> Any:
                 raise RuntimeError(key)
 
-        failure = HTTPError(status_code=503, headers=Exploding(), body=Exploding())
+        failure = HTTPError(
+            status_code=503, headers=Exploding(x="1"), body=Exploding(x="1")
+        )
         decision = classify(failure)
         assert (decision.kind, decision.retry_after) == ("server", None)
 
@@ -723,6 +769,18 @@ class TestDecision:
     def test_equality_ignores_the_link(self) -> None:
         """Two decisions from different exceptions of one kind are equal."""
         assert classify(TimeoutError("a")) == classify(TimeoutError("b"))
+
+    def test_record_behaviour(self) -> None:
+        """Decisions hash by value, pickle, replace fields and refuse unknown ones."""
+        decision = classify(TimeoutError())
+        assert hash(decision) == hash(classify(TimeoutError()))
+        assert decision != "timeout"
+        assert pickle.loads(pickle.dumps(decision)) == decision  # noqa: S301
+        assert decision.replace(kind="slow").kind == "slow"
+        with pytest.raises(TypeError, match="Decision has no field 'colour'"):
+            decision.replace(colour="red")
+        with pytest.raises(TypeError, match="Decision is final"):
+            type("Sub", (Decision,), {})
 
     def test_default_classifier_is_the_module_function(self) -> None:
         """classify() uses DEFAULT_CLASSIFIER."""
