@@ -407,13 +407,10 @@ class _ClassInfo:
             cls, "__getattr__"
         )
         names = _names(cls)
-        skipped = frozenset().union(
-            *(
-                aliases
-                for owner, aliases in _DEPRECATED_ALIASES.items()
-                if owner in names
-            )
-        )
+        skipped: set[str] = set()
+        for owner, aliases in _DEPRECATED_ALIASES.items():
+            if owner in names:
+                skipped |= aliases
         self.class_level = frozenset(
             name
             for name in _LINK_ATTRIBUTES - skipped
@@ -468,6 +465,7 @@ def _first_status(*values: object) -> int | None:
 def _read_link(link: object, own: Callable[[str], object], get: _Getter) -> _Facts:
     """Read every fact of one link in one pass, with `get` as getattr."""
     response = own("response")
+    raw_response = response  # before the narrowing below, for _response_body
     code = own("code")
     headers: list[object] = []
     boto_metadata = _get_key(response, "ResponseMetadata")
@@ -497,7 +495,7 @@ def _read_link(link: object, own: Callable[[str], object], get: _Getter) -> _Fac
     candidates = [code, own("type")]
     body = own("body")
     if body is None and status == 429 and response is not None:  # noqa: PLR2004
-        body = _response_body(response)
+        body = _response_body(raw_response)
     if body is not None:
         body_error = _get_key(body, "error")
         candidates += [
