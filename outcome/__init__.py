@@ -53,6 +53,7 @@ from outcome._retry import (
     retry,
     retrying,
 )
+from outcome._saga import Saga, SagaFailure, Step
 
 __all__ = [
     "Bucket",
@@ -70,7 +71,10 @@ __all__ = [
     "Result",
     "RetryDetails",
     "RetryPolicy",
+    "Saga",
+    "SagaFailure",
     "SelfClassifying",
+    "Step",
     "UnwrapError",
     "accumulate",
     "aretry",

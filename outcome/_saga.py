@@ -1,0 +1,526 @@
+"""
+Multi-step commits that undo what they did when a later step fails.
+
+A `Saga` runs its steps in order. Each step's action returns ``Ok(log)`` or
+``Err(errors)`` (or raises); when one fails, the steps that completed are
+compensated in reverse order, each at most once, each with the log its own
+action returned. A compensation that fails does not stop the others: every
+failure is reported, and the original errors are never replaced.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import inspect
+import time
+from random import random as default_random
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, final
+
+import attrs
+
+from outcome._classify import DEFAULT_CLASSIFIER, Bucket, Classifier
+from outcome._errors import ErrorDetail, Errors
+from outcome._result import Err, Ok, Result
+from outcome._retry import RetryPolicy, aretry, retry
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Mapping, Sequence
+
+C = TypeVar("C")
+L = TypeVar("L")
+
+_NO_RETRY: RetryPolicy = RetryPolicy(attempts=1)
+
+
+def _check_callable(name: str, field: str, value: object, *, optional: bool) -> None:
+    if value is None and optional:
+        return
+    if not callable(value):
+        msg = (
+            f"step {name!r}: {field} must be callable, not {value!r} "
+            f"(of type {type(value).__name__})"
+        )
+        raise TypeError(msg)
+
+
+@final
+@attrs.frozen
+class Step(Generic[C, L]):
+    """
+    One step of a saga: an action and, optionally, how to undo it.
+
+    Args:
+        name: Unique within its saga; used in reports, hooks and logs.
+        action: Called with the context; returns ``Ok(log)`` on success (the
+            log is what `compensate` needs to undo it, e.g. a row id) or
+            ``Err(errors)``; it may also raise. It may be a coroutine function
+            when the saga is run with `Saga.run_async`.
+        compensate: Called with the context and the log to undo a completed
+            action. Returning `None` or `Ok` means undone; ``Err(errors)`` or
+            raising means it could not be undone.
+        compensate_failed: Called with the context when the action itself
+            failed, for an outcome that may have happened anyway (an enqueue
+            that timed out). Without it, a failed step is not compensated.
+        retry: The policy for transient failures of the action and of its
+            compensations; without it, nothing is retried.
+
+    >>> step = Step("reserve", lambda ctx: Ok("hold-1"), lambda ctx, hold: None)
+    >>> step.name
+    'reserve'
+
+    Raises:
+        TypeError: When the name is not a non-empty str, or the action or a
+            compensation is not callable.
+
+    .. versionadded:: 0.1.0
+    """
+
+    name: str
+    action: Callable[[C], Result[L, Errors] | Awaitable[Result[L, Errors]]]
+    compensate: Callable[[C, L], object] | None = None
+    compensate_failed: Callable[[C], object] | None = attrs.field(
+        default=None, kw_only=True
+    )
+    retry: RetryPolicy | None = attrs.field(default=None, kw_only=True)
+
+    def __attrs_post_init__(self) -> None:
+        name: object = self.name
+        if type(name) is not str or not name:
+            msg = f"a step needs a non-empty str name, not {name!r}"
+            raise TypeError(msg)
+        _check_callable(self.name, "action", self.action, optional=False)
+        _check_callable(self.name, "compensate", self.compensate, optional=True)
+        _check_callable(
+            self.name, "compensate_failed", self.compensate_failed, optional=True
+        )
+        policy: object = self.retry
+        if policy is not None and type(policy) is not RetryPolicy:
+            msg = f"step {self.name!r}: retry must be a RetryPolicy, not {policy!r}"
+            raise TypeError(msg)
+
+
+def _read_only(errors: Mapping[str, Errors]) -> Mapping[str, Errors]:
+    return MappingProxyType(dict(errors))
+
+
+@final
+@attrs.frozen
+class SagaFailure:
+    """
+    What happened when a saga failed: the original errors and every undo.
+
+    Attributes:
+        step: The name of the step that failed.
+        original: The failing step's errors, exactly as it reported them.
+        compensated: The steps that were undone, in the order they were undone.
+        stuck: The steps whose compensation failed: a person must look at them.
+        compensation_errors: For each stuck step, what its compensation said.
+        cause: The exception behind the failure, if the step raised; for logs.
+
+    >>> failure = SagaFailure("charge", Errors([ErrorDetail("card", "declined")]))
+    >>> failure.errors.full_messages()
+    ['Card was declined']
+
+    .. versionadded:: 0.1.0
+    """
+
+    step: str
+    original: Errors
+    compensated: tuple[str, ...] = ()
+    stuck: tuple[str, ...] = ()
+    compensation_errors: Mapping[str, Errors] = attrs.field(
+        default=MappingProxyType({}), converter=_read_only
+    )
+    cause: BaseException | None = attrs.field(default=None, eq=False, repr=False)
+
+    @property
+    def errors(self) -> Errors:
+        """
+        Everything, merged into one `Errors` fit for an API response.
+
+        The original errors first, then each failed compensation's. Serialise
+        it as usual: programmer errors are redacted there.
+
+        >>> stuck = Errors([ErrorDetail(None, "stuck")])
+        >>> failure = SagaFailure(
+        ...     "enqueue",
+        ...     Errors([ErrorDetail(None, "unavailable")]),
+        ...     stuck=("mark_processing",),
+        ...     compensation_errors={"mark_processing": stuck},
+        ... )
+        >>> failure.errors.codes()
+        ['unavailable', 'stuck']
+        """
+        merged = self.original.copy()
+        for errors in self.compensation_errors.values():
+            merged.merge(errors)
+        return merged
+
+    def describe(self) -> str:
+        """
+        Say in one line what failed and what was undone, for notes and logs.
+
+        >>> SagaFailure("charge", Errors(), compensated=("reserve",)).describe()
+        "saga step 'charge' failed; compensated: 'reserve'; could not compensate: none"
+        """
+        undone = ", ".join(map(repr, self.compensated)) or "none"
+        stuck = ", ".join(map(repr, self.stuck)) or "none"
+        return (
+            f"saga step {self.step!r} failed; compensated: {undone}; "
+            f"could not compensate: {stuck}"
+        )
+
+
+def _as_errors(failure: object, classifier: Classifier) -> Errors:
+    """The Errors a step's failure (an Err's value or an exception) stands for."""
+    if isinstance(failure, BaseException):
+        errors = Errors()
+        errors.add_exception(failure, classifier=classifier)
+        return errors
+    if type(failure) is Errors:
+        return failure
+    if type(failure) is ErrorDetail:
+        return Errors([failure])
+    errors = Errors()
+    errors.add(None, "step_failed", bucket=classifier.classify(failure).bucket)
+    return errors
+
+
+def _checked(step: Step[Any, Any], outcome: object) -> Result[object, object]:
+    """The action's outcome if it is a Result; a TypeError naming it otherwise."""
+    if type(outcome) is Ok or type(outcome) is Err:
+        return cast("Result[object, object]", outcome)
+    if inspect.isawaitable(outcome):
+        if inspect.iscoroutine(outcome):
+            outcome.close()  # never awaited: close it so no warning follows
+        msg = (
+            f"step {step.name!r}: its action is async; run the saga with "
+            "`await saga.run_async(ctx)`"
+        )
+        raise TypeError(msg)
+    raise _not_a_result(step.name, "its action", outcome)
+
+
+def _not_a_result(step: str, what: str, value: object) -> TypeError:
+    return TypeError(
+        f"step {step!r}: {what} must return Ok(log) or Err(errors), but returned "
+        f"{value!r} (of type {type(value).__name__}); wrap the value in Ok(...)"
+    )
+
+
+class _Run:
+    """The state of one run: what completed, in order, with its log."""
+
+    __slots__ = ("compensated", "compensation_errors", "completed", "stuck")
+
+    def __init__(self) -> None:
+        self.completed: list[tuple[Step[Any, Any], object]] = []
+        self.compensated: list[str] = []
+        self.stuck: list[str] = []
+        self.compensation_errors: dict[str, Errors] = {}
+
+
+class Saga(Generic[C]):
+    """
+    Steps that run in order and are undone in reverse when one fails.
+
+    On the first failure the completed steps are compensated, newest first,
+    each at most once; steps that never started are never touched. A failed
+    compensation does not stop the others. The result is ``Ok(logs)`` (each
+    step's log by name) or ``Err(SagaFailure)``.
+
+    Exceptions are classified: a transient one is retried under the step's
+    policy; a user-fixable or user-visible one becomes the `Err`; a programmer
+    error is compensated for and then re-raised, with notes on what was and
+    was not undone. `KeyboardInterrupt` and `SystemExit` are not caught; with
+    `run_async`, cancellation compensates under `asyncio.shield` and then
+    propagates.
+
+    Args:
+        steps: The steps, in the order they run; names must be unique.
+        classifier: Decides what a failure is; `DEFAULT_CLASSIFIER` if omitted.
+        on_step: Called with a step's name and log after it succeeds.
+        on_compensated: Called with a step's name after it was undone.
+        on_stuck: Called with a step's name and errors when its compensation
+            failed for good: a person must look.
+        on_failure: Called once with the `SagaFailure` when the saga fails.
+        sleep: How retries wait (``time.sleep`` for `run`; `run_async` waits
+            with ``asyncio.sleep`` unless given an async `async_sleep`).
+        async_sleep: How `run_async`'s retries wait.
+        clock: Monotonic seconds, for retry deadlines.
+        random: A random number in [0, 1), for backoff jitter.
+
+    >>> log: list[str] = []
+    >>> def release(ctx: dict[str, str], hold: str) -> None:
+    ...     log.append(f"release {hold}")
+    >>> def decline(ctx: dict[str, str]) -> Result[str, Errors]:
+    ...     return Err(Errors([ErrorDetail("card", "declined")]))
+    >>> saga = Saga([
+    ...     Step("reserve", lambda ctx: Ok("hold-1"), release),
+    ...     Step("charge", decline),
+    ... ])
+    >>> result = saga.run({})
+    >>> result.map_err(lambda failure: failure.describe())
+    Err("saga step 'charge' failed; compensated: 'reserve'; could not compensate: none")
+    >>> log
+    ['release hold-1']
+
+    Raises:
+        TypeError: When a step is not a `Step`.
+        ValueError: When two steps have the same name.
+
+    .. versionadded:: 0.1.0
+    """
+
+    def __init__(  # noqa: PLR0913 - the hooks and the injectable clock
+        self,
+        steps: Sequence[Step[C, Any]],
+        *,
+        classifier: Classifier | None = None,
+        on_step: Callable[[str, object], object] | None = None,
+        on_compensated: Callable[[str], object] | None = None,
+        on_stuck: Callable[[str, Errors], object] | None = None,
+        on_failure: Callable[[SagaFailure], object] | None = None,
+        sleep: Callable[[float], object] = time.sleep,
+        async_sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
+        clock: Callable[[], float] = time.monotonic,
+        random: Callable[[], float] = default_random,
+    ) -> None:
+        for index, given in enumerate(cast("Sequence[object]", steps)):
+            if type(given) is not Step:
+                msg = (
+                    f"Saga takes Step values, but item {index} is {given!r}; "
+                    "write Step(name, action, compensate)"
+                )
+                raise TypeError(msg)
+        seen: set[str] = set()
+        for step in steps:
+            if step.name in seen:
+                msg = f"two steps are named {step.name!r}; step names must be unique"
+                raise ValueError(msg)
+            seen.add(step.name)
+        self.steps: tuple[Step[C, Any], ...] = tuple(steps)
+        self.classifier = classifier or DEFAULT_CLASSIFIER
+        self.on_step = on_step
+        self.on_compensated = on_compensated
+        self.on_stuck = on_stuck
+        self.on_failure = on_failure
+        self._sleep = sleep
+        self._async_sleep = async_sleep
+        self._clock = clock
+        self._random = random
+
+    # Running -------------------------------------------------------------------
+
+    def run(self, ctx: C) -> Result[dict[str, object], SagaFailure]:
+        """
+        Run the steps with `ctx`; compensate and report if one fails.
+
+        Raises:
+            Exception: A programmer error raised by a step, after the completed
+                steps were compensated, with a note saying what was and was not
+                undone. A step that returns something other than a Result is
+                such an error (a `TypeError`).
+        """
+        state = _Run()
+        for step in self.steps:
+            try:
+                outcome = retry(
+                    functools.partial(self._call, step, ctx),
+                    policy=step.retry or _NO_RETRY,
+                    classifier=self.classifier,
+                    sleep=self._sleep,
+                    clock=self._clock,
+                    random=self._random,
+                )
+            except Exception as exc:  # noqa: BLE001 - classified in _fail
+                return self._fail(step, exc, exc, ctx, state)
+            if type(outcome) is Err:
+                return self._fail(step, outcome.err_value, None, ctx, state)
+            self._completed(step, outcome.ok_value, state)
+        return Ok({step.name: log for step, log in state.completed})
+
+    async def run_async(self, ctx: C) -> Result[dict[str, object], SagaFailure]:
+        """
+        Run the steps with `ctx`, awaiting actions and compensations that are async.
+
+        Cancellation while a step runs compensates the completed steps under
+        `asyncio.shield`, then propagates.
+
+        Raises:
+            Exception: As `run` does.
+            asyncio.CancelledError: After compensating, when the run was cancelled.
+        """
+        state = _Run()
+        for step in self.steps:
+            try:
+                outcome = await aretry(
+                    functools.partial(self._call_async, step, ctx),
+                    policy=step.retry or _NO_RETRY,
+                    classifier=self.classifier,
+                    sleep=self._async_sleep,
+                    clock=self._clock,
+                    random=self._random,
+                )
+            except asyncio.CancelledError:
+                await asyncio.shield(self._compensate_async(ctx, state))
+                raise
+            except Exception as exc:  # noqa: BLE001 - classified in _fail_async
+                return await self._fail_async(step, exc, exc, ctx, state)
+            if type(outcome) is Err:
+                return await self._fail_async(step, outcome.err_value, None, ctx, state)
+            self._completed(step, outcome.ok_value, state)
+        return Ok({step.name: log for step, log in state.completed})
+
+    # Steps ---------------------------------------------------------------------
+
+    def _call(self, step: Step[Any, Any], ctx: object) -> Result[object, object]:
+        return _checked(step, step.action(ctx))
+
+    async def _call_async(
+        self, step: Step[Any, Any], ctx: object
+    ) -> Result[object, object]:
+        outcome: object = step.action(ctx)
+        if inspect.isawaitable(outcome):
+            outcome = await outcome
+        return _checked(step, outcome)
+
+    def _completed(self, step: Step[Any, Any], log: object, state: _Run) -> None:
+        state.completed.append((step, log))
+        if self.on_step is not None:
+            self.on_step(step.name, log)
+
+    # Failing -------------------------------------------------------------------
+
+    def _fail(
+        self,
+        step: Step[Any, Any],
+        error: object,
+        exc: Exception | None,
+        ctx: object,
+        state: _Run,
+    ) -> Err[SagaFailure]:
+        if step.compensate_failed is not None:
+            self._undo(step, functools.partial(step.compensate_failed, ctx), state)
+        self._compensate(ctx, state)
+        return self._conclude(step, error, exc, state)
+
+    async def _fail_async(
+        self,
+        step: Step[Any, Any],
+        error: object,
+        exc: Exception | None,
+        ctx: object,
+        state: _Run,
+    ) -> Err[SagaFailure]:
+        if step.compensate_failed is not None:
+            await self._undo_async(
+                step, functools.partial(step.compensate_failed, ctx), state
+            )
+        await self._compensate_async(ctx, state)
+        return self._conclude(step, error, exc, state)
+
+    def _conclude(
+        self,
+        step: Step[Any, Any],
+        error: object,
+        exc: Exception | None,
+        state: _Run,
+    ) -> Err[SagaFailure]:
+        """Report the failure; re-raise a programmer error, else return the Err."""
+        failure = SagaFailure(
+            step.name,
+            _as_errors(error, self.classifier),
+            tuple(state.compensated),
+            tuple(state.stuck),
+            dict(state.compensation_errors),
+            exc,
+        )
+        if self.on_failure is not None:
+            self.on_failure(failure)
+        if (
+            exc is not None
+            and self.classifier.classify(exc).bucket is Bucket.PROGRAMMER_ERROR
+        ):
+            exc.add_note(failure.describe())
+            raise exc
+        return Err(failure)
+
+    # Compensating ----------------------------------------------------------------
+
+    def _compensate(self, ctx: object, state: _Run) -> None:
+        while state.completed:
+            step, log = state.completed.pop()
+            if step.compensate is not None:
+                self._undo(step, functools.partial(step.compensate, ctx, log), state)
+
+    async def _compensate_async(self, ctx: object, state: _Run) -> None:
+        while state.completed:
+            step, log = state.completed.pop()
+            if step.compensate is not None:
+                await self._undo_async(
+                    step, functools.partial(step.compensate, ctx, log), state
+                )
+
+    def _undo(
+        self, step: Step[Any, Any], call: Callable[[], object], state: _Run
+    ) -> None:
+        try:
+            outcome = retry(
+                lambda: _as_result(call()),
+                policy=step.retry or _NO_RETRY,
+                classifier=self.classifier,
+                sleep=self._sleep,
+                clock=self._clock,
+                random=self._random,
+            )
+        except Exception as exc:  # noqa: BLE001 - reported, never lost
+            outcome = Err(exc)
+        self._record_undo(step, outcome, state)
+
+    async def _undo_async(
+        self, step: Step[Any, Any], call: Callable[[], object], state: _Run
+    ) -> None:
+        async def attempt() -> Result[object, object]:
+            outcome = call()
+            if inspect.isawaitable(outcome):
+                outcome = await outcome
+            return _as_result(outcome)
+
+        try:
+            outcome = await aretry(
+                attempt,
+                policy=step.retry or _NO_RETRY,
+                classifier=self.classifier,
+                sleep=self._async_sleep,
+                clock=self._clock,
+                random=self._random,
+            )
+        except Exception as exc:  # noqa: BLE001 - reported, never lost
+            outcome = Err(exc)
+        self._record_undo(step, outcome, state)
+
+    def _record_undo(
+        self, step: Step[Any, Any], outcome: Result[object, object], state: _Run
+    ) -> None:
+        if type(outcome) is Ok:
+            state.compensated.append(step.name)
+            if self.on_compensated is not None:
+                self.on_compensated(step.name)
+            return
+        errors = _as_errors(outcome.err_value, self.classifier)
+        state.stuck.append(step.name)
+        state.compensation_errors[step.name] = errors
+        if self.on_stuck is not None:
+            self.on_stuck(step.name, errors)
+
+
+def _as_result(outcome: object) -> Result[object, object]:
+    """A compensation's return: None or Ok means done; Err means it failed."""
+    if outcome is None:
+        return Ok(None)
+    if type(outcome) is Ok or type(outcome) is Err:
+        return cast("Result[object, object]", outcome)
+    return Ok(outcome)
