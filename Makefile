@@ -48,10 +48,12 @@ docs: $(INSTALLED)
 bench-smoke: $(INSTALLED)
 	$(BIN)/python benchmarks/bench_result.py --quick > /dev/null
 	$(BIN)/python benchmarks/bench_errors.py --quick > /dev/null
+	$(BIN)/python benchmarks/bench_classify.py --quick > /dev/null
 
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/bench_result.py
 	$(BIN)/python benchmarks/bench_errors.py
+	$(BIN)/python benchmarks/bench_classify.py
 
 clean:
 	rm -rf $(VENV) docs/_build .coverage .mypy_cache .pytest_cache .ruff_cache .hypothesis
