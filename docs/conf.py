@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 from sphinx.util import logging
 
 import outcome
+import outcome.testing
 
 if TYPE_CHECKING:
     from sphinx.application import Sphinx
@@ -75,15 +76,16 @@ html_title = f"outcome {release}"
 def _check_api_is_documented(_app: Sphinx, env: BuildEnvironment) -> None:
     documented = set(env.domains.python_domain.objects)
     expected: list[str] = []
-    for name in outcome.__all__:
-        expected.append(f"outcome.{name}")
-        obj = getattr(outcome, name)
-        if inspect.isclass(obj):
-            expected.extend(
-                f"outcome.{name}.{member}"
-                for member in vars(obj)
-                if not member.startswith("_")
-            )
+    for module in (outcome, outcome.testing):
+        for name in module.__all__:
+            expected.append(f"{module.__name__}.{name}")
+            obj = getattr(module, name)
+            if inspect.isclass(obj):
+                expected.extend(
+                    f"{module.__name__}.{name}.{member}"
+                    for member in vars(obj)
+                    if not member.startswith("_")
+                )
     for name in expected:
         if name not in documented:
             _LOGGER.warning(
