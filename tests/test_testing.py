@@ -578,7 +578,9 @@ class TestImports:
         """Without Hypothesis, importing outcome.testing says to install it."""
         monkeypatch.setitem(sys.modules, "hypothesis", None)
         monkeypatch.delitem(sys.modules, "outcome.testing")
-        with pytest.raises(ImportError, match="pip install hypothesis") as info:
+        with pytest.raises(
+            ImportError, match=r"pip install \"outcome-kit\[hypothesis\]\""
+        ) as info:
             importlib.import_module("outcome.testing")
         assert info.value.name == "hypothesis"
         assert isinstance(info.value.__cause__, ImportError)
