@@ -15,6 +15,7 @@ import errno
 import functools
 import json
 import math
+import socket
 import time
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
@@ -192,7 +193,7 @@ class Decision:
 
     @property
     def defer(self) -> bool:
-        """Whether to reschedule rather than sleep: Retry-After is too long."""
+        """Whether to reschedule rather than sleep, because Retry-After is too long."""
         return self._defer
 
     @property
@@ -567,20 +568,30 @@ class _Facts:
     def header(self, name: str) -> str | None:
         """The value of header `name` on this link, looked up without case."""
         for headers in self.headers:
+            if type(headers) is dict:  # plain dicts: match the name without case
+                for key, item in cast("dict[object, object]", headers).items():
+                    if isinstance(key, str) and key.lower() == name:
+                        return _header_text(item)
+                continue
             getter = _attr(headers, "get")
             if not callable(getter):
                 continue
             for key in (name, name.title()):
                 try:
-                    value: object = getter(key)
+                    found: object = getter(key)
                 except Exception:  # noqa: BLE001 - any object may stand here
-                    value = None
-                if isinstance(value, (str, bytes)):
-                    text = (
-                        value.decode("latin-1") if isinstance(value, bytes) else value
-                    )
-                    return text.strip()[:_MAX_TEXT]
+                    found = None
+                text = _header_text(found)
+                if text is not None:
+                    return text
         return None
+
+
+def _header_text(value: object) -> str | None:
+    if isinstance(value, (str, bytes)):
+        text = value.decode("latin-1") if isinstance(value, bytes) else value
+        return text.strip()[:_MAX_TEXT]
+    return None
 
 
 def _chain(failure: object, max_depth: int) -> list[_Facts]:
@@ -741,7 +752,6 @@ _CONNECTION_NAMES: Final = frozenset(
         "stripe.APIConnectionError",
         "http.RemoteDisconnected",
         "http.IncompleteRead",
-        "urllib.URLError",
     }
 )
 _VALIDATION_NAMES: Final = frozenset(
@@ -759,6 +769,7 @@ _NOT_TIMEOUT_NAMES: Final = frozenset({"urllib3.NewConnectionError"})
 _TIMEOUT_ERRNOS: Final = frozenset({errno.ETIMEDOUT})
 _CONNECTION_ERRNOS: Final = frozenset(
     {
+        socket.EAI_AGAIN,  # a temporary failure to resolve a name
         errno.ECONNRESET,
         errno.ECONNREFUSED,
         errno.ECONNABORTED,
@@ -893,7 +904,7 @@ class Classifier:
         self.max_leaves = max_leaves
         self.clock = clock
         self._type_rules: dict[type, _UserRule] = {}
-        self._abc_rules: list[tuple[type, _UserRule]] = []
+        self._abc_rules: dict[type, _UserRule] = {}
         self._predicate_rules: list[tuple[Callable[[object], bool], _UserRule]] = []
 
     @overload
@@ -957,10 +968,12 @@ class Classifier:
         label = name or f"user:{getattr(match, '__qualname__', repr(match))}"
         rule = _UserRule(bucket, bool(transient), kind, label)
         given: object = match  # checked at run time: callers may be untyped
-        if isinstance(given, abc.ABCMeta):
-            self._abc_rules.append((given, rule))
-        elif isinstance(given, type):
+        if isinstance(given, type):
+            # Real subclasses are found along the MRO, the most specific first;
+            # an ABC is also kept aside for its virtual subclasses.
             self._type_rules[given] = rule
+            if isinstance(given, abc.ABCMeta):
+                self._abc_rules[given] = rule
         elif callable(given):
             self._predicate_rules.append((given, rule))
         else:
@@ -1055,7 +1068,7 @@ class Classifier:
                 rule = self._type_rules.get(klass)
                 if rule is not None:
                     return rule
-        for klass, rule in self._abc_rules:
+        for klass, rule in self._abc_rules.items():  # only virtual subclasses get here
             if isinstance(link, klass):
                 return rule
         for predicate, rule in self._predicate_rules:

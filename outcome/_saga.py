@@ -302,7 +302,7 @@ class Saga(Generic[C]):
                 raise ValueError(msg)
             seen.add(step.name)
         self.steps: tuple[Step[C, Any], ...] = tuple(steps)
-        self.classifier = classifier or DEFAULT_CLASSIFIER
+        self.classifier: Classifier = classifier or DEFAULT_CLASSIFIER
         self.on_step = on_step
         self.on_compensated = on_compensated
         self.on_stuck = on_stuck

@@ -7,7 +7,9 @@ import email.utils
 import errno
 import itertools
 import pickle
+import socket
 import time
+import urllib.error
 from typing import Any
 
 import pytest
@@ -314,6 +316,20 @@ class TestTransport:
 
         assert classify(Err(Slotted())).kind == "bug"
 
+    def test_url_errors_are_judged_by_their_reason(self) -> None:
+        """A URLError with no network failure behind it is a bug, not transient."""
+        bad_url = urllib.error.URLError("unknown url type: foo")
+        assert classify(bad_url).bucket is BUG
+        refused = chained(urllib.error.URLError("refused"), ConnectionRefusedError())
+        refused.__cause__ = None
+        refused.__context__ = ConnectionRefusedError()
+        assert classify(refused).kind == "connection"
+
+    def test_temporary_dns_failure_is_transient(self) -> None:
+        """socket.gaierror with EAI_AGAIN is worth retrying."""
+        decision = classify(socket.gaierror(socket.EAI_AGAIN, "try again"))
+        assert (decision.kind, decision.transient) == ("connection", True)
+
     def test_other_os_errors_are_bugs(self) -> None:
         """A FileNotFoundError is not a network failure."""
         assert classify(FileNotFoundError(errno.ENOENT, "config.toml")).bucket is BUG
@@ -480,6 +496,11 @@ class TestRetryAfter:
         decision = classify(failure)
         assert (decision.kind, decision.retry_after) == ("server", None)
 
+    def test_plain_dict_headers_in_any_case(self) -> None:
+        """A plain dict of headers is read without regard to case."""
+        headers = {"RETRY-AFTER": "4", "X-Other": "1"}
+        assert classify(HTTPError(status_code=503, headers=headers)).retry_after == 4.0
+
     def test_botocore_headers(self) -> None:
         """botocore keeps headers in the response metadata."""
         failure = HTTPError(
@@ -617,6 +638,37 @@ class TestUserRules:
         classifier = Classifier()
         classifier.register(Retryable, bucket=VISIBLE, transient=True, kind="flaky")
         assert classifier.classify(Flaky()).kind == "flaky"
+
+    def test_an_abc_base_is_as_specific_as_its_place_in_the_mro(self) -> None:
+        """A rule for an ABC base beats one for a more general class."""
+
+        class PaymentError(Exception, abc.ABC):
+            pass
+
+        class CardError(PaymentError):
+            pass
+
+        classifier = Classifier()
+        classifier.register(Exception, bucket=BUG, kind="any")
+        classifier.register(PaymentError, bucket=FIXABLE, kind="payment")
+        assert classifier.classify(CardError()).kind == "payment"
+
+    def test_registering_again_replaces_the_rule(self) -> None:
+        """The last rule registered for a class is the one used, ABC or not."""
+
+        class Marker(abc.ABC):  # noqa: B024 - a marker
+            pass
+
+        class Flaky(Exception):
+            pass
+
+        Marker.register(Flaky)
+        classifier = Classifier()
+        for kind in ("first", "second"):
+            classifier.register(KeyError, bucket=FIXABLE, kind=kind)
+            classifier.register(Marker, bucket=FIXABLE, kind=kind)
+        assert classifier.classify(KeyError()).kind == "second"
+        assert classifier.classify(Flaky()).kind == "second"
 
     def test_abc_rule_that_does_not_match(self) -> None:
         """An ABC rule leaves other failures to the next rules."""
