@@ -140,8 +140,10 @@ class SagaFailure:
         """
         Everything, merged into one `Errors` fit for an API response.
 
-        The original errors first, then each failed compensation's. Serialise
-        it as usual: programmer errors are redacted there.
+        The original errors first, then each failed compensation's, with a
+        ``compensating`` param naming its step, so that an undo that failed
+        the way the step did is never merged away. Serialise it as usual:
+        programmer errors are redacted there.
 
         >>> stuck = Errors([ErrorDetail(None, "stuck")])
         >>> failure = SagaFailure(
@@ -154,8 +156,18 @@ class SagaFailure:
         ['unavailable', 'stuck']
         """
         merged = self.original.copy()
-        for errors in self.compensation_errors.values():
-            merged.merge(errors)
+        for step, errors in self.compensation_errors.items():
+            for detail in errors:
+                merged.append(
+                    ErrorDetail(
+                        detail.path,
+                        detail.code,
+                        detail.message,
+                        params={**detail.params, "compensating": step},
+                        bucket=detail.bucket,
+                        cause=detail.cause,
+                    )
+                )
         return merged
 
     def describe(self) -> str:
@@ -213,9 +225,16 @@ def _not_a_result(step: str, what: str, value: object) -> TypeError:
 class _Run:
     """The state of one run: what completed, in order, with its log."""
 
-    __slots__ = ("compensated", "compensation_errors", "completed", "stuck")
+    __slots__ = (
+        "compensated",
+        "compensation_errors",
+        "completed",
+        "hook_failures",
+        "stuck",
+    )
 
     def __init__(self) -> None:
+        self.hook_failures: list[Exception] = []
         self.completed: list[tuple[Step[Any, Any], object]] = []
         self.compensated: list[str] = []
         self.stuck: list[str] = []
@@ -288,6 +307,7 @@ class Saga(Generic[C]):
         clock: Callable[[], float] = time.monotonic,
         random: Callable[[], float] = default_random,
     ) -> None:
+        steps = tuple(steps)  # an iterator would be used up by the checks below
         for index, given in enumerate(cast("Sequence[object]", steps)):
             if type(given) is not Step:
                 msg = (
@@ -326,20 +346,18 @@ class Saga(Generic[C]):
         """
         state = _Run()
         for step in self.steps:
-            try:
-                outcome = retry(
-                    functools.partial(self._call, step, ctx),
-                    policy=step.retry or _NO_RETRY,
-                    classifier=self.classifier,
-                    sleep=self._sleep,
-                    clock=self._clock,
-                    random=self._random,
-                )
-            except Exception as exc:  # noqa: BLE001 - classified in _fail
-                return self._fail(step, exc, exc, ctx, state)
+            # Compensate only once out of any `except` block: otherwise what a
+            # compensation raises would chain to this failure and be read as it.
+            outcome = self._attempt(step, ctx)
+            if isinstance(outcome, Exception):
+                return self._fail(step, outcome, outcome, ctx, state)
             if type(outcome) is Err:
                 return self._fail(step, outcome.err_value, None, ctx, state)
-            self._completed(step, outcome.ok_value, state)
+            hook_failure = self._completed(step, outcome.ok_value, state)
+            if hook_failure is not None:
+                return self._fail(
+                    step, hook_failure, hook_failure, ctx, state, own=False
+                )
         return Ok({step.name: log for step, log in state.completed})
 
     async def run_async(self, ctx: C) -> Result[dict[str, object], SagaFailure]:
@@ -355,23 +373,19 @@ class Saga(Generic[C]):
         """
         state = _Run()
         for step in self.steps:
-            try:
-                outcome = await aretry(
-                    functools.partial(self._call_async, step, ctx),
-                    policy=step.retry or _NO_RETRY,
-                    classifier=self.classifier,
-                    sleep=self._async_sleep,
-                    clock=self._clock,
-                    random=self._random,
-                )
-            except asyncio.CancelledError:
-                await asyncio.shield(self._compensate_async(ctx, state))
-                raise
-            except Exception as exc:  # noqa: BLE001 - classified in _fail_async
-                return await self._fail_async(step, exc, exc, ctx, state)
+            outcome = await self._attempt_async(step, ctx)
+            if isinstance(outcome, asyncio.CancelledError):
+                await _to_the_end(self._compensate_async(ctx, state))
+                raise outcome
+            if isinstance(outcome, Exception):
+                return await self._fail_async(step, outcome, outcome, ctx, state)
             if type(outcome) is Err:
                 return await self._fail_async(step, outcome.err_value, None, ctx, state)
-            self._completed(step, outcome.ok_value, state)
+            hook_failure = self._completed(step, outcome.ok_value, state)
+            if hook_failure is not None:
+                return await self._fail_async(
+                    step, hook_failure, hook_failure, ctx, state, own=False
+                )
         return Ok({step.name: log for step, log in state.completed})
 
     # Steps ---------------------------------------------------------------------
@@ -387,40 +401,84 @@ class Saga(Generic[C]):
             outcome = await outcome
         return _checked(step, outcome)
 
-    def _completed(self, step: Step[Any, Any], log: object, state: _Run) -> None:
+    def _attempt(
+        self, step: Step[Any, Any], ctx: object
+    ) -> Result[object, object] | Exception:
+        try:
+            return retry(
+                functools.partial(self._call, step, ctx),
+                policy=step.retry or _NO_RETRY,
+                classifier=self.classifier,
+                sleep=self._sleep,
+                clock=self._clock,
+                random=self._random,
+            )
+        except Exception as exc:  # noqa: BLE001 - returned, and classified in _fail
+            return exc
+
+    async def _attempt_async(
+        self, step: Step[Any, Any], ctx: object
+    ) -> Result[object, object] | Exception | asyncio.CancelledError:
+        try:
+            return await aretry(
+                functools.partial(self._call_async, step, ctx),
+                policy=step.retry or _NO_RETRY,
+                classifier=self.classifier,
+                sleep=self._async_sleep,
+                clock=self._clock,
+                random=self._random,
+            )
+        except asyncio.CancelledError as cancelled:
+            return cancelled
+        except Exception as exc:  # noqa: BLE001 - returned, and classified in _fail
+            return exc
+
+    def _completed(
+        self, step: Step[Any, Any], log: object, state: _Run
+    ) -> Exception | None:
+        """Record a completed step; a hook that raises is a failure of the step."""
         state.completed.append((step, log))
-        if self.on_step is not None:
-            self.on_step(step.name, log)
+        return _call_hook(self.on_step, step.name, log)
 
     # Failing -------------------------------------------------------------------
 
-    def _fail(
+    def _fail(  # noqa: PLR0913 - what failed, and the state to undo
         self,
         step: Step[Any, Any],
         error: object,
         exc: Exception | None,
         ctx: object,
         state: _Run,
+        *,
+        own: bool = True,
     ) -> Err[SagaFailure]:
-        if step.compensate_failed is not None:
+        if own and step.compensate_failed is not None:
             self._undo(step, functools.partial(step.compensate_failed, ctx), state)
         self._compensate(ctx, state)
         return self._conclude(step, error, exc, state)
 
-    async def _fail_async(
+    async def _fail_async(  # noqa: PLR0913 - what failed, and the state to undo
         self,
         step: Step[Any, Any],
         error: object,
         exc: Exception | None,
         ctx: object,
         state: _Run,
+        *,
+        own: bool = True,
     ) -> Err[SagaFailure]:
-        if step.compensate_failed is not None:
-            await self._undo_async(
-                step, functools.partial(step.compensate_failed, ctx), state
-            )
-        await self._compensate_async(ctx, state)
-        return self._conclude(step, error, exc, state)
+        undo_own = step.compensate_failed if own else None
+
+        async def compensate() -> None:
+            if undo_own is not None:
+                await self._undo_async(step, functools.partial(undo_own, ctx), state)
+            await self._compensate_async(ctx, state)
+
+        cancelled = await _to_the_end(compensate())
+        outcome = self._conclude(step, error, exc, state)
+        if cancelled:
+            raise asyncio.CancelledError
+        return outcome
 
     def _conclude(
         self,
@@ -438,14 +496,23 @@ class Saga(Generic[C]):
             dict(state.compensation_errors),
             exc,
         )
-        if self.on_failure is not None:
-            self.on_failure(failure)
+        # Hooks are the programmer's code: one that raised is a programmer
+        # error, surfaced only now that every compensation has run.
+        hook_failure = state.hook_failures[0] if state.hook_failures else None
+        if hook_failure is None:
+            hook_failure = _call_hook(self.on_failure, failure)
         if (
             exc is not None
             and self.classifier.classify(exc).bucket is Bucket.PROGRAMMER_ERROR
         ):
+            # The step's own bug comes first; a broken hook is mentioned.
             exc.add_note(failure.describe())
+            if hook_failure is not None:
+                exc.add_note(f"a saga hook raised too: {hook_failure!r}")
             raise exc
+        if hook_failure is not None:
+            hook_failure.add_note(f"raised by a saga hook; {failure.describe()}")
+            raise hook_failure
         return Err(failure)
 
     # Compensating ----------------------------------------------------------------
@@ -469,7 +536,7 @@ class Saga(Generic[C]):
     ) -> None:
         try:
             outcome = retry(
-                lambda: _as_result(call()),
+                lambda: _as_result(call(), step.name),
                 policy=step.retry or _NO_RETRY,
                 classifier=self.classifier,
                 sleep=self._sleep,
@@ -487,7 +554,7 @@ class Saga(Generic[C]):
             outcome = call()
             if inspect.isawaitable(outcome):
                 outcome = await outcome
-            return _as_result(outcome)
+            return _as_result(outcome, step.name)
 
         try:
             outcome = await aretry(
@@ -507,20 +574,62 @@ class Saga(Generic[C]):
     ) -> None:
         if type(outcome) is Ok:
             state.compensated.append(step.name)
-            if self.on_compensated is not None:
-                self.on_compensated(step.name)
-            return
-        errors = _as_errors(outcome.err_value, self.classifier)
-        state.stuck.append(step.name)
-        state.compensation_errors[step.name] = errors
-        if self.on_stuck is not None:
-            self.on_stuck(step.name, errors)
+            hook_failure = _call_hook(self.on_compensated, step.name)
+        else:
+            errors = _as_errors(outcome.err_value, self.classifier)
+            state.stuck.append(step.name)
+            state.compensation_errors[step.name] = errors
+            hook_failure = _call_hook(self.on_stuck, step.name, errors)
+        if hook_failure is not None:  # kept until every compensation has run
+            state.hook_failures.append(hook_failure)
 
 
-def _as_result(outcome: object) -> Result[object, object]:
+def _call_hook(
+    hook: Callable[..., object] | None, *arguments: object
+) -> Exception | None:
+    """Call `hook`, returning what it raised instead of letting it interrupt."""
+    if hook is None:
+        return None
+    try:
+        hook(*arguments)
+    except Exception as exc:  # noqa: BLE001 - returned, then raised by the saga
+        return exc
+    return None
+
+
+def _as_result(outcome: object, step: str) -> Result[object, object]:
     """A compensation's return: None or Ok means done; Err means it failed."""
     if outcome is None:
         return Ok(None)
     if type(outcome) is Ok or type(outcome) is Err:
         return cast("Result[object, object]", outcome)
+    if inspect.isawaitable(outcome):  # an async compensation under run(): not done
+        if inspect.iscoroutine(outcome):
+            outcome.close()
+        return Err(
+            TypeError(
+                f"step {step!r}: its compensation is async; run the saga with "
+                "`await saga.run_async(ctx)`"
+            )
+        )
     return Ok(outcome)
+
+
+async def _to_the_end(compensation: Awaitable[None]) -> bool:
+    """
+    Await `compensation` to the end, shielded; return whether a cancel came.
+
+    A cancel while compensating must not leave steps half undone: it is held
+    until every compensation has run, and the caller then propagates it.
+    """
+    task = asyncio.ensure_future(compensation)
+    cancelled = False
+    while True:
+        try:
+            await asyncio.shield(task)
+        except asyncio.CancelledError:
+            if task.done():  # the compensation itself was cancelled
+                return True
+            cancelled = True
+        else:
+            return cancelled
