@@ -1,422 +1,781 @@
 """
-A shop's checkout, written as a service object on top of the Result core.
+A shop's checkout, end to end: orders in SQLite, a card gateway over HTTP, a saga.
 
-`Checkout.commit` turns a submitted checkout form into a `Receipt`, or stops at
-the first `CheckoutError` it meets; `Checkout.problems` lists every error at
-once, for a form to show next to its fields. Each error is a small frozen
-dataclass, so callers `match` on it instead of parsing a message. Money is held
-in integer cents.
+Checkout marks the order processing, has the payment gateway authorise the
+card, then enqueues the payment for the worker that captures it. Those are
+three systems, so no one database transaction can cover them: each step is a
+`Step` of a `Saga`, which undoes the completed ones, newest first, when a
+later one fails. If the payment cannot be enqueued, the authorisation is
+voided and the order goes back to pending; if putting it back fails too, that
+joins the report and support is told about a stuck order.
+
+The module is in layers, each using the ones above it: the checkout form, the
+shop's database, the gateway's client, the saga's steps, the service that
+runs them, and the API answer.
 """
 
 from __future__ import annotations
 
+import json
+import random as _random
 import re
+import sqlite3
+import time
+import urllib.error
+import urllib.request
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Final, TypeAlias
+from datetime import datetime, timedelta
+from http import HTTPStatus
+from typing import TYPE_CHECKING, Any, Final, cast
 
-from outcome import Err, Ok, Result, as_result, collect, do, partition
+from outcome import (
+    Bucket,
+    Classifier,
+    Err,
+    ErrorDetail,
+    Errors,
+    Ok,
+    Result,
+    RetryPolicy,
+    Saga,
+    SagaFailure,
+    Step,
+    accumulate,
+    as_result,
+)
 
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Mapping
+    from collections.abc import Callable, Mapping, Sequence
     from datetime import date
+    from os import PathLike
+    from types import TracebackType
+    from typing import Self
 
-MAX_QUANTITY: Final = 99
+
+def _ignore(_message: str) -> None:
+    """The default log: say nothing."""
+
+
+# The form, as the browser sent it --------------------------------------------
+
+
+@dataclass(frozen=True)
+class CheckoutForm:
+    """The checkout form: a card token from the payment page, its expiry, consent."""
+
+    card_token: str = ""
+    card_expiry: str = ""
+    terms_accepted: bool = False
+
+
+@dataclass(frozen=True)
+class Card:
+    """The card a checkout form named, once read."""
+
+    token: str
+    expiry: str
+
+
 _EXPIRY: Final = re.compile(r"(?P<month>[0-9]{2})/(?P<year>[0-9]{2})")
-_COUPON_CODE: Final = re.compile(r"[A-Z0-9]{4,16}")
 
 
-# The form as the browser sent it: every field is still text.
-
-
-@dataclass(frozen=True)
-class CartLine:
-    """One line of the submitted cart: a SKU and the quantity as typed."""
-
-    sku: str
-    quantity: str
-
-
-@dataclass(frozen=True)
-class CheckoutRequest:
-    """The submitted checkout form."""
-
-    lines: tuple[CartLine, ...]
-    card_expiry: str
-    coupon_code: str = ""
-
-
-# What the form means once read, and what the shop sells.
-
-
-@dataclass(frozen=True)
-class OrderLine:
-    """A cart line whose quantity has been read."""
-
-    sku: str
-    quantity: int
-
-
-@dataclass(frozen=True)
-class CardExpiry:
-    """The last month in which a card can be charged."""
-
-    month: int
-    year: int
-
-    def __str__(self) -> str:
-        """Return the expiry as printed on the card, e.g. ``09/27``."""
-        return f"{self.month:02}/{self.year % 100:02}"
-
-
-@dataclass(frozen=True)
-class Product:
-    """Something the shop sells, at a unit price in cents."""
-
-    sku: str
-    name: str
-    price_cents: int
-
-
-@dataclass(frozen=True)
-class Coupon:
-    """A code that takes a percentage off the order."""
-
-    code: str
-    percent_off: int
-
-    def discount_on(self, amount_cents: int) -> int:
-        """Return the discount on `amount_cents`, rounded down to the cent."""
-        return amount_cents * self.percent_off // 100
-
-
-NO_COUPON: Final = Coupon(code="", percent_off=0)
-"""What an order without a coupon code gets: nothing off."""
-
-
-@dataclass(frozen=True)
-class PricedLine:
-    """An order line priced from the catalogue."""
-
-    sku: str
-    name: str
-    quantity: int
-    unit_price_cents: int
-
-    @property
-    def amount_cents(self) -> int:
-        """The price of the whole line."""
-        return self.quantity * self.unit_price_cents
-
-
-@dataclass(frozen=True)
-class Bill:
-    """The priced lines and what the customer pays for them."""
-
-    lines: tuple[PricedLine, ...]
-    subtotal_cents: int
-    total_cents: int
-
-    @property
-    def discount_cents(self) -> int:
-        """What the coupon took off the subtotal."""
-        return self.subtotal_cents - self.total_cents
-
-
-@dataclass(frozen=True)
-class Receipt:
-    """A placed order: the bill and the card it was charged to."""
-
-    bill: Bill
-    card: CardExpiry
-
-
-# Why a checkout can fail. Each is a value the caller can match on.
-
-
-@dataclass(frozen=True)
-class EmptyCart:
-    """The form had no cart lines."""
-
-
-@dataclass(frozen=True)
-class InvalidQuantity:
-    """A quantity is not a whole number from 1 to `MAX_QUANTITY`."""
-
-    sku: str
-    text: str
-
-
-@dataclass(frozen=True)
-class UnknownSku:
-    """The catalogue has no product with this SKU."""
-
-    sku: str
-
-
-@dataclass(frozen=True)
-class OutOfStock:
-    """More of a product was ordered than is in stock."""
-
-    sku: str
-    requested: int
-    available: int
-
-
-@dataclass(frozen=True)
-class InvalidCoupon:
-    """The coupon field does not hold a well-formed code."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class UnknownCoupon:
-    """A well-formed coupon code that the shop does not offer."""
-
-    code: str
-
-
-@dataclass(frozen=True)
-class InvalidExpiry:
-    """The card expiry is not a month in the form MM/YY."""
-
-    text: str
-
-
-@dataclass(frozen=True)
-class CardExpired:
-    """The card's last valid month is already over."""
-
-    expiry: CardExpiry
-
-
-CheckoutError: TypeAlias = (
-    EmptyCart
-    | InvalidQuantity
-    | UnknownSku
-    | OutOfStock
-    | InvalidCoupon
-    | UnknownCoupon
-    | InvalidExpiry
-    | CardExpired
-)
-"""Every reason `Checkout.commit` can refuse an order."""
-
-
-# Parsers. Each raises ValueError on bad text; `as_result` turns that into an
-# `Err`, and the public function beside it swaps the exception for a domain
-# error, so no exception text ever reaches a customer.
+def parse_token(text: str) -> Result[str, ErrorDetail]:
+    """Read a card token, which the payment page makes: ``tok_`` and more."""
+    token = text.strip()
+    if not token:
+        return Err(ErrorDetail(None, "blank"))
+    if not token.startswith("tok_"):
+        return Err(ErrorDetail(None, "invalid"))
+    return Ok(token)
 
 
 @as_result(ValueError)
-def _read_quantity(text: str) -> int:
-    quantity = int(text)
-    if not 1 <= quantity <= MAX_QUANTITY:
-        raise ValueError(f"quantity must be from 1 to {MAX_QUANTITY}, not {quantity}")
-    return quantity
-
-
-@as_result(ValueError)
-def _read_expiry(text: str) -> CardExpiry:
+def _read_expiry(text: str) -> tuple[int, int]:
     found = _EXPIRY.fullmatch(text.strip())
     if found is None:
         raise ValueError(f"expected MM/YY, not {text!r}")
-    month = int(found["month"])
-    if month not in range(1, 13):
+    month, year = int(found["month"]), 2000 + int(found["year"])
+    if not 1 <= month <= 12:  # noqa: PLR2004 - the months of a year
         raise ValueError(f"there is no month {month}")
-    return CardExpiry(month=month, year=2000 + int(found["year"]))
+    return year, month
 
 
-@as_result(ValueError)
-def _read_coupon_code(text: str) -> str | None:
-    code = text.strip().upper()
-    if not code:
-        return None
-    if _COUPON_CODE.fullmatch(code) is None:
-        raise ValueError(f"a coupon code is 4 to 16 letters or digits, not {text!r}")
-    return code
+def parse_expiry(text: str, today: date) -> Result[str, ErrorDetail]:
+    """Read a card expiry written MM/YY; the card must not have expired."""
+    match _read_expiry(text):
+        case Err():
+            return Err(ErrorDetail(None, "invalid_expiry"))
+        case Ok((year, month)) if (year, month) < (today.year, today.month):
+            return Err(ErrorDetail(None, "expired"))
+        case Ok((year, month)):
+            return Ok(f"{month:02}/{year % 100:02}")
 
 
-def parse_line(line: CartLine) -> Result[OrderLine, InvalidQuantity]:
-    """Read a cart line's quantity: a whole number from 1 to `MAX_QUANTITY`."""
-    return (
-        _read_quantity(line.quantity)
-        .map(lambda quantity: OrderLine(line.sku, quantity))
-        .map_err(lambda _: InvalidQuantity(line.sku, line.quantity))
+def parse_form(form: CheckoutForm, today: date) -> Result[Card, Errors]:
+    """Read the form, with every problem reported at once, each under its field."""
+    consent: Result[None, ErrorDetail] = (
+        Ok(None) if form.terms_accepted else Err(ErrorDetail(None, "accepted"))
     )
+    return accumulate(
+        parse_token(form.card_token),
+        parse_expiry(form.card_expiry, today),
+        consent,
+        prefixes=["card_token", "card_expiry", "terms_accepted"],
+    ).map(lambda fields: Card(token=fields[0], expiry=fields[1]))
 
 
-def parse_expiry(text: str) -> Result[CardExpiry, InvalidExpiry]:
-    """Read a card expiry written MM/YY."""
-    return _read_expiry(text).map_err(lambda _: InvalidExpiry(text))
+# The shop's database -----------------------------------------------------------
+
+_SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS orders (
+    id INTEGER PRIMARY KEY,
+    customer TEXT NOT NULL,
+    amount_cents INTEGER NOT NULL,
+    currency TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'processing', 'cancelled'))
+);
+CREATE TABLE IF NOT EXISTS payment_queue (
+    id INTEGER PRIMARY KEY,
+    order_id INTEGER NOT NULL REFERENCES orders (id),
+    queue TEXT NOT NULL,
+    amount_cents INTEGER NOT NULL,
+    currency TEXT NOT NULL,
+    authorization_id TEXT,
+    run_after TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('queued', 'cancelled'))
+);
+"""
 
 
-def parse_coupon_code(text: str) -> Result[str | None, InvalidCoupon]:
-    """Read a coupon code, ignoring case; a blank field means no coupon."""
-    return _read_coupon_code(text).map_err(lambda _: InvalidCoupon(text))
+@dataclass(frozen=True)
+class Order:
+    """A row of the orders table."""
+
+    id: int
+    customer: str
+    amount_cents: int
+    currency: str
+    status: str
 
 
-def merge_lines(lines: Iterable[OrderLine]) -> list[OrderLine]:
-    """Add up the lines for the same SKU, so stock is checked against the total."""
-    quantities: dict[str, int] = {}
-    for line in lines:
-        quantities[line.sku] = quantities.get(line.sku, 0) + line.quantity
-    return [OrderLine(sku, quantity) for sku, quantity in quantities.items()]
+@dataclass(frozen=True)
+class PaymentJob:
+    """
+    A row of the payment queue: work for the payment worker.
+
+    The worker captures the authorisation when the job's time comes; a job
+    without one (pay later) authorises the customer's card on file first.
+    """
+
+    id: int
+    order_id: int
+    queue: str
+    amount_cents: int
+    currency: str
+    authorization_id: str | None
+    run_after: str
+    status: str
 
 
-class Catalogue:
-    """The products, their stock and the coupons on offer, held in memory."""
+class Shop:
+    """
+    The shop's SQLite database: orders and the payment queue.
+
+    Each statement commits on its own, as the saga's steps need: a step's
+    write is done (and visible to the payment worker) once the step returns.
+    """
+
+    def __init__(self, path: str | PathLike[str], *, busy_timeout: float = 5.0) -> None:
+        """
+        Open (and if need be create) the database at `path`.
+
+        Args:
+            path: The database file.
+            busy_timeout: How long a statement waits for another connection's
+                lock before SQLite gives up with "database is locked".
+        """
+        self._db = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None)
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._db.close()
+
+    def __enter__(self) -> Self:
+        """Return the open database."""
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Close the connection."""
+        self.close()
+
+    def add_order(
+        self, customer: str, amount_cents: int, currency: str, status: str = "pending"
+    ) -> int:
+        """Add an order and return its id."""
+        cursor = self._db.execute(
+            "INSERT INTO orders (customer, amount_cents, currency, status)"
+            " VALUES (?, ?, ?, ?)",
+            (customer, amount_cents, currency, status),
+        )
+        return _row_id(cursor)
+
+    def order(self, order_id: int) -> Order | None:
+        """Return the order with this id, if there is one."""
+        row = self._db.execute(
+            "SELECT id, customer, amount_cents, currency, status FROM orders"
+            " WHERE id = ?",
+            (order_id,),
+        ).fetchone()
+        return None if row is None else Order(*row)
+
+    def set_status(self, order_id: int, status: str, *, expected: str) -> bool:
+        """Change an order's status if it is still `expected`; say whether it did."""
+        cursor = self._db.execute(
+            "UPDATE orders SET status = ? WHERE id = ? AND status = ?",
+            (status, order_id, expected),
+        )
+        return cursor.rowcount == 1
+
+    def enqueue_payment(
+        self,
+        order: Order,
+        *,
+        queue: str,
+        authorization_id: str | None,
+        run_after: datetime,
+    ) -> int:
+        """Add a job to the payment queue and return its id."""
+        cursor = self._db.execute(
+            "INSERT INTO payment_queue (order_id, queue, amount_cents, currency,"
+            " authorization_id, run_after, status) VALUES (?, ?, ?, ?, ?, ?, 'queued')",
+            (
+                order.id,
+                queue,
+                order.amount_cents,
+                order.currency,
+                authorization_id,
+                run_after.isoformat(),
+            ),
+        )
+        return _row_id(cursor)
+
+    def cancel_payment(self, job_id: int) -> bool:
+        """Cancel a queued payment job; say whether it was still queued."""
+        cursor = self._db.execute(
+            "UPDATE payment_queue SET status = 'cancelled'"
+            " WHERE id = ? AND status = 'queued'",
+            (job_id,),
+        )
+        return cursor.rowcount == 1
+
+    def payment_jobs(self, order_id: int) -> list[PaymentJob]:
+        """Return the payment jobs of an order, oldest first."""
+        rows = self._db.execute(
+            "SELECT id, order_id, queue, amount_cents, currency, authorization_id,"
+            " run_after, status FROM payment_queue WHERE order_id = ? ORDER BY id",
+            (order_id,),
+        ).fetchall()
+        return [PaymentJob(*row) for row in rows]
+
+
+def _row_id(cursor: sqlite3.Cursor) -> int:
+    row_id = cursor.lastrowid
+    if row_id is None:  # sqlite3 sets it after every INSERT
+        msg = "the INSERT did not report the id of its row"
+        raise RuntimeError(msg)
+    return row_id
+
+
+# The payment gateway's client ---------------------------------------------------
+
+
+class GatewayError(Exception):
+    """
+    The payment gateway answered with an error status.
+
+    Its attributes are named as on an SDK's errors, which is where outcome's
+    classifier reads them: the HTTP status in `status_code`, the JSON `body`
+    with the gateway's error code, and the `headers` with any Retry-After.
+    """
 
     def __init__(
-        self, stock: Mapping[Product, int], coupons: Iterable[Coupon] = ()
+        self, status_code: int, body: Mapping[str, object], headers: Mapping[str, str]
+    ) -> None:
+        """Record the gateway's answer."""
+        super().__init__(f"the payment gateway answered {status_code}: {body}")
+        self.status_code = status_code
+        self.body = body
+        self.headers = headers
+
+
+class PaymentGateway:
+    """
+    The client for the gateway's HTTP API, on `urllib.request`.
+
+    Its failures are left as exceptions: `GatewayError` for an error status,
+    `TimeoutError` when no answer comes in time. The saga classifies them.
+    """
+
+    def __init__(
+        self, url: str, *, timeout: float = 10.0, log: Callable[[str], object] = _ignore
     ) -> None:
         """
-        Stock the catalogue.
+        Talk to the gateway at `url`.
 
         Args:
-            stock: How many of each product the shop has.
-            coupons: The coupons customers may use.
+            url: The gateway's base URL, ``http://`` or ``https://``.
+            timeout: Seconds to wait for each answer.
+            log: Told about each request and its answer.
         """
-        self._products = {product.sku: product for product in stock}
-        self._stock = {product.sku: count for product, count in stock.items()}
-        self._coupons = {coupon.code: coupon for coupon in coupons}
+        if not url.startswith(("http://", "https://")):
+            msg = f"the gateway's URL must start with http:// or https://, not {url!r}"
+            raise ValueError(msg)
+        self.url = url
+        self.timeout = timeout
+        self._log = log
+        # No proxies: the gateway is reached directly, whatever the environment.
+        self._opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
 
-    def product(self, sku: str) -> Result[Product, UnknownSku]:
-        """Return the product sold under `sku`."""
-        product = self._products.get(sku)
-        return Err(UnknownSku(sku)) if product is None else Ok(product)
-
-    def quote(self, line: OrderLine) -> Result[PricedLine, UnknownSku | OutOfStock]:
-        """Price `line`, if its product exists and enough of it is in stock."""
-        return self.product(line.sku).and_then(
-            lambda product: self._in_stock(product, line.quantity)
+    def authorize(self, order: Order, card_token: str) -> str:
+        """Hold the order's amount on the card; return the authorisation's id."""
+        answer = self._post(
+            "/v1/authorizations",
+            {
+                "order_id": order.id,
+                "amount_cents": order.amount_cents,
+                "currency": order.currency,
+                "card_token": card_token,
+            },
+            idempotency_key=idempotency_key(order.id),
         )
+        return str(answer["id"])
 
-    def coupon(self, code: str) -> Result[Coupon, UnknownCoupon]:
-        """Return the coupon for `code`."""
-        coupon = self._coupons.get(code)
-        return Err(UnknownCoupon(code)) if coupon is None else Ok(coupon)
+    def void(self, authorization_id: str) -> None:
+        """Release an authorisation."""
+        self._post("/v1/voids", {"authorization": authorization_id})
 
-    def take(self, lines: Iterable[PricedLine]) -> None:
-        """Remove sold items from stock; `quote` must have accepted each line."""
-        for line in lines:
-            self._stock[line.sku] -= line.quantity
+    def void_all(self, key: str) -> None:
+        """Release whatever was authorised under an idempotency key, if anything."""
+        self._post("/v1/voids", {"idempotency_key": key})
 
-    def _in_stock(
-        self, product: Product, quantity: int
-    ) -> Result[PricedLine, OutOfStock]:
-        available = self._stock[product.sku]
-        if quantity > available:
-            return Err(OutOfStock(product.sku, quantity, available))
-        return Ok(PricedLine(product.sku, product.name, quantity, product.price_cents))
+    def _post(
+        self, path: str, payload: Mapping[str, object], *, idempotency_key: str = ""
+    ) -> dict[str, object]:
+        """POST `payload` as JSON; return the JSON answer, or raise."""
+        headers = {"Content-Type": "application/json"}
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
+        request = urllib.request.Request(  # noqa: S310 - the scheme is checked in __init__
+            self.url + path, json.dumps(payload).encode(), headers, method="POST"
+        )
+        try:
+            with self._opener.open(request, timeout=self.timeout) as response:
+                answer = _json_object(response.read())
+        except urllib.error.HTTPError as exc:
+            with exc:
+                error = GatewayError(
+                    exc.code, _json_object(exc.read()), dict(exc.headers.items())
+                )
+            self._log(f"gateway: POST {path} -> {_summary(error)}")
+            raise error from exc
+        except TimeoutError:
+            self._log(f"gateway: POST {path} -> no answer within {self.timeout:g} s")
+            raise
+        shown = answer.get("id", answer.get("voided"))
+        self._log(f"gateway: POST {path} -> {response.status} {shown}")
+        return answer
 
 
-def sample_catalogue() -> Catalogue:
-    """Return the catalogue of a small tea shop, freshly stocked."""
-    return Catalogue(
-        {
-            Product("TEA-SENCHA", "Sencha green tea, 100 g", 1250): 10,
-            Product("TEA-MATCHA", "Ceremonial matcha, 30 g", 2400): 2,
-            Product("MUG-STONE", "Stoneware mug", 900): 5,
-        },
-        coupons=[Coupon("WELCOME10", percent_off=10)],
+def _json_object(data: bytes) -> dict[str, object]:
+    value: object = json.loads(data)
+    if not isinstance(value, dict):
+        msg = f"the gateway answered {value!r}, not a JSON object"
+        raise TypeError(msg)
+    return cast("dict[str, object]", value)
+
+
+def _summary(error: GatewayError) -> str:
+    details = error.body.get("error")
+    code = (
+        cast("dict[str, object]", details).get("code")
+        if isinstance(details, dict)
+        else None
     )
+    retry_after = error.headers.get("Retry-After")
+    wait = "" if retry_after is None else f", Retry-After: {retry_after}"
+    return f"{error.status_code} {code}{wait}"
 
 
+def idempotency_key(order_id: int) -> str:
+    """The key that makes a retried authorisation for an order the same one."""
+    return f"order-{order_id}"
+
+
+# The checkout saga's steps ------------------------------------------------------
+
+
+@dataclass
 class Checkout:
     """
-    Place orders against a catalogue: one call to `commit` per submitted form.
+    What the steps of one checkout share: the request and what they did so far.
 
-    Each stage of a checkout returns a `Result` and the stages are chained with
-    `and_then`, so the first error skips every later stage and is returned.
+    Each step's own log (its `Ok` value) is for its own compensation; data a
+    later step needs goes here, as `authorization_id` does.
     """
 
-    def __init__(self, catalogue: Catalogue, *, today: date) -> None:
+    shop: Shop
+    gateway: PaymentGateway
+    order_id: int
+    run_after: datetime
+    card_token: str | None = None
+    authorization_id: str | None = None
+
+    def order(self) -> Order:
+        """The order being checked out; it exists, or the API answered 404."""
+        order = self.shop.order(self.order_id)
+        if order is None:
+            msg = f"order {self.order_id} vanished during its checkout"
+            raise LookupError(msg)
+        return order
+
+
+CAPTURE_QUEUES: Final = {"EUR": "capture-eu", "USD": "capture-us"}
+"""The payment worker's queue for each currency the shop sells in."""
+
+
+def mark_processing(ctx: Checkout) -> Result[str, Errors]:
+    """Mark a pending order processing; the log is the status to put back."""
+    if ctx.shop.set_status(ctx.order_id, "processing", expected="pending"):
+        return Ok("pending")
+    status = ctx.order().status
+    not_pending = ErrorDetail(
+        None, "not_pending", params={"status": status}, bucket=Bucket.USER_VISIBLE
+    )
+    return Err(Errors([not_pending]))
+
+
+def put_back(ctx: Checkout, previous_status: str) -> Result[None, Errors]:
+    """Undo `mark_processing`: give the order back the status it had."""
+    # Raising would be reported too, but as what the database said (the shop
+    # is busy), which the customer already hears from the step that failed.
+    # This says what it means for their order.
+    try:
+        restored = ctx.shop.set_status(
+            ctx.order_id, previous_status, expected="processing"
+        )
+    except sqlite3.Error as exc:
+        return Err(_stuck(ctx, cause=exc))
+    return Ok(None) if restored else Err(_stuck(ctx))
+
+
+def _stuck(ctx: Checkout, cause: BaseException | None = None) -> Errors:
+    stuck = ErrorDetail(
+        None,
+        "order_stuck",
+        params={"order": ctx.order_id},
+        bucket=Bucket.USER_VISIBLE,
+        cause=cause,
+    )
+    return Errors([stuck])
+
+
+def authorize_payment(ctx: Checkout) -> Result[str, Errors]:
+    """Have the gateway hold the amount on the card; the log is the authorisation."""
+    if ctx.card_token is None:
+        msg = "authorize_payment needs the card token in the checkout's context"
+        raise ValueError(msg)
+    ctx.authorization_id = ctx.gateway.authorize(ctx.order(), ctx.card_token)
+    return Ok(ctx.authorization_id)
+
+
+def void_authorization(ctx: Checkout, authorization_id: str) -> None:
+    """Undo `authorize_payment`: release the hold on the card."""
+    ctx.gateway.void(authorization_id)
+
+
+def void_unconfirmed(ctx: Checkout) -> None:
+    """Undo an authorisation that may have gone through although it failed."""
+    # A timeout says nothing about whether the gateway authorised the card,
+    # so whatever it made under this order's idempotency key is released.
+    ctx.gateway.void_all(idempotency_key(ctx.order_id))
+
+
+def enqueue_payment(ctx: Checkout) -> Result[int, Errors]:
+    """Queue the payment for the worker; the log is the job's id."""
+    order = ctx.order()
+    job_id = ctx.shop.enqueue_payment(
+        order,
+        queue=CAPTURE_QUEUES[order.currency],
+        authorization_id=ctx.authorization_id,
+        run_after=ctx.run_after,
+    )
+    return Ok(job_id)
+
+
+def cancel_payment(ctx: Checkout, job_id: int) -> Result[None, Errors]:
+    """Undo `enqueue_payment`: cancel the job, unless the worker has taken it."""
+    if ctx.shop.cancel_payment(job_id):
+        return Ok(None)
+    started = ErrorDetail(
+        None, "payment_started", params={"job": job_id}, bucket=Bucket.USER_VISIBLE
+    )
+    return Err(Errors([started]))
+
+
+DATABASE_RETRY: Final = RetryPolicy(attempts=2, base_delay=0.1, max_delay=1.0)
+"""For the shop's database: one more try when another connection holds a lock."""
+
+GATEWAY_RETRY: Final = RetryPolicy(attempts=3, base_delay=0.5, max_delay=5.0)
+"""For the gateway: three tries in all, with backoff, honouring Retry-After."""
+
+MARK_PROCESSING: Final = Step(
+    "mark_processing", mark_processing, put_back, retry=DATABASE_RETRY
+)
+AUTHORIZE_PAYMENT: Final = Step(
+    "authorize_payment",
+    authorize_payment,
+    void_authorization,
+    compensate_failed=void_unconfirmed,
+    retry=GATEWAY_RETRY,
+)
+ENQUEUE_PAYMENT: Final = Step(
+    "enqueue_payment", enqueue_payment, cancel_payment, retry=DATABASE_RETRY
+)
+
+CHECKOUT_STEPS: Final = (MARK_PROCESSING, AUTHORIZE_PAYMENT, ENQUEUE_PAYMENT)
+"""Checkout: mark the order processing, authorise the card, enqueue the payment."""
+
+PAY_LATER_STEPS: Final = (ENQUEUE_PAYMENT, MARK_PROCESSING)
+"""
+Pay later: enqueue the payment with a delay first, then mark the order processing.
+
+If the update fails, the job is cancelled. If the process dies between the
+two, nothing is left half-done: when the job's time comes, the worker finds
+the order still pending and drops the job. The delay is what makes that safe.
+"""
+
+PAY_LATER_DELAY: Final = timedelta(minutes=5)
+
+
+def _database_locked(failure: object) -> bool:
+    return isinstance(failure, sqlite3.OperationalError) and "is locked" in str(failure)
+
+
+SHOP_CLASSIFIER: Final = Classifier()
+"""outcome's shipped rules, plus one: a locked SQLite database is worth a retry."""
+SHOP_CLASSIFIER.register(
+    _database_locked, bucket=Bucket.USER_VISIBLE, transient=True, kind="busy"
+)
+
+
+# The service --------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SupportTicket:
+    """A request for a person to sort out an order a program could not."""
+
+    number: int
+    order_id: int
+    step: str
+    causes: tuple[str, ...]
+
+
+class SupportDesk:
+    """Where the shop tells its support team about stuck orders."""
+
+    def __init__(self) -> None:
+        """Start with no tickets."""
+        self.tickets: list[SupportTicket] = []
+
+    def stuck_order(self, order_id: int, step: str, errors: Errors) -> SupportTicket:
+        """Open a ticket: `step` of the order's checkout could not be undone."""
+        causes = tuple(repr(detail.cause) for detail in errors if detail.cause)
+        ticket = SupportTicket(len(self.tickets) + 1, order_id, step, causes)
+        self.tickets.append(ticket)
+        return ticket
+
+
+class CheckoutService:
+    """Runs a checkout's saga against the shop's database and the gateway."""
+
+    def __init__(  # noqa: PLR0913 - the collaborators, then what tests inject
+        self,
+        shop: Shop,
+        gateway: PaymentGateway,
+        support: SupportDesk,
+        *,
+        clock: Callable[[], datetime],
+        sleep: Callable[[float], object] = time.sleep,
+        random: Callable[[], float] = _random.random,
+        log: Callable[[str], object] = _ignore,
+    ) -> None:
         """
-        Set up a checkout.
+        Set the service up.
 
         Args:
-            catalogue: Where products, stock and coupons are looked up.
-            today: The date cards are checked against.
+            shop: The orders and the payment queue.
+            gateway: The card payment gateway.
+            support: Told about orders that are stuck half-way.
+            clock: The current time, timezone-aware.
+            sleep: How retries wait.
+            random: Jitter for the retries' backoff, in [0, 1).
+            log: Told what each step did, for the logs.
         """
-        self._catalogue = catalogue
-        self._today = today
+        self.shop = shop
+        self.gateway = gateway
+        self.support = support
+        self.clock = clock
+        self.log = log
+        self._sleep = sleep
+        self._random = random
 
-    def commit(self, request: CheckoutRequest) -> Result[Receipt, CheckoutError]:
+    def checkout(
+        self, order_id: int, card: Card
+    ) -> Result[dict[str, object], SagaFailure]:
         """
-        Read the form, price the cart, apply the coupon and charge the card.
+        Mark the order processing, authorise the card, enqueue the payment.
 
         Returns:
-            ``Ok(receipt)`` once the order is placed and its items are taken
-            from stock, or ``Err(error)`` with the first problem found, in
-            which case nothing has changed.
+            ``Ok`` of each step's log by name, or ``Err(SagaFailure)`` after
+            undoing the steps that completed.
+
+        Raises:
+            Exception: A bug, after the completed steps were undone.
         """
-        return (
-            self._order_lines(request.lines)
-            .and_then(self._price)
-            .and_then(lambda lines: self._bill(lines, request.coupon_code))
-            .and_then(lambda bill: self._pay(bill, request.card_expiry))
+        ctx = Checkout(
+            self.shop, self.gateway, order_id, self.clock(), card_token=card.token
         )
+        return self._run(CHECKOUT_STEPS, ctx)
 
-    def problems(self, request: CheckoutRequest) -> list[CheckoutError]:
+    def checkout_pay_later(
+        self, order_id: int
+    ) -> Result[dict[str, object], SagaFailure]:
         """
-        Return every problem with `request`, not only the first, in form order.
+        Enqueue the payment with a delay, then mark the order processing.
 
-        `commit` stops at the first error; a form wants them all at once. The
-        first problem listed is the error `commit` returns.
+        The payment worker charges the customer's card on file when the job's
+        time comes. Returns and raises as `checkout` does.
         """
-        empty: list[CheckoutError] = [] if request.lines else [EmptyCart()]
-        lines, bad_quantities = partition(parse_line(line) for line in request.lines)
-        _, unavailable = partition(
-            self._catalogue.quote(line) for line in merge_lines(lines)
+        ctx = Checkout(
+            self.shop, self.gateway, order_id, self.clock() + PAY_LATER_DELAY
         )
-        _, bad_fields = partition(
-            [self._coupon(request.coupon_code), self._card(request.card_expiry)]
+        return self._run(PAY_LATER_STEPS, ctx)
+
+    def _run(
+        self, steps: Sequence[Step[Checkout, Any]], ctx: Checkout
+    ) -> Result[dict[str, object], SagaFailure]:
+        def tell_support(step: str, errors: Errors) -> None:
+            ticket = self.support.stuck_order(ctx.order_id, step, errors)
+            self.log(
+                f"support: ticket #{ticket.number} opened for order {ctx.order_id}"
+            )
+
+        saga = Saga(
+            steps,
+            classifier=SHOP_CLASSIFIER,
+            on_step=lambda step, log: self.log(f"saga: {step} done, log {log!r}"),
+            on_compensated=lambda step: self.log(f"saga: {step} compensated"),
+            on_stuck=tell_support,
+            on_failure=lambda failure: self.log(failure.describe()),
+            sleep=self._wait,
+            random=self._random,
         )
-        return [*empty, *bad_quantities, *unavailable, *bad_fields]
+        return saga.run(ctx)
 
-    def _order_lines(
-        self, lines: tuple[CartLine, ...]
-    ) -> Result[list[OrderLine], CheckoutError]:
-        if not lines:
-            return Err(EmptyCart())
-        return collect(parse_line(line) for line in lines).map(merge_lines)
+    def _wait(self, seconds: float) -> None:
+        self.log(f"retry: waiting {seconds:g} s")
+        self._sleep(seconds)
 
-    def _price(self, lines: list[OrderLine]) -> Result[list[PricedLine], CheckoutError]:
-        # The first line that is unknown or out of stock stops the checkout.
-        return collect(self._catalogue.quote(line) for line in lines)
 
-    def _bill(
-        self, lines: list[PricedLine], coupon_code: str
-    ) -> Result[Bill, CheckoutError]:
-        subtotal = sum(line.amount_cents for line in lines)
-        # `do` reads as the happy path; the annotation names the error type the
-        # `for` clauses can stop with, which the `Ok(...)` alone cannot tell.
-        total: Result[int, CheckoutError] = do(
-            Ok(subtotal - coupon.discount_on(subtotal))
-            for code in parse_coupon_code(coupon_code)
-            for coupon in self._find_coupon(code)
-        )
-        return total.map(lambda total_cents: Bill(tuple(lines), subtotal, total_cents))
+# The API's answer ------------------------------------------------------------------
 
-    def _pay(self, bill: Bill, card_expiry: str) -> Result[Receipt, CheckoutError]:
-        # Only the card's expiry is checked: no payment gateway is wired in.
-        return self._card(card_expiry).map(lambda card: self._place(bill, card))
 
-    def _place(self, bill: Bill, card: CardExpiry) -> Receipt:
-        self._catalogue.take(bill.lines)
-        return Receipt(bill, card)
+@dataclass(frozen=True)
+class Response:
+    """What the API sends back: a status and a JSON body."""
 
-    def _coupon(self, text: str) -> Result[Coupon, CheckoutError]:
-        return parse_coupon_code(text).and_then(self._find_coupon)
+    status: HTTPStatus
+    body: dict[str, object]
 
-    def _find_coupon(self, code: str | None) -> Result[Coupon, UnknownCoupon]:
-        return Ok(NO_COUPON) if code is None else self._catalogue.coupon(code)
 
-    def _card(self, text: str) -> Result[CardExpiry, CheckoutError]:
-        return parse_expiry(text).and_then(self._unexpired)
+API_MESSAGES: Final = {
+    "card_token.invalid": "is not a card token from our payment page",
+    "invalid_expiry": "must be a month written MM/YY, such as 09/27",
+    "declined": "Your card was declined. Try another card.",
+    "rate_limit": "Card payments are busy. Try again in a minute.",
+    "server": "Card payments are not working right now. Try again later.",
+    "quota": "Card payments are unavailable right now. Try again later.",
+    "timeout": "The card payment took too long. Try again in a moment.",
+    "busy": "The shop is busy. Try again in a moment.",
+    "not_found": "There is no such order.",
+    "not_pending": "This order is {status}, so it cannot be checked out.",
+    "order_stuck": (
+        "Your order is stuck half-way. Our support team has been told and will "
+        "sort it out."
+    ),
+}
+"""The shop's messages, by code, for what the saga's errors mean to a customer."""
 
-    def _unexpired(self, card: CardExpiry) -> Result[CardExpiry, CardExpired]:
-        if (card.year, card.month) < (self._today.year, self._today.month):
-            return Err(CardExpired(card))
-        return Ok(card)
+_STATUS_BY_CODE: Final = {
+    "not_found": HTTPStatus.NOT_FOUND,
+    "not_pending": HTTPStatus.CONFLICT,
+}
+
+
+def respond(service: CheckoutService, order_id: int, form: CheckoutForm) -> Response:
+    """Answer ``POST /orders/{order_id}/checkout`` with the given form."""
+    match parse_form(form, service.clock().date()):
+        case Err(errors):
+            return problem(errors)
+        case Ok(card):
+            return _run(service, order_id, lambda: service.checkout(order_id, card))
+
+
+def respond_pay_later(service: CheckoutService, order_id: int) -> Response:
+    """Answer ``POST /orders/{order_id}/pay-later``."""
+    return _run(service, order_id, lambda: service.checkout_pay_later(order_id))
+
+
+def problem(errors: Errors) -> Response:
+    """Answer with RFC 9457 problem details; bugs are shown only as a reference."""
+    status = next(
+        (_STATUS_BY_CODE[code] for code in errors.codes() if code in _STATUS_BY_CODE),
+        None,
+    )
+    body = errors.to_problem_details(status=status, catalog=API_MESSAGES)
+    return Response(HTTPStatus(cast("int", body["status"])), body)
+
+
+def _run(
+    service: CheckoutService,
+    order_id: int,
+    checkout: Callable[[], Result[dict[str, object], SagaFailure]],
+) -> Response:
+    if service.shop.order(order_id) is None:
+        return problem(Errors([ErrorDetail(None, "not_found")]))
+    try:
+        result = checkout()
+    except Exception as exc:  # noqa: BLE001 - the edge of the API: every request gets an answer
+        errors = Errors()
+        detail = errors.add_exception(exc, classifier=SHOP_CLASSIFIER)
+        service.log(f"log: {detail!r}")
+        for note in getattr(exc, "__notes__", ()):
+            service.log(f"log: note: {note}")
+        return problem(errors)
+    match result:
+        case Ok(logs):
+            body: dict[str, object] = {
+                "order": order_id,
+                "status": "processing",
+                "payment_job": logs["enqueue_payment"],
+            }
+            return Response(HTTPStatus.ACCEPTED, body)
+        case Err(failure):
+            return problem(failure.errors)
