@@ -49,11 +49,13 @@ bench-smoke: $(INSTALLED)
 	$(BIN)/python benchmarks/bench_result.py --quick > /dev/null
 	$(BIN)/python benchmarks/bench_errors.py --quick > /dev/null
 	$(BIN)/python benchmarks/bench_classify.py --quick > /dev/null
+	$(BIN)/python benchmarks/bench_saga.py --quick > /dev/null
 
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/bench_result.py
 	$(BIN)/python benchmarks/bench_errors.py
 	$(BIN)/python benchmarks/bench_classify.py
+	$(BIN)/python benchmarks/bench_saga.py
 
 clean:
 	rm -rf $(VENV) docs/_build .coverage .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -31,8 +31,6 @@ if TYPE_CHECKING:
 C = TypeVar("C")
 L = TypeVar("L")
 
-_NO_RETRY: RetryPolicy = RetryPolicy(attempts=1)
-
 
 def _check_callable(name: str, field: str, value: object, *, optional: bool) -> None:
     if value is None and optional:
@@ -405,9 +403,11 @@ class Saga(Generic[C]):
         self, step: Step[Any, Any], ctx: object
     ) -> Result[object, object] | Exception:
         try:
+            if step.retry is None:  # nothing to retry: no retry machinery either
+                return self._call(step, ctx)
             return retry(
                 functools.partial(self._call, step, ctx),
-                policy=step.retry or _NO_RETRY,
+                policy=step.retry,
                 classifier=self.classifier,
                 sleep=self._sleep,
                 clock=self._clock,
@@ -420,9 +420,11 @@ class Saga(Generic[C]):
         self, step: Step[Any, Any], ctx: object
     ) -> Result[object, object] | Exception | asyncio.CancelledError:
         try:
+            if step.retry is None:
+                return await self._call_async(step, ctx)
             return await aretry(
                 functools.partial(self._call_async, step, ctx),
-                policy=step.retry or _NO_RETRY,
+                policy=step.retry,
                 classifier=self.classifier,
                 sleep=self._async_sleep,
                 clock=self._clock,
@@ -535,14 +537,17 @@ class Saga(Generic[C]):
         self, step: Step[Any, Any], call: Callable[[], object], state: _Run
     ) -> None:
         try:
-            outcome = retry(
-                lambda: _as_result(call(), step.name),
-                policy=step.retry or _NO_RETRY,
-                classifier=self.classifier,
-                sleep=self._sleep,
-                clock=self._clock,
-                random=self._random,
-            )
+            if step.retry is None:
+                outcome = _as_result(call(), step.name)
+            else:
+                outcome = retry(
+                    lambda: _as_result(call(), step.name),
+                    policy=step.retry,
+                    classifier=self.classifier,
+                    sleep=self._sleep,
+                    clock=self._clock,
+                    random=self._random,
+                )
         except Exception as exc:  # noqa: BLE001 - reported, never lost
             outcome = Err(exc)
         self._record_undo(step, outcome, state)
@@ -557,14 +562,17 @@ class Saga(Generic[C]):
             return _as_result(outcome, step.name)
 
         try:
-            outcome = await aretry(
-                attempt,
-                policy=step.retry or _NO_RETRY,
-                classifier=self.classifier,
-                sleep=self._async_sleep,
-                clock=self._clock,
-                random=self._random,
-            )
+            if step.retry is None:
+                outcome = await attempt()
+            else:
+                outcome = await aretry(
+                    attempt,
+                    policy=step.retry,
+                    classifier=self.classifier,
+                    sleep=self._async_sleep,
+                    clock=self._clock,
+                    random=self._random,
+                )
         except Exception as exc:  # noqa: BLE001 - reported, never lost
             outcome = Err(exc)
         self._record_undo(step, outcome, state)
