@@ -155,17 +155,7 @@ class SagaFailure:
         """
         merged = self.original.copy()
         for step, errors in self.compensation_errors.items():
-            for detail in errors:
-                merged.append(
-                    ErrorDetail(
-                        detail.path,
-                        detail.code,
-                        detail.message,
-                        params={**detail.params, "compensating": step},
-                        bucket=detail.bucket,
-                        cause=detail.cause,
-                    )
-                )
+            merged.merge(_compensating(step, errors))
         return merged
 
     def describe(self) -> str:
@@ -224,6 +214,7 @@ class _Run:
     """The state of one run: what completed, in order, with its log."""
 
     __slots__ = (
+        "cancelled",
         "compensated",
         "compensation_errors",
         "completed",
@@ -232,6 +223,7 @@ class _Run:
     )
 
     def __init__(self) -> None:
+        self.cancelled = False
         self.hook_failures: list[Exception] = []
         self.completed: list[tuple[Step[Any, Any], object]] = []
         self.compensated: list[str] = []
@@ -352,10 +344,8 @@ class Saga(Generic[C]):
             if type(outcome) is Err:
                 return self._fail(step, outcome.err_value, None, ctx, state)
             hook_failure = self._completed(step, outcome.ok_value, state)
-            if hook_failure is not None:
-                return self._fail(
-                    step, hook_failure, hook_failure, ctx, state, own=False
-                )
+            if hook_failure is not None:  # raised by _conclude, whatever it is
+                return self._fail(step, hook_failure, None, ctx, state, own=False)
         return Ok({step.name: log for step, log in state.completed})
 
     async def run_async(self, ctx: C) -> Result[dict[str, object], SagaFailure]:
@@ -380,9 +370,9 @@ class Saga(Generic[C]):
             if type(outcome) is Err:
                 return await self._fail_async(step, outcome.err_value, None, ctx, state)
             hook_failure = self._completed(step, outcome.ok_value, state)
-            if hook_failure is not None:
+            if hook_failure is not None:  # raised by _conclude, whatever it is
                 return await self._fail_async(
-                    step, hook_failure, hook_failure, ctx, state, own=False
+                    step, hook_failure, None, ctx, state, own=False
                 )
         return Ok({step.name: log for step, log in state.completed})
 
@@ -440,7 +430,10 @@ class Saga(Generic[C]):
     ) -> Exception | None:
         """Record a completed step; a hook that raises is a failure of the step."""
         state.completed.append((step, log))
-        return _call_hook(self.on_step, step.name, log)
+        hook_failure = _call_hook(self.on_step, step.name, log)
+        if hook_failure is not None:
+            state.hook_failures.append(hook_failure)
+        return hook_failure
 
     # Failing -------------------------------------------------------------------
 
@@ -478,7 +471,7 @@ class Saga(Generic[C]):
 
         cancelled = await _to_the_end(compensate())
         outcome = self._conclude(step, error, exc, state)
-        if cancelled:
+        if cancelled or state.cancelled:
             raise asyncio.CancelledError
         return outcome
 
@@ -575,6 +568,9 @@ class Saga(Generic[C]):
                 )
         except Exception as exc:  # noqa: BLE001 - reported, never lost
             outcome = Err(exc)
+        except asyncio.CancelledError as cancelled:  # stuck; the others still run
+            state.cancelled = True
+            outcome = Err(cancelled)
         self._record_undo(step, outcome, state)
 
     def _record_undo(
@@ -584,12 +580,34 @@ class Saga(Generic[C]):
             state.compensated.append(step.name)
             hook_failure = _call_hook(self.on_compensated, step.name)
         else:
-            errors = _as_errors(outcome.err_value, self.classifier)
+            errors = _compensating(
+                step.name, _as_errors(outcome.err_value, self.classifier)
+            )
             state.stuck.append(step.name)
             state.compensation_errors[step.name] = errors
             hook_failure = _call_hook(self.on_stuck, step.name, errors)
         if hook_failure is not None:  # kept until every compensation has run
             state.hook_failures.append(hook_failure)
+
+
+def _compensating(step: str, errors: Errors) -> Errors:
+    """`errors` with a ``compensating`` param naming the step they came from."""
+    tagged = Errors()
+    for detail in errors:
+        if detail.params.get("compensating") == step:
+            tagged.append(detail)
+            continue
+        tagged.append(
+            ErrorDetail(
+                detail.path,
+                detail.code,
+                detail.message,
+                params={**detail.params, "compensating": step},
+                bucket=detail.bucket,
+                cause=detail.cause,
+            )
+        )
+    return tagged
 
 
 def _call_hook(

@@ -219,6 +219,13 @@ class Journal:
         return [event[1] for event in self.events if event[0] == kind]
 
 
+def said(errors: Errors) -> list[tuple[object, ...]]:
+    """What errors say, params aside: path, code, bucket and cause of each."""
+    return [
+        (detail.path, detail.code, detail.bucket, detail.cause) for detail in errors
+    ]
+
+
 def failure_of(result: object) -> SagaFailure:
     """The SagaFailure of an Err, or fail the test."""
     assert isinstance(result, Err), result
@@ -612,8 +619,10 @@ class TestStuck:
         assert journal.called("undo") == ["c", "b", "a"]
         assert failure.compensated == ("c", "a")
         assert failure.stuck == ("b",)
-        assert failure.compensation_errors["b"] is errors
-        assert journal.stuck_reports == [("b", errors)]
+        assert said(failure.compensation_errors["b"]) == said(errors)
+        [(name, reported)] = journal.stuck_reports
+        assert name == "b"
+        assert reported is failure.compensation_errors["b"]
 
     @pytest.mark.parametrize(
         ("exception", "code", "bucket"),
@@ -686,7 +695,9 @@ class TestStuck:
         failure = failure_of(saga.run(CTX))
         assert failure.stuck == ("c", "a")
         assert failure.compensated == ("b",)
-        assert dict(failure.compensation_errors) == {"c": second, "a": first}
+        assert list(failure.compensation_errors) == ["c", "a"]
+        assert said(failure.compensation_errors["c"]) == said(second)
+        assert said(failure.compensation_errors["a"]) == said(first)
         assert [name for name, _ in journal.stuck_reports] == ["c", "a"]
 
     def test_hooks_in_order(self) -> None:
@@ -858,6 +869,38 @@ class TestOriginalErrors:
         failure = failure_of(saga.run(CTX))
         assert failure.errors.codes() == ["declined", "still_held", "refund_failed"]
         assert failure.original == declined()  # merging copied it
+
+    def test_same_error_twice_not_merged_away(self) -> None:
+        """An undo that fails with the step's very error is still in errors."""
+        journal = Journal()
+        saga = journal.saga(
+            [
+                journal.step("reserve", undo=[Err(declined())]),
+                journal.step("charge", Err(declined())),
+            ]
+        )
+        failure = failure_of(saga.run(CTX))
+        [_, undo] = failure.errors
+        assert undo.code == "declined"
+        assert undo.params["compensating"] == "reserve"
+
+    def test_reference_shown_is_the_one_reported(self) -> None:
+        """A stuck step's bug shows users the reference on_stuck was given."""
+        journal = Journal()
+        saga = journal.saga(
+            [
+                journal.step("reserve", undo=[KeyError("hold 7")]),
+                journal.step("charge", Err(declined())),
+            ]
+        )
+        failure = failure_of(saga.run(CTX))
+        [(_, reported)] = journal.stuck_reports
+        references = [detail.reference for detail in reported]
+        problem = failure.errors.to_problem_details()
+        shown = [entry.get("reference") for entry in problem["errors"]]  # type: ignore[attr-defined]
+        assert shown == [None, *references]
+        kept = failure.compensation_errors["reserve"]
+        assert [detail.reference for detail in kept] == references
 
     def test_errors_is_a_copy(self) -> None:
         """Changing failure.errors leaves the original alone."""
@@ -1835,6 +1878,44 @@ class TestCancellation:
             run_async(saga)
         assert journal.called("undo") == ["a"]
 
+    def test_compensation_cancels_its_own_task(self) -> None:
+        """An undo that cancels the task it runs in ends the run cancelled."""
+        journal = Journal()
+
+        async def cancel_own_task(_ctx: object, log: object) -> None:
+            journal.events.append(("undo", "a", log))
+            task = asyncio.current_task()
+            assert task is not None
+            task.cancel()
+
+        saga = journal.saga(
+            [
+                Step("a", journal.action("a", Ok(1)), cancel_own_task),
+                journal.step("b", Err(declined())),
+            ]
+        )
+        with pytest.raises(asyncio.CancelledError):
+            run_async(saga)
+        assert journal.called("on_compensated") == ["a"]
+        [failure] = journal.failures
+        assert failure.compensated == ("a",)
+
+    def test_compensation_cancelled_from_within(self) -> None:
+        """An undo that is itself cancelled is stuck; the older ones still run."""
+        journal = Journal()
+        saga = journal.saga(
+            [
+                journal.step("a"),
+                journal.step("b", undo=[asyncio.CancelledError()], is_async=True),
+                journal.step("c", Err(declined())),
+            ]
+        )
+        with pytest.raises(asyncio.CancelledError):
+            run_async(saga)
+        assert journal.called("undo") == ["b", "a"]
+        [failure] = journal.failures
+        assert (failure.compensated, failure.stuck) == (("a",), ("b",))
+
     def test_cancelled_twice(self) -> None:
         """A second cancel during compensation does not cut it short."""
         journal = Journal()
@@ -2345,3 +2426,20 @@ class TestHooksThatRaise:
         )
         with pytest.raises(asyncio.CancelledError):
             asyncio.run(saga.run_async(CTX))
+
+    def test_on_step_raising_anything_is_raised(self) -> None:
+        """Whatever a hook raises is raised, not made the step's Err."""
+        undone: list[str] = []
+
+        def on_step(_name: str, _log: object) -> None:
+            message = "the audit log is unreachable"
+            raise ConnectionError(message)
+
+        saga = Saga(
+            [Step("a", lambda _ctx: Ok(1), lambda _ctx, _log: undone.append("a"))],
+            on_step=on_step,
+        )
+        with pytest.raises(ConnectionError, match="audit log") as info:
+            saga.run(CTX)
+        assert undone == ["a"]
+        assert "compensated: 'a'" in info.value.__notes__[0]
