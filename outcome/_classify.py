@@ -235,6 +235,32 @@ class Decision:
             link=merged["link"],
         )
 
+    @staticmethod
+    def _make(  # noqa: PLR0913, PLR0917 - one argument per field
+        bucket: Bucket,
+        transient: bool,  # noqa: FBT001 - a field, not a flag
+        kind: str,
+        status: int | None,
+        code: str | None,
+        retry_after: float | None,
+        defer: bool,  # noqa: FBT001 - a field, not a flag
+        rule: str,
+        link: object,
+    ) -> Decision:
+        # By position and unchecked: the classifier's keywords would cost more
+        # than the rest of the record.
+        decision: Decision = _new_object(Decision)
+        decision._bucket = bucket
+        decision._transient = transient
+        decision._kind = kind
+        decision._status = status
+        decision._code = code
+        decision._retry_after = retry_after
+        decision._defer = defer
+        decision._rule = rule
+        decision._link = link
+        return decision
+
     def _fields(self) -> dict[str, object]:
         return {
             "bucket": self._bucket,
@@ -269,6 +295,10 @@ class Decision:
         fields["bucket"] = _Raw(f"Bucket.{self._bucket.name}")
         shown = ", ".join(f"{name}={value!r}" for name, value in fields.items())
         return f"Decision({shown}, link={_link_repr(self._link)})"
+
+
+_make_decision: Final = Decision._make  # pyright: ignore[reportPrivateUsage]  # the classifier's fast path
+_new_object: Final = object.__new__
 
 
 class _Raw(str):
@@ -332,30 +362,21 @@ def _text(value: object) -> str | None:
     return None
 
 
-_NAMES_CACHE: dict[type, frozenset[str]] = {}
-_NAMES_CACHE_LIMIT = 4096  # classes made on the fly must not grow it forever
-
-
 def _names(cls: type) -> frozenset[str]:
     """`module.Qualname` of every class in the MRO, also under the top package."""
-    names = _NAMES_CACHE.get(cls)
-    if names is None:
-        found: set[str] = set()
-        for klass in cls.__mro__:
-            module = _text(getattr(klass, "__module__", None)) or "?"
-            qualname = _text(getattr(klass, "__qualname__", None)) or "?"
-            found.add(f"{module}.{qualname}")
-            found.add(f"{module.partition('.')[0]}.{qualname}")
-        names = frozenset(found)
-        if len(_NAMES_CACHE) < _NAMES_CACHE_LIMIT:
-            _NAMES_CACHE[cls] = names
-    return names
+    found: set[str] = set()
+    for klass in cls.__mro__:
+        module = _text(getattr(klass, "__module__", None)) or "?"
+        qualname = _text(getattr(klass, "__qualname__", None)) or "?"
+        found.add(f"{module}.{qualname}")
+        found.add(f"{module.partition('.')[0]}.{qualname}")
+    return frozenset(found)
 
 
 # The attributes of a link that the rules read. For ordinary classes they are
-# read from the instance __dict__ (one C-level set intersection) plus the class
-# attributes of those names, found once per class: far cheaper than a getattr
-# per name, which dominated the cost of classifying a chain.
+# read from the instance __dict__, plus the class attributes of those names,
+# found once per class: far cheaper than a getattr per name, which dominated
+# the cost of classifying a chain.
 _LINK_ATTRIBUTES: Final = frozenset(
     {
         "__outcome_decision__",
@@ -396,57 +417,111 @@ def _response_body(response: object) -> object:
 
 
 _GENERIC_GETATTRIBUTE: Final = (object.__getattribute__, BaseException.__getattribute__)
+_OS_ERRNO: Final = vars(OSError)["errno"]
+# Set by BaseException itself; a class that redefines one is read with getattr.
+_CHAIN_ATTRIBUTES: Final = ("__cause__", "__context__", "__dict__")
 
 
 class _ClassInfo:
-    __slots__ = ("class_level", "plain")
+    """What a class says about its instances, worked out once per class."""
+
+    __slots__ = (
+        "class_level",
+        "connection",
+        "errno",
+        "fast",
+        "plain",
+        "timeout",
+        "validation",
+    )
 
     def __init__(self, cls: type) -> None:
         # Classes that customise attribute access are read with getattr.
         getattribute = cast("object", cls.__getattribute__)
-        self.plain = getattribute in _GENERIC_GETATTRIBUTE and not hasattr(
-            cls, "__getattr__"
+        self.plain = (
+            getattribute in _GENERIC_GETATTRIBUTE
+            and not hasattr(cls, "__getattr__")
+            and not any(
+                name in vars(klass)
+                for klass in cls.__mro__
+                if klass not in (BaseException, object)
+                for name in _CHAIN_ATTRIBUTES
+            )
         )
         names = _names(cls)
         skipped: set[str] = set()
         for owner, aliases in _DEPRECATED_ALIASES.items():
             if owner in names:
                 skipped |= aliases
-        self.class_level = frozenset(
-            name
-            for name in _LINK_ATTRIBUTES - skipped
-            if any(name in vars(klass) for klass in cls.__mro__)
+        self.class_level = tuple(
+            sorted(
+                name
+                for name in _LINK_ATTRIBUTES - skipped
+                if any(name in vars(klass) for klass in cls.__mro__)
+            )
         )
+        # An exception whose only class-level fact is OSError's errno slot,
+        # which cannot raise, is read inline by _chain.
+        errno_attribute = next(
+            (vars(klass)["errno"] for klass in cls.__mro__ if "errno" in vars(klass)),
+            None,
+        )
+        self.errno = self.class_level == ("errno",) and errno_attribute is _OS_ERRNO
+        self.fast = (
+            self.plain
+            and issubclass(cls, BaseException)
+            and (self.errno or not self.class_level)
+        )
+        # urllib3's NewConnectionError subclasses its ConnectTimeoutError for
+        # history's sake, but means the connection failed; None: by errno.
+        self.timeout: bool | None = (
+            False
+            if not names.isdisjoint(_NOT_TIMEOUT_NAMES)
+            else (True if not names.isdisjoint(_TIMEOUT_NAMES) else None)
+        )
+        self.connection = not names.isdisjoint(_CONNECTION_NAMES)
+        self.validation = not names.isdisjoint(_VALIDATION_NAMES)
 
 
 _CLASS_INFO: dict[type, _ClassInfo] = {}
+_CLASS_INFO_LIMIT = 4096  # classes made on the fly must not grow it forever
 
 
 def _class_info(cls: type) -> _ClassInfo:
     info = _CLASS_INFO.get(cls)
     if info is None:
         info = _ClassInfo(cls)
-        if len(_CLASS_INFO) < _NAMES_CACHE_LIMIT:
+        if len(_CLASS_INFO) < _CLASS_INFO_LIMIT:
             _CLASS_INFO[cls] = info
     return info
 
 
-def _own_attributes(link: object, info: _ClassInfo) -> Callable[[str], object] | None:
-    """A reader of `link`'s own attributes the rules use; None when it has none."""
-    if not info.plain:
-        return lambda name: getattr(link, name, None)
-    try:
-        instance = object.__getattribute__(link, "__dict__")
-    except AttributeError:
-        instance = None
-    found: dict[str, object] = {}
-    if type(instance) is dict and instance:
-        attributes = cast("dict[str, object]", instance)
-        for name in attributes.keys() & _LINK_ATTRIBUTES:
-            found[name] = attributes[name]
+def _own_attributes(link: object, info: _ClassInfo) -> dict[str, object] | None:
+    """
+    The attributes of `link` that the rules read, without the empty ones.
+
+    None when there are none, as for most links of a chain: their attributes
+    the rules read are absent, None or an empty dict.
+    """
+    instance = getattr(link, "__dict__", None)
+    found: dict[str, object] | None = None
+    if type(instance) is dict:
+        for name, value in cast("dict[str, object]", instance).items():
+            if (
+                value is not None
+                and name in _LINK_ATTRIBUTES
+                and not (type(value) is dict and not value)
+            ):
+                if found is None:
+                    found = {}
+                found[name] = value
     for name in info.class_level:
-        found[name] = getattr(link, name, None)
-    return found.get if found else None
+        value = getattr(link, name, None)
+        if value is not None:
+            if found is None:
+                found = {}
+            found[name] = value
+    return found
 
 
 def _get_key(obj: object, key: str) -> object:
@@ -530,7 +605,7 @@ def _read_link(link: object, own: Callable[[str], object], get: _Getter) -> _Fac
 
 
 class _Facts:
-    """What one link of a failure chain says about itself."""
+    """What one link of a failure chain says about itself, when it says anything."""
 
     __slots__ = ("codes", "errno", "headers", "hook", "link", "status")
 
@@ -551,19 +626,21 @@ class _Facts:
         self.hook = hook
 
     @staticmethod
-    def read(link: object) -> _Facts:
-        """Read `link` with plain getattr; if that raises, read each fact guarded."""
+    def read(link: object, info: _ClassInfo) -> _Facts | None:
+        """
+        Read `link`; None when it carries no fact the rules read.
+
+        Plain getattr first; if any attribute raises, each fact is read guarded.
+        """
         try:
-            own = _own_attributes(link, _class_info(type(link)))
-            if own is None:  # most links of a chain carry nothing the rules read
-                return _Facts(link, None, [], [], None, None)
-            return _read_link(link, own, getattr)
+            if not info.plain:
+                return _read_link(link, lambda name: getattr(link, name, None), getattr)
+            own = _own_attributes(link, info)
+            if own is None:
+                return None
+            return _read_link(link, own.get, getattr)
         except Exception:  # noqa: BLE001 - hostile attributes: read each one guarded
             return _read_link(link, lambda name: _attr(link, name), _attr)
-
-    @property
-    def names(self) -> frozenset[str]:
-        return _names(type(self.link))
 
     def header(self, name: str) -> str | None:
         """The value of header `name` on this link, looked up without case."""
@@ -594,22 +671,127 @@ def _header_text(value: object) -> str | None:
     return None
 
 
-def _chain(failure: object, max_depth: int) -> list[_Facts]:
-    """The failure, then its cause (or else its context): cycle-safe, capped."""
+# A link of the chain, its class's info and its errno.
+_Link: TypeAlias = tuple[object, _ClassInfo, "int | None"]
+# Chains longer than this are checked for cycles, which never end by themselves.
+_UNCHECKED_DEPTH: Final = 8
+
+
+def _following(link: object) -> BaseException | None:
+    """The cause of `link`, or else its context, read with guarded getattr."""
+    try:
+        following = getattr(link, "__cause__", None)
+        if not isinstance(following, BaseException):
+            following = getattr(link, "__context__", None)
+    except Exception:  # noqa: BLE001 - a hostile link ends the chain
+        return None
+    return following if isinstance(following, BaseException) else None
+
+
+def _chain(failure: object, max_depth: int) -> tuple[list[_Link], list[_Facts]]:
+    """
+    The failure, then its cause (or else its context): cycle-safe, capped.
+
+    Returns every link with its class's info and errno, and apart the facts
+    of the links that carry more, which most rules need alone.
+
+    This loop is most of the cost of classifying a chain. Ordinary exceptions
+    are read inline, the reader called only when a link carries a fact; and
+    since a cycle never ends by itself, only a chain that grows past
+    `_UNCHECKED_DEPTH` links is checked for one, and cut where it repeats.
+    """
+    links: list[_Link] = []
+    found: list[_Facts] = []
+    link = (
+        failure if isinstance(failure, BaseException) else _value(failure, links, found)
+    )
     seen: set[int] = set()
-    links: list[_Facts] = []
-    link: object = failure
-    while link is not None and len(links) < max_depth and id(link) not in seen:
-        seen.add(id(link))
-        links.append(_Facts.read(link))
-        try:
-            following = getattr(link, "__cause__", None)
-            if not isinstance(following, BaseException):
-                following = getattr(link, "__context__", None)
-        except Exception:  # noqa: BLE001 - a hostile link ends the chain
-            following = None
-        link = following if isinstance(following, BaseException) else None
-    return links
+    while link is not None and len(links) < max_depth:
+        if len(links) >= _UNCHECKED_DEPTH and _repeats(link, links, seen):
+            break
+        cls = type(link)
+        info = _CLASS_INFO.get(cls) or _class_info(cls)
+        facts = number = None
+        if info.fast:
+            instance = link.__dict__
+            if not _LINK_ATTRIBUTES.isdisjoint(instance) and _says_something(instance):
+                facts = _Facts.read(link, info)
+            elif info.errno:
+                number = _errno(link)
+            following = link.__cause__
+            if following is None:
+                following = link.__context__
+        else:
+            facts = _Facts.read(link, info)
+            following = _following(link)
+        if facts is not None:
+            found.append(facts)
+            number = facts.errno
+        links.append((link, info, number))
+        link = following
+    if link is not None:  # cut short by max_depth or a cycle: each link once
+        return _cut_cycle(links, found)
+    return links, found
+
+
+def _says_something(instance: dict[str, object]) -> bool:
+    """Whether an instance dict holds an attribute the rules read, not None or {}."""
+    for name, value in instance.items():
+        if (
+            value is not None
+            and name in _LINK_ATTRIBUTES
+            and not (type(value) is dict and not value)
+        ):
+            return True
+    return False
+
+
+def _errno(link: BaseException) -> int | None:
+    """OSError's errno, which may have been set to anything."""
+    number = cast("OSError", link).errno
+    return number if type(number) is int else None
+
+
+def _value(
+    value: object, links: list[_Link], found: list[_Facts]
+) -> BaseException | None:
+    """Read an error value as the first link; return its cause if it has one."""
+    info = _class_info(type(value))
+    facts = _Facts.read(value, info)
+    links.append((value, info, None if facts is None else facts.errno))
+    if facts is not None:
+        found.append(facts)
+    return _following(value)
+
+
+def _repeats(link: BaseException, links: list[_Link], seen: set[int]) -> bool:
+    """Whether the chain repeats, checked from `_UNCHECKED_DEPTH` links on."""
+    if not seen:
+        seen.update(id(entry[0]) for entry in links)
+        if len(seen) < len(links):
+            return True
+    if id(link) in seen:
+        return True
+    seen.add(id(link))
+    return False
+
+
+def _cut_cycle(
+    links: list[_Link], found: list[_Facts]
+) -> tuple[list[_Link], list[_Facts]]:
+    """
+    Keep each link of a cyclic chain once, in order.
+
+    Once a link repeats, every later one does, so the links in the order they
+    first appear are the chain up to where it comes round again.
+    """
+    kept: dict[int, _Link] = {}
+    for entry in links:
+        kept.setdefault(id(entry[0]), entry)
+    kept_facts: dict[int, _Facts] = {}
+    for facts in found:
+        kept_facts.setdefault(id(facts.link), facts)
+    return list(kept.values()), list(kept_facts.values())
 
 
 # Retry-After -------------------------------------------------------------------
@@ -623,14 +805,16 @@ def _seconds(text: str) -> float | None:
     return value if math.isfinite(value) else None
 
 
-def _retry_after(links: list[_Facts], now: float) -> float | None:
+def _retry_after(found: list[_Facts], now: float) -> float | None:
     """
     Return the seconds to wait, from the first link with a header that says.
 
     ``retry-after-ms``, then ``x-amz-retry-after`` (both milliseconds), then
     ``Retry-After`` as delay-seconds or an HTTP-date (RFC 9110). Never negative.
     """
-    for facts in links:
+    for facts in found:
+        if not facts.headers:
+            continue
         for header, scale in (
             ("retry-after-ms", 1000.0),
             ("x-amz-retry-after", 1000.0),
@@ -812,13 +996,6 @@ def _by_status(status: int) -> tuple[Bucket, bool, str]:
     if status >= 400:  # noqa: PLR2004 - the client error range
         return _FIXABLE, False, "validation"
     return _BUG, False, "bug"
-
-
-def _is_timeout(facts: _Facts) -> bool:
-    names = facts.names
-    if not names.isdisjoint(_NOT_TIMEOUT_NAMES):
-        return False
-    return not names.isdisjoint(_TIMEOUT_NAMES) or facts.errno in _TIMEOUT_ERRNOS
 
 
 def _by_code(code: str) -> tuple[Bucket, bool, str] | None:
@@ -1007,58 +1184,68 @@ class Classifier:
     # The parts ----------------------------------------------------------------
 
     def _classify(self, failure: object, depth: int) -> Decision:
-        if isinstance(failure, BaseExceptionGroup):
-            return self._group(
-                cast("BaseExceptionGroup[BaseException]", failure), depth
-            )
-        if type(failure) is Err:
+        if isinstance(failure, BaseException):
+            if isinstance(failure, BaseExceptionGroup):
+                return self._group(
+                    cast("BaseExceptionGroup[BaseException]", failure), depth
+                )
+        elif type(failure) is Err:
             return self._classify(cast("Err[object]", failure).err_value, depth + 1)
-        if isinstance(failure, (Errors, ErrorDetail)):
+        elif isinstance(failure, (Errors, ErrorDetail)):
             return self._errors(failure)
-        links = _chain(failure, self.max_depth)
-        for tier in (
-            self._user,
-            self._self_classifying,
-            self._code,
-            self._status,
-            self._transport,
-            self._validation,
-        ):
-            decision = tier(links)
-            if decision is not None:
-                return decision
-        return Decision(
-            _BUG, transient=False, kind="bug", status=links[0].status, link=failure
-        )
+        links, found = _chain(failure, self.max_depth)
+        decision = None
+        if self._type_rules or self._abc_rules or self._predicate_rules:
+            decision = self._user(links, found)
+        if decision is None and found:
+            decision = (
+                self._self_classifying(found)
+                or self._code(found)
+                or self._status(found)
+            )
+        if decision is None:
+            decision = self._transport(links, found) or self._validation(links, found)
+        if decision is None:
+            status = found[0].status if found and found[0].link is failure else None
+            return Decision(
+                _BUG, transient=False, kind="bug", status=status, link=failure
+            )
+        return decision
 
     def _decide(
         self,
-        links: list[_Facts],
-        facts: _Facts,
+        found: list[_Facts],
+        link: object,
         verdict: tuple[Bucket, bool, str],
         rule: str,
         code: str | None = None,
     ) -> Decision:
         bucket, transient, kind = verdict
-        retry_after = _retry_after(links, self.clock()) if transient else None
-        return Decision(
+        status = retry_after = None
+        for facts in found:
+            if facts.status is not None:
+                status = facts.status
+                break
+        if transient and found:
+            retry_after = _retry_after(found, self.clock())
+        return _make_decision(
             bucket,
             transient,
             kind,
-            status=next((f.status for f in links if f.status is not None), None),
-            code=code,
-            retry_after=retry_after,
-            defer=retry_after is not None and retry_after > self.max_retry_after,
-            rule=rule,
-            link=facts.link,
+            status,
+            code,
+            retry_after,
+            retry_after is not None and retry_after > self.max_retry_after,
+            rule,
+            link,
         )
 
-    def _user(self, links: list[_Facts]) -> Decision | None:
-        for facts in links:
-            rule = self._user_rule(facts.link)
+    def _user(self, links: list[_Link], found: list[_Facts]) -> Decision | None:
+        for link, _, _ in links:
+            rule = self._user_rule(link)
             if rule is not None:
                 return self._decide(
-                    links, facts, (rule.bucket, rule.transient, rule.kind), rule.name
+                    found, link, (rule.bucket, rule.transient, rule.kind), rule.name
                 )
         return None
 
@@ -1080,8 +1267,8 @@ class Classifier:
                 return rule
         return None
 
-    def _self_classifying(self, links: list[_Facts]) -> Decision | None:
-        for facts in links:
+    def _self_classifying(self, found: list[_Facts]) -> Decision | None:
+        for facts in found:
             method = facts.hook
             if not callable(method):
                 continue
@@ -1093,16 +1280,18 @@ class Classifier:
                 return decision
         return None
 
-    def _code(self, links: list[_Facts]) -> Decision | None:
-        for facts in links:
+    def _code(self, found: list[_Facts]) -> Decision | None:
+        for facts in found:
             for code in facts.codes:
                 verdict = _by_code(code)
                 if verdict is not None:
-                    return self._decide(links, facts, verdict, f"code:{code}", code)
+                    return self._decide(
+                        found, facts.link, verdict, f"code:{code}", code
+                    )
         return None
 
-    def _status(self, links: list[_Facts]) -> Decision | None:
-        for facts in links:
+    def _status(self, found: list[_Facts]) -> Decision | None:
+        for facts in found:
             if facts.status is None:
                 continue
             bucket, transient, kind = _by_status(facts.status)
@@ -1113,32 +1302,28 @@ class Classifier:
                 rule += "+should-retry"
                 if transient and bucket is not _VISIBLE:
                     bucket = _VISIBLE
-            return self._decide(links, facts, (bucket, transient, kind), rule)
+            return self._decide(found, facts.link, (bucket, transient, kind), rule)
         return None
 
-    def _transport(self, links: list[_Facts]) -> Decision | None:
+    def _transport(self, links: list[_Link], found: list[_Facts]) -> Decision | None:
         # A timeout anywhere in the chain decides before a connection failure:
         # stripe wraps requests' ReadTimeout in its own APIConnectionError.
-        for facts in links:
-            if _is_timeout(facts):
+        for link, info, number in links:
+            timeout = info.timeout
+            if timeout or (timeout is None and number in _TIMEOUT_ERRNOS):
+                return self._decide(found, link, (_VISIBLE, True, "timeout"), "timeout")
+        for link, info, number in links:
+            if info.connection or number in _CONNECTION_ERRNOS:
                 return self._decide(
-                    links, facts, (_VISIBLE, True, "timeout"), "timeout"
-                )
-        for facts in links:
-            if (
-                not facts.names.isdisjoint(_CONNECTION_NAMES)
-                or facts.errno in _CONNECTION_ERRNOS
-            ):
-                return self._decide(
-                    links, facts, (_VISIBLE, True, "connection"), "connection"
+                    found, link, (_VISIBLE, True, "connection"), "connection"
                 )
         return None
 
-    def _validation(self, links: list[_Facts]) -> Decision | None:
-        for facts in links:
-            if not facts.names.isdisjoint(_VALIDATION_NAMES):
+    def _validation(self, links: list[_Link], found: list[_Facts]) -> Decision | None:
+        for link, info, _ in links:
+            if info.validation:
                 return self._decide(
-                    links, facts, (_FIXABLE, False, "validation"), "validation"
+                    found, link, (_FIXABLE, False, "validation"), "validation"
                 )
         return None
 

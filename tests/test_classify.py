@@ -267,6 +267,43 @@ class TestTransport:
             == "connection"
         )
 
+    def test_errno_is_read_however_it_is_defined(self) -> None:
+        """OSError's own errno, one set on any exception, or a property."""
+
+        class Refused(OSError):
+            @property
+            def errno(self) -> int:  # type: ignore[override]
+                return errno.ECONNREFUSED
+
+        class Broken(OSError):
+            @property
+            def errno(self) -> int:  # type: ignore[override]
+                raise RuntimeError
+
+        tagged = RuntimeError("socket")
+        tagged.errno = errno.ETIMEDOUT  # type: ignore[attr-defined]
+        wrapped = chained(RuntimeError("job"), OSError(errno.ECONNRESET, "reset"))
+        assert classify(Refused()).kind == "connection"
+        assert classify(tagged).kind == "timeout"
+        assert classify(wrapped).link is wrapped.__cause__
+        assert classify(Broken()).rule == "default"
+
+    def test_an_odd_errno_is_no_errno(self) -> None:
+        """An errno that is not an int is ignored, wherever it is."""
+        odd = OSError()
+        odd.errno = "ECONNRESET"  # type: ignore[assignment]
+        assert classify(odd).rule == "default"
+        assert classify(chained(RuntimeError("job"), odd)).rule == "default"
+
+    def test_empty_facts_are_no_facts(self) -> None:
+        """Attributes set to None or {} say nothing, as on most SDK errors."""
+
+        def empty() -> HTTPError:
+            return HTTPError(status_code=None, headers={}, code=None, error=None)
+
+        assert classify(empty()).rule == "default"
+        assert classify(chained(empty(), ConnectionResetError())).kind == "connection"
+
     def test_class_names_along_the_mro(self) -> None:
         """A class named like a client's timeout is one; the client is not imported."""
         timeout = type("TimeoutException", (Exception,), {"__module__": "httpx"})
@@ -283,10 +320,10 @@ class TestTransport:
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """Classes made on the fly are named, but the cache stops at its limit."""
-        monkeypatch.setattr(classify_module, "_NAMES_CACHE_LIMIT", 0)
+        monkeypatch.setattr(classify_module, "_CLASS_INFO_LIMIT", 0)
         fresh = type("TimeoutException", (Exception,), {"__module__": "httpx"})
         assert classify(fresh()).kind == "timeout"
-        assert fresh not in classify_module._NAMES_CACHE
+        assert fresh not in classify_module._CLASS_INFO
 
     def test_odd_class_names_are_tolerated(self) -> None:
         """A class whose __module__ is not a str is still classified."""
@@ -409,6 +446,38 @@ class TestChain:
         assert classifier.classify(first).bucket is BUG
         assert seen == [first, second]
 
+    @pytest.mark.parametrize("lead", [0, 3, 7, 8, 9, 20])
+    @pytest.mark.parametrize("max_depth", [2, 5, 8, 9, 16, 100])
+    def test_every_cycle_is_cut_where_it_repeats(
+        self, lead: int, max_depth: int
+    ) -> None:
+        """However long the chain before a cycle, each link is read once."""
+        ring = [HTTPError(status_code=503), KeyError("b"), ValueError("c")]
+        for link, following in itertools.pairwise([*ring, ring[0]]):
+            link.__cause__ = following
+        outer: list[BaseException] = [RuntimeError(f"wrapper {n}") for n in range(lead)]
+        for link, following in itertools.pairwise([*outer, ring[0]]):
+            link.__cause__ = following
+        chain = [*outer, *ring]
+        seen: list[object] = []
+        classifier = Classifier(max_depth=max_depth)
+        classifier.register(lambda link: seen.append(link) and False, bucket=BUG)  # type: ignore[func-returns-value]
+        decision = classifier.classify(chain[0])
+        assert seen == chain[:max_depth]
+        reached = max_depth > lead
+        assert decision.kind == ("server" if reached else "bug")
+        assert decision.status == (503 if reached else None)
+
+    def test_a_cycle_of_facts_keeps_each_once(self) -> None:
+        """Links that carry facts are cut with the rest: the first one decides."""
+        first = HTTPError(status_code=503, headers={"Retry-After": "4"})
+        second = HTTPError(status_code=429, headers={"Retry-After": "9"})
+        first.__cause__, second.__cause__ = second, first
+        links, found = classify_module._chain(first, 50)
+        assert [link for link, _, _ in links] == [first, second]
+        assert [facts.link for facts in found] == [first, second]
+        assert classify(first).retry_after == 4.0
+
     def test_deep_chains_are_cut(self) -> None:
         """A 10,000-deep chain is read to max_depth only, quickly."""
         failure: BaseException = TimeoutError()
@@ -420,6 +489,7 @@ class TestChain:
         assert classify(failure).kind == "bug"
         assert time.perf_counter() - start < 1.0
         assert Classifier(max_depth=10_001).classify(failure).kind == "timeout"
+        assert Classifier(max_depth=3).classify(failure).kind == "bug"
 
 
 class TestRetryAfter:
@@ -957,6 +1027,6 @@ class TestTotality:
 
         classifier = Classifier()
         classifier.register(lambda exc: True, bucket=FIXABLE)
-        classifier._predicate_rules = None  # type: ignore[assignment]  # sabotage the rules
+        classifier._predicate_rules = 1  # type: ignore[assignment]  # sabotage: not iterable
         decision = classifier.classify(Exploding())
         assert (decision.bucket, decision.rule) == (BUG, "unclassifiable")
