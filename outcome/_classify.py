@@ -17,6 +17,7 @@ import json
 import math
 import socket
 import time
+import types
 from collections.abc import Callable, Mapping
 from email.utils import parsedate_to_datetime
 from typing import (
@@ -420,6 +421,9 @@ _GENERIC_GETATTRIBUTE: Final = (object.__getattribute__, BaseException.__getattr
 _OS_ERRNO: Final = vars(OSError)["errno"]
 # Set by BaseException itself; a class that redefines one is read with getattr.
 _CHAIN_ATTRIBUTES: Final = ("__cause__", "__context__", "__dict__")
+_ABSENT: Final = object()
+# Absent, or the __dict__ slot every class with instance dicts gets.
+_DEFAULT_DESCRIPTORS: Final = (object, types.GetSetDescriptorType)
 
 
 class _ClassInfo:
@@ -442,7 +446,7 @@ class _ClassInfo:
             getattribute in _GENERIC_GETATTRIBUTE
             and not hasattr(cls, "__getattr__")
             and not any(
-                name in vars(klass)
+                type(vars(klass).get(name, _ABSENT)) not in _DEFAULT_DESCRIPTORS
                 for klass in cls.__mro__
                 if klass not in (BaseException, object)
                 for name in _CHAIN_ATTRIBUTES
@@ -488,7 +492,10 @@ _CLASS_INFO_LIMIT = 4096  # classes made on the fly must not grow it forever
 
 
 def _class_info(cls: type) -> _ClassInfo:
-    info = _CLASS_INFO.get(cls)
+    try:
+        info = _CLASS_INFO.get(cls)
+    except Exception:  # noqa: BLE001 - a metaclass that cannot hash: no cache
+        return _ClassInfo(cls)
     if info is None:
         info = _ClassInfo(cls)
         if len(_CLASS_INFO) < _CLASS_INFO_LIMIT:
@@ -516,12 +523,15 @@ def _own_attributes(link: object, info: _ClassInfo) -> dict[str, object] | None:
                     found = {}
                 found[name] = value
     for name in info.class_level:
+        # What getattr says wins: a property may hide the instance's entry.
         value = getattr(link, name, None)
         if value is not None:
             if found is None:
                 found = {}
             found[name] = value
-    return found
+        elif found is not None:
+            found.pop(name, None)
+    return found or None
 
 
 def _get_key(obj: object, key: str) -> object:
@@ -538,10 +548,24 @@ def _first_status(*values: object) -> int | None:
     return None
 
 
+def _is_empty_dict(value: object) -> bool:
+    return type(value) is dict and not value
+
+
+def _body(own: Callable[[str], object], status: int | None, response: object) -> object:
+    """The link's JSON body; for a 429 without one, the body its response read."""
+    body = own("body")
+    if _is_empty_dict(body):  # {} says no more than a missing body
+        body = None
+    if body is None and status == 429 and response is not None:  # noqa: PLR2004
+        body = _response_body(response)
+    return body
+
+
 def _read_link(link: object, own: Callable[[str], object], get: _Getter) -> _Facts:
     """Read every fact of one link in one pass, with `get` as getattr."""
     response = own("response")
-    raw_response = response  # before the narrowing below, for _response_body
+    raw_response = response  # before the narrowing below, for _body
     code = own("code")
     headers: list[object] = []
     boto_metadata = _get_key(response, "ResponseMetadata")
@@ -569,9 +593,7 @@ def _read_link(link: object, own: Callable[[str], object], get: _Getter) -> _Fac
     if own_headers is not None and own_headers != {}:
         headers.append(own_headers)
     candidates = [code, own("type")]
-    body = own("body")
-    if body is None and status == 429 and response is not None:  # noqa: PLR2004
-        body = _response_body(raw_response)
+    body = _body(own, status, raw_response)
     if body is not None:
         body_error = _get_key(body, "error")
         candidates += [
@@ -673,19 +695,8 @@ def _header_text(value: object) -> str | None:
 
 # A link of the chain, its class's info and its errno.
 _Link: TypeAlias = tuple[object, _ClassInfo, "int | None"]
-# Chains longer than this are checked for cycles, which never end by themselves.
+# How long a chain may be and still be walked without checking for cycles.
 _UNCHECKED_DEPTH: Final = 8
-
-
-def _following(link: object) -> BaseException | None:
-    """The cause of `link`, or else its context, read with guarded getattr."""
-    try:
-        following = getattr(link, "__cause__", None)
-        if not isinstance(following, BaseException):
-            following = getattr(link, "__context__", None)
-    except Exception:  # noqa: BLE001 - a hostile link ends the chain
-        return None
-    return following if isinstance(following, BaseException) else None
 
 
 def _chain(failure: object, max_depth: int) -> tuple[list[_Link], list[_Facts]]:
@@ -695,43 +706,100 @@ def _chain(failure: object, max_depth: int) -> tuple[list[_Link], list[_Facts]]:
     Returns every link with its class's info and errno, and apart the facts
     of the links that carry more, which most rules need alone.
 
-    This loop is most of the cost of classifying a chain. Ordinary exceptions
-    are read inline, the reader called only when a link carries a fact; and
-    since a cycle never ends by itself, only a chain that grows past
-    `_UNCHECKED_DEPTH` links is checked for one, and cut where it repeats.
+    Walking the chain is most of the cost of classifying, so `_walk_plain`
+    reads the links it can inline, without checking for cycles, up to
+    `_UNCHECKED_DEPTH` links; `_walk_guarded` carries on from the first link
+    it cannot read, and from there on checks every link. No link is read twice.
     """
     links: list[_Link] = []
     found: list[_Facts] = []
-    link = (
-        failure if isinstance(failure, BaseException) else _value(failure, links, found)
-    )
-    seen: set[int] = set()
-    while link is not None and len(links) < max_depth:
-        if len(links) >= _UNCHECKED_DEPTH and _repeats(link, links, seen):
-            break
-        cls = type(link)
-        info = _CLASS_INFO.get(cls) or _class_info(cls)
-        facts = number = None
-        if info.fast:
+    link: object = failure
+    if isinstance(failure, BaseException):
+        link = _walk_plain(failure, min(max_depth, _UNCHECKED_DEPTH), links, found)
+        if link is None:
+            return links, found
+    seen = {id(entry[0]) for entry in links}
+    if len(seen) < len(links):  # a cycle, walked round more than once
+        return _once_each(links, found)
+    return _walk_guarded(link, max_depth, links, found, seen)
+
+
+def _walk_plain(
+    link: BaseException | None, limit: int, links: list[_Link], found: list[_Facts]
+) -> BaseException | None:
+    """
+    Read ordinary exceptions inline; return the link where it stopped, if any.
+
+    It stops at the end of the chain, after `limit` links, or at a link that is
+    not an ordinary exception. A link's ``__dict__`` is first checked, in C,
+    for any attribute the rules read; only if one holds something other than
+    None or ``{}`` is the link read by `_Facts.read`. OSError's errno slot is
+    read directly.
+    """
+    try:
+        while link is not None:
+            cls = type(link)
+            info = _CLASS_INFO.get(cls) or _class_info(cls)
+            if len(links) == limit or not info.fast:
+                return link
             instance = link.__dict__
+            if type(instance) is not dict:
+                return link
+            number = None
             if not _LINK_ATTRIBUTES.isdisjoint(instance) and _says_something(instance):
                 facts = _Facts.read(link, info)
+                if facts is not None:
+                    found.append(facts)
+                    number = facts.errno
             elif info.errno:
                 number = _errno(link)
+            links.append((link, info, number))
             following = link.__cause__
-            if following is None:
-                following = link.__context__
-        else:
-            facts = _Facts.read(link, info)
-            following = _following(link)
+            link = link.__context__ if following is None else following
+    except Exception:  # noqa: BLE001 - a hostile key or class: read it guarded
+        return link
+    return None
+
+
+def _walk_guarded(
+    link: object,
+    max_depth: int,
+    links: list[_Link],
+    found: list[_Facts],
+    seen: set[int],
+) -> tuple[list[_Link], list[_Facts]]:
+    """Walk on from `link`, each link once and every read guarded."""
+    while link is not None and len(links) < max_depth and id(link) not in seen:
+        seen.add(id(link))
+        try:
+            info = _class_info(type(link))
+        except Exception:  # noqa: BLE001 - a class that cannot even be named
+            info = _OPAQUE
+        facts = _Facts.read(link, info)
         if facts is not None:
             found.append(facts)
-            number = facts.errno
-        links.append((link, info, number))
-        link = following
-    if link is not None:  # cut short by max_depth or a cycle: each link once
-        return _cut_cycle(links, found)
+        links.append((link, info, None if facts is None else facts.errno))
+        link = _following(link)
     return links, found
+
+
+def _once_each(
+    links: list[_Link], found: list[_Facts]
+) -> tuple[list[_Link], list[_Facts]]:
+    """
+    Keep each link of a cyclic chain once, in order.
+
+    The links read inline are ordinary exceptions, whose cause cannot change
+    between reads: once one repeats, every later one does, so the links in
+    the order they first appear are the chain up to where it comes round.
+    """
+    kept: dict[int, _Link] = {}
+    for entry in links:
+        kept.setdefault(id(entry[0]), entry)
+    kept_facts: dict[int, _Facts] = {}
+    for facts in found:
+        kept_facts.setdefault(id(facts.link), facts)
+    return list(kept.values()), list(kept_facts.values())
 
 
 def _says_something(instance: dict[str, object]) -> bool:
@@ -752,46 +820,15 @@ def _errno(link: BaseException) -> int | None:
     return number if type(number) is int else None
 
 
-def _value(
-    value: object, links: list[_Link], found: list[_Facts]
-) -> BaseException | None:
-    """Read an error value as the first link; return its cause if it has one."""
-    info = _class_info(type(value))
-    facts = _Facts.read(value, info)
-    links.append((value, info, None if facts is None else facts.errno))
-    if facts is not None:
-        found.append(facts)
-    return _following(value)
-
-
-def _repeats(link: BaseException, links: list[_Link], seen: set[int]) -> bool:
-    """Whether the chain repeats, checked from `_UNCHECKED_DEPTH` links on."""
-    if not seen:
-        seen.update(id(entry[0]) for entry in links)
-        if len(seen) < len(links):
-            return True
-    if id(link) in seen:
-        return True
-    seen.add(id(link))
-    return False
-
-
-def _cut_cycle(
-    links: list[_Link], found: list[_Facts]
-) -> tuple[list[_Link], list[_Facts]]:
-    """
-    Keep each link of a cyclic chain once, in order.
-
-    Once a link repeats, every later one does, so the links in the order they
-    first appear are the chain up to where it comes round again.
-    """
-    kept: dict[int, _Link] = {}
-    for entry in links:
-        kept.setdefault(id(entry[0]), entry)
-    kept_facts: dict[int, _Facts] = {}
-    for facts in found:
-        kept_facts.setdefault(id(facts.link), facts)
-    return list(kept.values()), list(kept_facts.values())
+def _following(link: object) -> BaseException | None:
+    """The cause of `link`, or else its context, read with guarded getattr."""
+    try:
+        following = getattr(link, "__cause__", None)
+        if not isinstance(following, BaseException):
+            following = getattr(link, "__context__", None)
+    except Exception:  # noqa: BLE001 - a hostile link ends the chain
+        return None
+    return following if isinstance(following, BaseException) else None
 
 
 # Retry-After -------------------------------------------------------------------
@@ -964,6 +1001,10 @@ _CONNECTION_ERRNOS: Final = frozenset(
         errno.EHOSTDOWN,
     }
 )
+
+# The info of a class that cannot even be looked up: read it all with getattr.
+_OPAQUE: Final = _ClassInfo(object)
+_OPAQUE.plain = False
 
 _FIXABLE, _VISIBLE, _BUG = (
     Bucket.USER_FIXABLE,

@@ -10,7 +10,7 @@ import pickle
 import socket
 import time
 import urllib.error
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from hypothesis import given, settings
@@ -28,6 +28,9 @@ from outcome import (
     classify,
 )
 from outcome import _classify as classify_module
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 FIXABLE, VISIBLE, BUG = (
     Bucket.USER_FIXABLE,
@@ -1006,6 +1009,132 @@ def hostile_failures(draw: st.DrawFn) -> object:
 
 class TestTotality:
     """classify never raises and always returns a Decision, quickly."""
+
+    def test_an_odd_instance_dict_is_read_guarded(self) -> None:
+        """A __dict__ that never ends, raises, or holds a hostile key."""
+
+        class Endless(dict[str, object]):
+            def __iter__(self) -> Iterator[str]:
+                return (str(n) for n in itertools.count())
+
+            def items(self) -> Any:
+                raise RuntimeError
+
+        class Liar(str):
+            __slots__ = ()
+
+            def __hash__(self) -> int:
+                return hash("status")
+
+            def __eq__(self, other: object) -> bool:
+                raise RuntimeError
+
+        endless, lying = TimeoutError("a"), TimeoutError("b")
+        endless.__dict__ = Endless()
+        lying.__dict__[Liar("status")] = 503
+        for failure in (endless, lying, chained(RuntimeError("job"), endless)):
+            start = time.perf_counter()
+            assert classify(failure).kind == "timeout"
+            assert time.perf_counter() - start < 1.0
+
+    def test_a_class_that_cannot_be_hashed(self) -> None:
+        """Its facts are read even though the class cannot be looked up."""
+
+        class Unhashable(type):
+            def __hash__(cls) -> int:
+                raise RuntimeError
+
+        class Failure(Exception, metaclass=Unhashable):
+            status_code = 503
+
+        class Slow(TimeoutError, metaclass=Unhashable): ...
+
+        decision = classify(chained(RuntimeError("job"), Failure()))
+        assert (decision.kind, decision.status, decision.rule) == (
+            "server",
+            503,
+            "status:503",
+        )
+        assert classify(chained(RuntimeError("job"), Slow())).kind == "timeout"
+
+    def test_a_class_that_cannot_be_named(self) -> None:
+        """A class whose MRO cannot be read still gets its facts read."""
+
+        class Nameless(type):
+            @property
+            def __mro__(cls) -> tuple[type, ...]:  # type: ignore[override]
+                raise RuntimeError
+
+        class Failure(Exception, metaclass=Nameless):
+            status_code = 429
+
+        decision = classify(chained(RuntimeError("job"), Failure()))
+        assert (decision.kind, decision.status) == ("rate_limit", 429)
+
+    def test_links_read_inline_are_not_read_again(self) -> None:
+        """Where the inline walk stops, the guarded walk carries on."""
+        reads: list[object] = []
+
+        class Counted:
+            @property
+            def status_code(self) -> int:
+                reads.append(self)
+                return 503
+
+        class Odd(Exception):
+            code = None  # a class-level fact: read with getattr
+
+        outer = HTTPError(response=Counted())
+        assert classify(chained(outer, Odd(), TimeoutError())).kind == "server"
+        assert len(reads) == 1
+
+    def test_a_cause_that_changes_is_read_once(self) -> None:
+        """A property __cause__ is read once per link; a repeat ends the walk."""
+        inner, other = KeyError("b"), TimeoutError("c")
+        reads: list[object] = []
+
+        class Shifty(Exception):
+            @property
+            def __cause__(self) -> BaseException:  # type: ignore[override]
+                reads.append(self)
+                return inner if len(reads) == 1 else other
+
+        outer = Shifty()
+        inner.__cause__ = outer
+        assert classify(outer).kind == "bug"
+        assert reads == [outer]
+
+    def test_a_property_hides_the_instance_dict(self) -> None:
+        """What getattr returns counts, not an entry a data descriptor hides."""
+
+        class Quiet(Exception):
+            @property
+            def status_code(self) -> int | None:
+                return None
+
+        quiet, os_error = Quiet(), OSError()
+        quiet.__dict__["status_code"] = 503
+        os_error.__dict__["errno"] = errno.ETIMEDOUT
+        assert quiet.status_code is None
+        assert os_error.errno is None
+        assert classify(quiet).rule == "default"
+        assert classify(os_error).rule == "default"
+
+    def test_an_empty_body_is_no_body(self) -> None:
+        """body={} counts as missing however the link is read: the response tells."""
+
+        class Read:
+            status_code = 429
+            headers: dict[str, str] = {}  # noqa: RUF012 - a response's shape
+            _content = b'{"error": {"code": "insufficient_quota"}}'
+
+        class Odd(Exception):
+            def __getattr__(self, name: str) -> object:  # read with getattr
+                raise AttributeError(name)
+
+        plain, odd = HTTPError(body={}, response=Read()), Odd()
+        odd.body, odd.response = {}, Read()  # type: ignore[attr-defined]
+        assert classify(plain).kind == classify(odd).kind == "quota"
 
     @settings(max_examples=300)
     @given(hostile_failures())
