@@ -575,7 +575,7 @@ def _read_link(link: object, own: Callable[[str], object], get: _Getter) -> _Fac
             get(response, "status_code", None), get(response, "status", None)
         )
         response_headers = get(response, "headers", None)
-        if response_headers is not None and response_headers != {}:
+        if response_headers is not None and not _is_empty_dict(response_headers):
             headers.append(response_headers)
     else:
         response_status = _first_status(_get_key(boto_metadata, "HTTPStatusCode"))
@@ -590,7 +590,7 @@ def _read_link(link: object, own: Callable[[str], object], get: _Getter) -> _Fac
         code,
     )
     own_headers = own("headers")
-    if own_headers is not None and own_headers != {}:
+    if own_headers is not None and not _is_empty_dict(own_headers):
         headers.append(own_headers)
     candidates = [code, own("type")]
     body = _body(own, status, raw_response)

@@ -1120,6 +1120,22 @@ class TestTotality:
         assert classify(quiet).rule == "default"
         assert classify(os_error).rule == "default"
 
+    def test_headers_that_cannot_be_compared(self) -> None:
+        """Headers whose == raises are still read; the status still decides."""
+
+        class Touchy(dict[str, str]):
+            def __eq__(self, other: object) -> bool:
+                raise RuntimeError
+
+            def __ne__(self, other: object) -> bool:
+                raise RuntimeError
+
+            __hash__ = None  # type: ignore[assignment]
+
+        failure = HTTPError(status_code=429, headers=Touchy({"Retry-After": "3"}))
+        decision = classify(failure)
+        assert (decision.kind, decision.retry_after) == ("rate_limit", 3.0)
+
     def test_an_empty_body_is_no_body(self) -> None:
         """body={} counts as missing however the link is read: the response tells."""
 
