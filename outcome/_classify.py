@@ -565,7 +565,7 @@ def _body(own: Callable[[str], object], status: int | None, response: object) ->
 def _read_link(link: object, own: Callable[[str], object], get: _Getter) -> _Facts:
     """Read every fact of one link in one pass, with `get` as getattr."""
     response = own("response")
-    raw_response = response  # before the narrowing below, for _body
+    raw_response = response  # as read: the type checks below narrow `response`
     code = own("code")
     headers: list[object] = []
     boto_metadata = _get_key(response, "ResponseMetadata")
@@ -1216,7 +1216,7 @@ class Classifier:
         True
         """
         try:
-            return self._classify(failure, 0)
+            return self._classify(failure)
         except Exception:  # noqa: BLE001 - total: a hostile object is a bug report
             return Decision(
                 _BUG, transient=False, kind="bug", rule="unclassifiable", link=failure
@@ -1224,14 +1224,12 @@ class Classifier:
 
     # The parts ----------------------------------------------------------------
 
-    def _classify(self, failure: object, depth: int) -> Decision:
+    def _classify(self, failure: object) -> Decision:
         if isinstance(failure, BaseException):
             if isinstance(failure, BaseExceptionGroup):
-                return self._group(
-                    cast("BaseExceptionGroup[BaseException]", failure), depth
-                )
+                return self._group(cast("BaseExceptionGroup[BaseException]", failure))
         elif type(failure) is Err:
-            return self._classify(cast("Err[object]", failure).err_value, depth + 1)
+            return self._classify(cast("Err[object]", failure).err_value)
         elif isinstance(failure, (Errors, ErrorDetail)):
             return self._errors(failure)
         links, found = _chain(failure, self.max_depth)
@@ -1341,7 +1339,7 @@ class Classifier:
             if directive is not None:
                 transient = directive
                 rule += "+should-retry"
-                if transient and bucket is not _VISIBLE:
+                if transient:
                     bucket = _VISIBLE
             return self._decide(found, facts.link, (bucket, transient, kind), rule)
         return None
@@ -1368,8 +1366,8 @@ class Classifier:
                 )
         return None
 
-    def _group(self, group: BaseExceptionGroup[BaseException], depth: int) -> Decision:
-        decisions = [self._classify(leaf, depth + 1) for leaf in self._leaves(group)]
+    def _group(self, group: BaseExceptionGroup[BaseException]) -> Decision:
+        decisions = [self._classify(leaf) for leaf in self._leaves(group)]
         if not decisions:
             return Decision(_BUG, transient=False, kind="bug", rule="group", link=group)
         worst = max(decisions, key=lambda decision: decision.bucket.severity)
@@ -1412,22 +1410,21 @@ class Classifier:
                 link=failure,
             )
         causes = [
-            self._classify(d.cause, 1) if d.cause is not None else None for d in details
+            self._classify(d.cause) if d.cause is not None else None for d in details
         ]
         worst = max(details, key=lambda detail: detail.bucket.severity)
-        kinds = {
-            _FIXABLE: "validation",
-            _VISIBLE: "unavailable",
-            _BUG: "bug",
-        }
         return Decision(
             worst.bucket,
             all(cause is not None and cause.transient for cause in causes),
-            kinds[worst.bucket],
+            _KIND_OF_BUCKET[worst.bucket],
             code=worst.code,
             rule="errors",
             link=failure,
         )
+
+
+# The kind of a decision about an Errors, from its most severe bucket.
+_KIND_OF_BUCKET: Final = {_FIXABLE: "validation", _VISIBLE: "unavailable", _BUG: "bug"}
 
 
 DEFAULT_CLASSIFIER: Final = Classifier()

@@ -209,21 +209,6 @@ class RetryDetails:
     elapsed: float
 
 
-def _deferred(decision: Decision) -> Decision:
-    """The same decision, marked to be rescheduled rather than slept through."""
-    return Decision(
-        decision.bucket,
-        decision.transient,
-        decision.kind,
-        status=decision.status,
-        code=decision.code,
-        retry_after=decision.retry_after,
-        defer=True,
-        rule=decision.rule,
-        link=decision.link,
-    )
-
-
 @attrs.define
 class _Attempts:
     """The bookkeeping of one retry loop, shared by `retry` and `aretry`."""
@@ -261,7 +246,7 @@ class _Attempts:
             and retry_after is not None
             and retry_after > policy.max_retry_after
         ):
-            decision = _deferred(decision)
+            decision = decision.replace(defer=True)
         if decision.defer or self.attempt >= policy.attempts:
             return decision, None
         delay = policy.delay(self.attempt, decision, self.random)
