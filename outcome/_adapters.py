@@ -21,11 +21,9 @@ from collections.abc import Callable, Iterable, Mapping
 from typing import Final, cast
 
 from outcome._classify import Bucket
+from outcome._errors import _RESERVED_PARAMS as _RESERVED_NAMES  # pyright: ignore[reportPrivateUsage]
 from outcome._errors import BASE, ErrorDetail, Errors, Path
 
-_RESERVED_NAMES: Final = frozenset(
-    {"path", "code", "message", "params", "bucket", "cause"}
-)
 _PREFIX: Final = "param_"
 _EMPTY_NAME: Final = "''"
 _DJANGO_BASE_FIELDS: Final = (None, "__all__")

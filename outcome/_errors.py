@@ -239,6 +239,7 @@ def to_path(path: PathInput) -> Path:
     raise _bad_path(path, "it is not a str, int, tuple or None")
 
 
+_NONE_GIVEN: Final[tuple[ErrorDetail, ...]] = ()
 _RESERVED_PARAMS: Final = frozenset(
     {"path", "code", "message", "params", "bucket", "cause"}
 )
@@ -490,8 +491,10 @@ class ErrorDetail:
         ('items', 2, 'price')
         """
         prefix_path = to_path(prefix)
-        if not prefix_path:
-            return self
+        return self._prefixed(prefix_path) if prefix_path else self
+
+    def _prefixed(self, prefix_path: Path) -> ErrorDetail:
+        # The prefix is already a checked path: with_prefix and Errors.merge.
         path, code, message, params_key = self._key
         return ErrorDetail._build(
             (prefix_path + path, code, message, params_key),
@@ -589,6 +592,7 @@ class ErrorDetail:
 # The collection below keys its dict by this tuple, whose hash and equality run in C.
 _key_of: Final = attrgetter("_key")
 _build_detail: Final = ErrorDetail._build  # noqa: SLF001 # pyright: ignore[reportPrivateUsage]  # the checked fast path of Errors.add
+_prefixed: Final = ErrorDetail._prefixed  # noqa: SLF001 # pyright: ignore[reportPrivateUsage]  # merge checks the prefix once
 _new_object: Final = object.__new__
 
 
@@ -794,9 +798,10 @@ class Errors:
     # run time; this tells the type checkers.
     __hash__: ClassVar[None]  # type: ignore[assignment]  # pyright: ignore[reportIncompatibleMethodOverride]
 
-    def __init__(self, details: Iterable[ErrorDetail] = ()) -> None:
+    def __init__(self, details: Iterable[ErrorDetail] = _NONE_GIVEN) -> None:
         self._details: dict[tuple[object, ...], ErrorDetail] = {}
-        self.extend(details)
+        if details is not _NONE_GIVEN:  # an empty collection needs no merge
+            self.extend(details)
 
     # Adding ------------------------------------------------------------------
 
@@ -976,7 +981,7 @@ class Errors:
                 raise _not_a_detail("merge", detail, index)
         details = self._details
         if prefix_path:
-            incoming = [detail.with_prefix(prefix_path) for detail in incoming]
+            incoming = [_prefixed(detail, prefix_path) for detail in incoming]
         for detail in incoming:
             details.setdefault(_key_of(detail), detail)
         return self
@@ -1213,7 +1218,7 @@ class Errors:
         (1, 2)
         """
         duplicate = Errors()
-        duplicate.merge(self)
+        duplicate._details = self._details.copy()  # already checked and keyed
         return duplicate
 
     def clear(self) -> None:
