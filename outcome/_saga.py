@@ -56,8 +56,8 @@ class Step(Generic[C, L]):
             ``Err(errors)``; it may also raise. It may be a coroutine function
             when the saga is run with `Saga.run_async`.
         compensate: Called with the context and the log to undo a completed
-            action. Returning `None` or `Ok` means undone; ``Err(errors)`` or
-            raising means it could not be undone.
+            action. Returning ``Err(errors)`` or raising means it could not be
+            undone; any other return (`None`, `Ok`, ...) means undone.
         compensate_failed: Called with the context when the action itself
             failed, for an outcome that may have happened anyway (an enqueue
             that timed out). Without it, a failed step is not compensated.
@@ -311,7 +311,7 @@ class Saga(Generic[C]):
                 msg = f"two steps are named {step.name!r}; step names must be unique"
                 raise ValueError(msg)
             seen.add(step.name)
-        self.steps: tuple[Step[C, Any], ...] = tuple(steps)
+        self.steps: tuple[Step[C, Any], ...] = steps
         self.classifier: Classifier = classifier or DEFAULT_CLASSIFIER
         self.on_step = on_step
         self.on_compensated = on_compensated
@@ -488,7 +488,7 @@ class Saga(Generic[C]):
             _as_errors(error, self.classifier),
             tuple(state.compensated),
             tuple(state.stuck),
-            dict(state.compensation_errors),
+            state.compensation_errors,
             exc,
         )
         # Hooks are the programmer's code: one that raised is a programmer
@@ -624,7 +624,7 @@ def _call_hook(
 
 
 def _as_result(outcome: object, step: str) -> Result[object, object]:
-    """A compensation's return: None or Ok means done; Err means it failed."""
+    """A compensation's return: Err means it failed; anything else, done."""
     if outcome is None:
         return Ok(None)
     if type(outcome) is Ok or type(outcome) is Err:
