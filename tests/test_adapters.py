@@ -710,7 +710,8 @@ class TestAllAdapters:
             errors.to_jsonapi(),
             errors.to_graphql(),
         ):
-            json.dumps(output, sort_keys=True)
+            text = json.dumps(output, sort_keys=True, allow_nan=False)
+            assert json.loads(text) == output
 
     def test_converting_twice_gives_equal_errors(
         self, case: tuple[Callable[[BaseException], Errors], BaseException]

@@ -131,7 +131,7 @@ class TestErrorDetails:
             cause=detail.cause,
         )
         assert rebuilt == detail
-        assert isinstance(str(detail), str)
+        assert str(detail) == Errors([detail]).full_messages()[0]
         assert detail.reference.startswith("ERR-")
 
     @given(error_details())
