@@ -1,20 +1,16 @@
-"""Tests for sagas: Step, Saga and SagaFailure, run and run_async."""
+"""Tests for sagas: Step, Saga and SagaFailure, and what run does."""
 
 from __future__ import annotations
 
 import asyncio
 import gc
 import json
-import os
 import warnings
-from collections.abc import Awaitable, Callable, Generator, Sequence
+from collections.abc import Generator
 from contextlib import nullcontext
-from typing import Any
 
 import attrs
 import pytest
-from hypothesis import event, given, settings
-from hypothesis import strategies as st
 
 from outcome import (
     DEFAULT_CLASSIFIER,
@@ -29,194 +25,19 @@ from outcome import (
     SagaFailure,
     Step,
 )
-
-
-class Declined(Exception):
-    """A failure the user can fix: registered USER_FIXABLE."""
-
-
-class GatewayDown(Exception):
-    """A failure the user must be told about: registered USER_VISIBLE."""
-
-
-class Flaky(Exception):
-    """A failure worth retrying: registered transient."""
-
-
-def make_classifier() -> Classifier:
-    """A classifier that knows the test failures above."""
-    classifier = Classifier()
-    classifier.register(Declined, bucket=Bucket.USER_FIXABLE, kind="declined")
-    classifier.register(GatewayDown, bucket=Bucket.USER_VISIBLE, kind="unavailable")
-    classifier.register(
-        Flaky, bucket=Bucket.USER_VISIBLE, transient=True, kind="timeout"
-    )
-    return classifier
-
-
-CLASSIFIER = make_classifier()
-CTX = {"order": "A-17"}
-
-
-def declined() -> Errors:
-    """What a step that cannot go on returns: a new collection each time."""
-    return Errors([ErrorDetail("card", "declined")])
-
-
-def still_held() -> Errors:
-    """What a compensation that could not undo returns: a new collection each time."""
-    return Errors([ErrorDetail(None, "still_held", bucket=Bucket.USER_VISIBLE)])
-
-
-NO_UNDO: Any = object()  # a step without compensation
-
-
-class Journal:
-    """Builds recording steps and a saga, and keeps everything that happened."""
-
-    def __init__(self) -> None:
-        self.events: list[tuple[object, ...]] = []
-        self.sleeps: list[float] = []
-        self.async_sleeps: list[float] = []
-        self.stuck_reports: list[tuple[str, Errors]] = []
-        self.failures: list[SagaFailure] = []
-        self.contexts: list[object] = []
-        self.raised: list[BaseException] = []
-        self.returned: list[object] = []
-
-    # The callables -----------------------------------------------------------
-
-    def _play(self, outcome: object) -> object:
-        if isinstance(outcome, BaseException):
-            self.raised.append(outcome)
-            raise outcome
-        if callable(outcome):
-            return self._play(outcome())
-        self.returned.append(outcome)
-        return outcome
-
-    def action(self, name: str, *outcomes: object) -> Callable[[object], object]:
-        """An action that plays `outcomes`, one per call (the last one repeats)."""
-        plays = list(outcomes)
-
-        def act(ctx: object) -> object:
-            self.events.append(("action", name))
-            self.contexts.append(ctx)
-            return self._play(plays.pop(0) if len(plays) > 1 else plays[0])
-
-        return act
-
-    def async_action(
-        self, name: str, *outcomes: object
-    ) -> Callable[[object], Awaitable[object]]:
-        """The async twin of `action`: it awaits once before playing."""
-        act = self.action(name, *outcomes)
-
-        async def act_async(ctx: object) -> object:
-            await asyncio.sleep(0)
-            return act(ctx)
-
-        return act_async
-
-    def undo(self, name: str, *outcomes: object) -> Callable[[object, object], object]:
-        """A compensation that records its log and plays `outcomes` (None: done)."""
-        plays = list(outcomes) or [None]
-
-        def compensate(ctx: object, log: object) -> object:
-            self.events.append(("undo", name, log))
-            self.contexts.append(ctx)
-            return self._play(plays.pop(0) if len(plays) > 1 else plays[0])
-
-        return compensate
-
-    def async_undo(
-        self, name: str, *outcomes: object
-    ) -> Callable[[object, object], Awaitable[object]]:
-        """The async twin of `undo`."""
-        compensate = self.undo(name, *outcomes)
-
-        async def compensate_async(ctx: object, log: object) -> object:
-            await asyncio.sleep(0)
-            return compensate(ctx, log)
-
-        return compensate_async
-
-    def undo_failed(self, name: str, *outcomes: object) -> Callable[[object], object]:
-        """A compensate_failed that records its call and plays `outcomes`."""
-        plays = list(outcomes) or [None]
-
-        def compensate_failed(ctx: object) -> object:
-            self.events.append(("undo_failed", name))
-            self.contexts.append(ctx)
-            return self._play(plays.pop(0) if len(plays) > 1 else plays[0])
-
-        return compensate_failed
-
-    def step(
-        self,
-        name: str,
-        *outcomes: object,
-        undo: Sequence[object] = (None,),
-        undo_failed: Sequence[object] | None = None,
-        retry: RetryPolicy | None = None,
-        is_async: bool = False,
-    ) -> Step[Any, Any]:
-        """A recording step; its action plays `outcomes` (by default Ok(name))."""
-        plays = outcomes or (Ok(name),)
-        action = (self.async_action if is_async else self.action)(name, *plays)
-        compensate = None
-        if undo is not NO_UNDO:
-            compensate = (self.async_undo if is_async else self.undo)(name, *undo)
-        failed = None
-        if undo_failed is not None:
-            failed = self.undo_failed(name, *undo_failed)
-        return Step(name, action, compensate, compensate_failed=failed, retry=retry)
-
-    # The saga and its hooks ------------------------------------------------------
-
-    def saga(self, steps: Sequence[Step[Any, Any]], **options: Any) -> Saga[Any]:
-        """A saga with every hook recording and nothing really waiting."""
-        options.setdefault("classifier", CLASSIFIER)
-        return Saga(
-            steps,
-            on_step=self.on_step,
-            on_compensated=self.on_compensated,
-            on_stuck=self.on_stuck,
-            on_failure=self.on_failure,
-            sleep=self.sleeps.append,
-            async_sleep=self.async_sleep,
-            clock=lambda: 0.0,
-            random=lambda: 0.5,
-            **options,
-        )
-
-    def on_step(self, name: str, log: object) -> None:
-        """Record the step that completed."""
-        self.events.append(("on_step", name, log))
-
-    def on_compensated(self, name: str) -> None:
-        """Record the step that was undone."""
-        self.events.append(("on_compensated", name))
-
-    def on_stuck(self, name: str, errors: Errors) -> None:
-        """Record the step that could not be undone."""
-        self.events.append(("on_stuck", name))
-        self.stuck_reports.append((name, errors))
-
-    def on_failure(self, failure: SagaFailure) -> None:
-        """Record the failure."""
-        self.events.append(("on_failure", failure.step))
-        self.failures.append(failure)
-
-    async def async_sleep(self, seconds: float) -> None:
-        """Record the wait; never wait."""
-        self.async_sleeps.append(seconds)
-
-    # Reading the record --------------------------------------------------------
-
-    def called(self, kind: str) -> list[object]:
-        """The names of the events of one kind, in order."""
-        return [event[1] for event in self.events if event[0] == kind]
+from tests.saga_doubles import (
+    CLASSIFIER,
+    CTX,
+    NO_UNDO,
+    Declined,
+    Flaky,
+    GatewayDown,
+    Journal,
+    declined,
+    failure_of,
+    run_async,
+    still_held,
+)
 
 
 def said(errors: Errors) -> list[tuple[object, ...]]:
@@ -224,19 +45,6 @@ def said(errors: Errors) -> list[tuple[object, ...]]:
     return [
         (detail.path, detail.code, detail.bucket, detail.cause) for detail in errors
     ]
-
-
-def failure_of(result: object) -> SagaFailure:
-    """The SagaFailure of an Err, or fail the test."""
-    assert isinstance(result, Err), result
-    failure = result.err_value
-    assert isinstance(failure, SagaFailure)
-    return failure
-
-
-def run_async(saga: Saga[Any], ctx: object = CTX) -> object:
-    """Run a saga with run_async in a new event loop."""
-    return asyncio.run(saga.run_async(ctx))
 
 
 # Construction ---------------------------------------------------------------
@@ -667,18 +475,6 @@ class TestStuck:
         assert (detail.code, detail.bucket) == ("bug", Bucket.PROGRAMMER_ERROR)
         assert bug.__context__ is None  # not chained to the step's exception
         assert failure.errors.to_problem_details()["status"] == 500
-
-    def test_compensation_classified_on_its_own_async(self) -> None:
-        """run_async classifies a compensation's failure on its own too."""
-        journal = Journal()
-        saga = journal.saga(
-            [
-                journal.step("a", undo=[KeyError("order_id")], is_async=True),
-                journal.step("b", Declined("card"), is_async=True),
-            ]
-        )
-        [detail] = failure_of(run_async(saga)).compensation_errors["a"]
-        assert (detail.code, detail.bucket) == ("bug", Bucket.PROGRAMMER_ERROR)
 
     def test_every_failure_collected(self) -> None:
         """Several stuck steps are all reported, in the order they were tried."""
@@ -1466,6 +1262,73 @@ class TestHooks:
         assert (failure.compensated, failure.stuck) == (("b",), ("a",))
 
 
+class TestHooksThatRaise:
+    """A hook is the programmer's code: one that raises never stops compensation."""
+
+    def test_on_step_raising_fails_that_step_after_compensating_it(self) -> None:
+        """A raising on_step counts as its step failing; the step is undone too."""
+        undone: list[str] = []
+
+        def on_step(name: str, _log: object) -> None:
+            if name == "b":
+                message = "the audit log is down"
+                raise KeyError(message)
+
+        saga = Saga(
+            [
+                Step(
+                    name,
+                    lambda _ctx: Ok(1),
+                    lambda _ctx, _log, n=name: undone.append(n),
+                )
+                for name in ("a", "b", "c")
+            ],
+            on_step=on_step,
+        )
+        with pytest.raises(KeyError, match="audit log") as info:
+            saga.run(CTX)
+        assert undone == ["b", "a"]
+        assert info.value.__notes__ == [
+            (
+                "raised by a saga hook; saga step 'b' failed; "
+                "compensated: 'b', 'a'; could not compensate: none"
+            )
+        ]
+
+    @pytest.mark.parametrize("error", [KeyError, ConnectionError])
+    @pytest.mark.parametrize("runner", ["run", "run_async"])
+    def test_on_step_raising_anything_is_raised(
+        self, error: type[Exception], runner: str
+    ) -> None:
+        """Whatever a hook raises is raised, not made the step's Err, by either run."""
+        undone: list[str] = []
+
+        def on_step(_name: str, _log: object) -> None:
+            message = "the audit log is down"
+            raise error(message)
+
+        saga = Saga(
+            [Step("a", lambda _ctx: Ok(1), lambda _ctx, _log: undone.append("a"))],
+            on_step=on_step,
+        )
+
+        def run() -> object:
+            if runner == "run":
+                return saga.run(CTX)
+            return asyncio.run(saga.run_async(CTX))
+
+        with pytest.raises(error, match="audit log") as info:
+            run()
+        assert type(info.value) is error
+        assert undone == ["a"]
+        assert info.value.__notes__ == [
+            (
+                "raised by a saga hook; saga step 'a' failed; "
+                "compensated: 'a'; could not compensate: none"
+            )
+        ]
+
+
 class TestSagaFailure:
     """SagaFailure is a frozen report."""
 
@@ -1568,883 +1431,3 @@ class TestCheckout:
         assert failure.errors.codes() == ["unavailable", "stuck_processing"]
         assert told == [("mark_processing", ["stuck_processing"])]
         assert failure.stuck == ("mark_processing",)
-
-
-# Async --------------------------------------------------------------------------
-
-
-class TestRunAsync:
-    """run_async awaits what is async, calls what is not, and compensates the same."""
-
-    def test_mixed_success(self) -> None:
-        """Sync and async actions mix; the logs come back by name."""
-        journal = Journal()
-        saga = journal.saga(
-            [
-                journal.step("a", Ok(1), is_async=True),
-                journal.step("b", Ok(2)),
-                journal.step("c", Ok(3), is_async=True),
-            ]
-        )
-        assert run_async(saga) == Ok({"a": 1, "b": 2, "c": 3})
-        assert journal.called("action") == ["a", "b", "c"]
-        assert journal.called("on_step") == ["a", "b", "c"]
-
-    def test_mixed_compensation(self) -> None:
-        """Sync and async compensations run in reverse, awaited in turn."""
-        journal = Journal()
-        saga = journal.saga(
-            [
-                journal.step("a", Ok(1), is_async=True),
-                journal.step("b", Ok(2)),
-                journal.step("notify", Ok(0), is_async=True, undo=NO_UNDO),
-                journal.step("c", Ok(3), is_async=True, undo=[Err(still_held())]),
-                journal.step("d", Err(declined()), is_async=True),
-            ]
-        )
-        failure = failure_of(run_async(saga))
-        assert journal.called("undo") == ["c", "b", "a"]
-        assert failure.compensated == ("b", "a")
-        assert failure.stuck == ("c",)
-
-    def test_async_compensate_failed(self) -> None:
-        """An async compensate_failed is awaited with ctx."""
-        seen: list[object] = []
-
-        async def cancel_job(ctx: object) -> None:
-            await asyncio.sleep(0)
-            seen.append(ctx)
-
-        async def enqueue(_ctx: object) -> Err[Errors]:
-            raise GatewayDown("queue")
-
-        saga = Saga(
-            [Step("enqueue", enqueue, compensate_failed=cancel_job)],
-            classifier=CLASSIFIER,
-        )
-        failure = failure_of(run_async(saga))
-        assert seen == [CTX]
-        assert failure.compensated == ("enqueue",)
-
-    def test_same_story_as_run(self) -> None:
-        """run_async makes the same calls and hook calls as run."""
-        stories = []
-        for runner in (lambda saga: saga.run(CTX), run_async):
-            journal = Journal()
-            saga = journal.saga(
-                [
-                    journal.step("a", Ok(1)),
-                    journal.step("b", Ok(2), undo=[KeyError("b")]),
-                    journal.step("c", Declined(), undo_failed=[None]),
-                ]
-            )
-            failure = failure_of(runner(saga))
-            stories.append((journal.events, failure))
-        assert stories[0] == stories[1]
-
-    def test_programmer_error_reraised(self) -> None:
-        """An async action's bug compensates, then re-raises the same exception."""
-        journal = Journal()
-        bug = KeyError("sku")
-        saga = journal.saga(
-            [journal.step("a", is_async=True), journal.step("b", bug, is_async=True)]
-        )
-        with pytest.raises(KeyError) as raised:
-            run_async(saga)
-        assert raised.value is bug
-        assert journal.called("undo") == ["a"]
-        assert bug.__notes__ == [
-            "saga step 'b' failed; compensated: 'a'; could not compensate: none"
-        ]
-
-    def test_non_result_is_type_error(self) -> None:
-        """An async action returning a non-Result is a TypeError naming it."""
-        journal = Journal()
-        saga = journal.saga([journal.step("a"), journal.step("b", 42, is_async=True)])
-        with pytest.raises(TypeError, match=r"step 'b': its action must return .* 42"):
-            run_async(saga)
-        assert journal.called("undo") == ["a"]
-
-    def test_awaitable_returning_awaitable(self) -> None:
-        """An action whose awaited value is awaitable again is refused, not awaited."""
-
-        async def inner() -> Ok[int]:
-            return Ok(1)
-
-        async def action(_ctx: object) -> object:
-            return inner()
-
-        saga = Saga([Step("a", action)])  # type: ignore[arg-type]
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            with pytest.raises(TypeError, match=r"step 'a': its action is async"):
-                run_async(saga)
-            gc.collect()
-        assert caught == []
-
-    def test_retries_with_async_sleep(self) -> None:
-        """run_async waits with async_sleep; the sync sleep is never used."""
-        journal = Journal()
-        saga = journal.saga(
-            [
-                journal.step(
-                    "a",
-                    Flaky(),
-                    Flaky(),
-                    Ok(1),
-                    is_async=True,
-                    retry=RetryPolicy(attempts=3, base_delay=1.0),
-                ),
-                journal.step(
-                    "b",
-                    Err(declined()),
-                    undo_failed=[Flaky(), None],
-                    retry=RetryPolicy(attempts=2, base_delay=4.0),
-                ),
-            ]
-        )
-        failure = failure_of(run_async(saga))
-        assert journal.async_sleeps == [0.5, 1.0, 2.0]
-        assert journal.sleeps == []
-        assert failure.compensated == ("b", "a")
-
-    def test_default_async_sleep(self) -> None:
-        """By default run_async waits with asyncio.sleep."""
-        saga = Saga(
-            [
-                Step(
-                    "a",
-                    Journal().action("a", Flaky(), Ok(1)),
-                    retry=RetryPolicy(attempts=2, base_delay=0.0, max_delay=0.0),
-                )
-            ],
-            classifier=CLASSIFIER,
-        )
-        assert run_async(saga) == Ok({"a": 1})
-
-    def test_keyboard_interrupt_propagates(self) -> None:
-        """A KeyboardInterrupt from a sync action propagates, nothing undone."""
-        journal = Journal()
-        saga = journal.saga(
-            [journal.step("a", is_async=True), journal.step("b", KeyboardInterrupt())]
-        )
-        with pytest.raises(KeyboardInterrupt):
-            run_async(saga)
-        assert journal.called("undo") == []
-        assert journal.failures == []
-
-
-class TestCancellation:
-    """Cancelling run_async compensates under shield, then propagates."""
-
-    @staticmethod
-    async def _cancel_while_waiting(
-        saga: Saga[Any], waiting: asyncio.Event
-    ) -> asyncio.Task[object]:
-        task: asyncio.Task[object] = asyncio.ensure_future(saga.run_async(CTX))
-        await waiting.wait()
-        task.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await task
-        return task
-
-    def test_cancel_while_step_awaits(self) -> None:
-        """Completed steps are undone, the running one and later ones are not."""
-        journal = Journal()
-
-        async def main() -> None:
-            waiting = asyncio.Event()
-
-            async def wait_forever(_ctx: object) -> Ok[int]:
-                journal.events.append(("action", "wait"))
-                waiting.set()
-                await asyncio.Event().wait()
-                return Ok(0)  # pragma: no cover - never set
-
-            saga = journal.saga(
-                [
-                    journal.step("a", Ok(1), is_async=True),
-                    journal.step("b", Ok(2)),
-                    Step(
-                        "wait",
-                        wait_forever,
-                        journal.undo("wait"),
-                        compensate_failed=journal.undo_failed("wait"),
-                    ),
-                    journal.step("d"),
-                ]
-            )
-            task = await self._cancel_while_waiting(saga, waiting)
-            assert task.cancelled()
-
-        asyncio.run(main())
-        assert journal.events == [
-            ("action", "a"),
-            ("on_step", "a", 1),
-            ("action", "b"),
-            ("on_step", "b", 2),
-            ("action", "wait"),
-            ("undo", "b", 2),
-            ("on_compensated", "b"),
-            ("undo", "a", 1),
-            ("on_compensated", "a"),
-        ]
-        # Observed: no on_failure and no compensate_failed on cancellation.
-        assert journal.failures == []
-
-    def test_compensation_awaits_under_shield(self) -> None:
-        """Async compensations that await run to the end after the cancel."""
-        journal = Journal()
-
-        async def main() -> None:
-            waiting = asyncio.Event()
-
-            async def wait_forever(_ctx: object) -> Ok[int]:
-                waiting.set()
-                await asyncio.Event().wait()
-                return Ok(0)  # pragma: no cover - never set
-
-            async def slow_release(_ctx: object, log: object) -> None:
-                for _ in range(5):
-                    await asyncio.sleep(0)
-                journal.events.append(("released", log))
-
-            saga = journal.saga(
-                [
-                    Step("a", journal.action("a", Ok("hold")), slow_release),
-                    journal.step("b", is_async=True, undo=[Err(still_held())]),
-                    Step("wait", wait_forever),
-                ]
-            )
-            await self._cancel_while_waiting(saga, waiting)
-
-        asyncio.run(main())
-        assert journal.events[-4:] == [
-            ("undo", "b", "b"),
-            ("on_stuck", "b"),
-            ("released", "hold"),
-            ("on_compensated", "a"),
-        ]
-
-    def test_cancel_during_retry_sleep(self) -> None:
-        """A cancel while a step waits to retry compensates the completed steps."""
-        journal = Journal()
-
-        async def main() -> None:
-            waiting = asyncio.Event()
-
-            async def sleep_forever(_seconds: float) -> None:
-                waiting.set()
-                await asyncio.Event().wait()
-
-            saga = Saga(
-                [
-                    journal.step("a"),
-                    journal.step("b", Flaky(), Ok(2), retry=RetryPolicy(attempts=2)),
-                ],
-                classifier=CLASSIFIER,
-                async_sleep=sleep_forever,
-            )
-            await self._cancel_while_waiting(saga, waiting)
-
-        asyncio.run(main())
-        assert journal.called("action") == ["a", "b"]
-        assert journal.called("undo") == ["a"]
-
-    def test_timeout_compensates(self) -> None:
-        """asyncio.timeout around run_async undoes the steps, then times out."""
-        journal = Journal()
-
-        async def hang(_ctx: object) -> Ok[int]:
-            await asyncio.Event().wait()
-            return Ok(0)  # pragma: no cover - never set
-
-        async def main() -> None:
-            saga = journal.saga([journal.step("a", is_async=True), Step("hang", hang)])
-            with pytest.raises(TimeoutError):
-                async with asyncio.timeout(0.01):
-                    await saga.run_async(CTX)
-
-        asyncio.run(main())
-        assert journal.called("undo") == ["a"]
-
-    def test_cancelled_error_from_action(self) -> None:
-        """A CancelledError raised by an action is treated as a cancellation."""
-        journal = Journal()
-        saga = journal.saga(
-            [journal.step("a"), journal.step("b", asyncio.CancelledError())]
-        )
-        with pytest.raises(asyncio.CancelledError):
-            run_async(saga)
-        assert journal.called("undo") == ["a"]
-
-    def test_compensation_cancels_its_own_task(self) -> None:
-        """An undo that cancels the task it runs in ends the run cancelled."""
-        journal = Journal()
-
-        async def cancel_own_task(_ctx: object, log: object) -> None:
-            journal.events.append(("undo", "a", log))
-            task = asyncio.current_task()
-            assert task is not None
-            task.cancel()
-
-        saga = journal.saga(
-            [
-                Step("a", journal.action("a", Ok(1)), cancel_own_task),
-                journal.step("b", Err(declined())),
-            ]
-        )
-        with pytest.raises(asyncio.CancelledError):
-            run_async(saga)
-        assert journal.called("on_compensated") == ["a"]
-        [failure] = journal.failures
-        assert failure.compensated == ("a",)
-
-    def test_compensation_cancelled_from_within(self) -> None:
-        """An undo that is itself cancelled is stuck; the older ones still run."""
-        journal = Journal()
-        saga = journal.saga(
-            [
-                journal.step("a"),
-                journal.step("b", undo=[asyncio.CancelledError()], is_async=True),
-                journal.step("c", Err(declined())),
-            ]
-        )
-        with pytest.raises(asyncio.CancelledError):
-            run_async(saga)
-        assert journal.called("undo") == ["b", "a"]
-        [failure] = journal.failures
-        assert (failure.compensated, failure.stuck) == (("a",), ("b",))
-
-    def test_cancelled_twice(self) -> None:
-        """A second cancel during compensation does not cut it short."""
-        journal = Journal()
-
-        async def main() -> None:
-            waiting, compensating = asyncio.Event(), asyncio.Event()
-
-            async def wait_forever(_ctx: object) -> Ok[int]:
-                waiting.set()
-                await asyncio.Event().wait()
-                return Ok(0)  # pragma: no cover - never set
-
-            async def slow_refund(_ctx: object, log: object) -> None:
-                compensating.set()
-                for _ in range(5):
-                    await asyncio.sleep(0)
-                journal.events.append(("refunded", log))
-
-            saga = journal.saga(
-                [
-                    journal.step("reserve", Ok("hold")),
-                    Step("pay", journal.action("pay", Ok("pay-1")), slow_refund),
-                    Step("wait", wait_forever),
-                ]
-            )
-            task = asyncio.ensure_future(saga.run_async(CTX))
-            await waiting.wait()
-            task.cancel()
-            await compensating.wait()
-            task.cancel()
-            with pytest.raises(asyncio.CancelledError):
-                await task
-
-        asyncio.run(main())
-        assert ("refunded", "pay-1") in journal.events
-        assert journal.called("undo") == ["reserve"]
-
-    def test_cancel_while_compensating(self) -> None:
-        """A cancel during compensation lets every compensation finish first."""
-        journal = Journal()
-
-        async def main() -> None:
-            compensating = asyncio.Event()
-
-            async def slow_refund(_ctx: object, log: object) -> None:
-                compensating.set()
-                for _ in range(5):
-                    await asyncio.sleep(0)
-                journal.events.append(("refunded", log))
-
-            saga = journal.saga(
-                [
-                    journal.step("reserve", Ok("hold")),
-                    Step("pay", journal.action("pay", Ok("pay-1")), slow_refund),
-                    journal.step("ship", Err(declined())),
-                ]
-            )
-            await self._cancel_while_waiting(saga, compensating)
-
-        asyncio.run(main())
-        assert ("refunded", "pay-1") in journal.events
-        assert journal.called("undo") == ["reserve"]
-
-
-# Properties ---------------------------------------------------------------------
-
-EXAMPLES = int(os.environ.get("OUTCOME_SAGA_EXAMPLES", "2000"))
-ASYNC_EXAMPLES = max(1, EXAMPLES // 4)
-
-ACTION_ENDS = ("ok", "err", "user", "bug")
-TRANSIENT_FORMS = ("raise", "timeout", "err")
-UNDO_ENDS = ("none", "ok", "err", "user", "bug")
-
-
-@attrs.frozen
-class Plan:
-    """What one generated step does, as data, so failures print well."""
-
-    end: str  # the action's outcome once its transient failures are over
-    transient: int  # transient failures before that outcome
-    transient_form: str  # raised Flaky, raised TimeoutError, or Err(transient)
-    attempts: int | None  # the step's RetryPolicy attempts; None: no policy
-    undo: str | None  # the compensation's outcome; None: the step has none
-    undo_transient: int  # transient failures of the compensation first
-    undo_failed: str | None  # compensate_failed's outcome; None: not opted in
-    async_action: bool
-    async_undo: bool
-
-
-plans = st.builds(
-    Plan,
-    end=st.sampled_from(ACTION_ENDS),
-    transient=st.sampled_from((0, 0, 0, 1, 2, 3)),
-    transient_form=st.sampled_from(TRANSIENT_FORMS),
-    attempts=st.none() | st.integers(1, 4),
-    undo=st.sampled_from(UNDO_ENDS) | st.none(),
-    undo_transient=st.integers(0, 2),
-    undo_failed=st.none() | st.sampled_from(UNDO_ENDS),
-    async_action=st.booleans(),
-    async_undo=st.booleans(),
-)
-
-
-@st.composite
-def saga_plans(draw: st.DrawFn) -> list[Plan]:
-    """
-    Plans for 0 to 12 steps; the steps before a chosen one succeed.
-
-    Without that, most sagas would fail at their first or second step: the
-    chosen step and those after it do anything (often fail), and in about
-    one saga out of `count + 1` no step is chosen.
-    """
-    count = draw(st.integers(0, 12))
-    first_free = draw(st.integers(0, count))
-    saga = draw(st.lists(plans, min_size=count, max_size=count))
-    return [
-        attrs.evolve(
-            plan, end="ok", transient=min(plan.transient, (plan.attempts or 1) - 1)
-        )
-        if index < first_free
-        else plan
-        for index, plan in enumerate(saga)
-    ]
-
-
-def _delay(retry_number: int) -> float:
-    """The delay before a retry with base 1, cap 4 and a random draw of 0.5."""
-    return 0.5 * min(4.0, 2.0 ** (retry_number - 1))
-
-
-@attrs.define
-class Expected:
-    """What a saga of plans must do: its trace, its waits, how it ends."""
-
-    trace: list[tuple[object, ...]]
-    sleeps: list[float]
-    failing: int | None = None
-    end: str = "ok"
-    compensated: list[int] = attrs.Factory(list)
-    stuck: list[int] = attrs.Factory(list)
-
-
-def _calls(transient: int, attempts: int) -> tuple[int, bool]:
-    """How many calls a callable failing transiently `transient` times gets."""
-    calls = min(transient + 1, attempts)
-    return calls, transient < attempts
-
-
-def expect(saga: list[Plan]) -> Expected:
-    """Work out, from the plans alone, what the saga must do."""
-    expected = Expected([], [])
-    completed: list[int] = []
-    for index, plan in enumerate(saga):
-        attempts = plan.attempts or 1
-        calls, reached = _calls(plan.transient, attempts)
-        expected.trace += [("action", index, n) for n in range(1, calls + 1)]
-        expected.sleeps += [_delay(n) for n in range(1, calls)]
-        end = plan.end if reached else "transient"
-        if end == "ok":
-            expected.trace.append(("on_step", index))
-            completed.append(index)
-            continue
-        expected.failing, expected.end = index, end
-        undos: list[tuple[str, int, str, int]] = []
-        if plan.undo_failed is not None:
-            undos.append(("undo_failed", index, plan.undo_failed, 0))
-        for done in reversed(completed):
-            undo = saga[done].undo
-            if undo is not None:
-                undos.append(("undo", done, undo, saga[done].undo_transient))
-        for kind, step, outcome, transient in undos:
-            step_attempts = saga[step].attempts or 1
-            calls, reached = _calls(transient, step_attempts)
-            expected.trace += [(kind, step, n) for n in range(1, calls + 1)]
-            expected.sleeps += [_delay(n) for n in range(1, calls)]
-            if reached and outcome in {"none", "ok"}:
-                expected.compensated.append(step)
-                expected.trace.append(("on_compensated", step))
-            else:
-                expected.stuck.append(step)
-                expected.trace.append(("on_stuck", step))
-        expected.trace.append(("on_failure", index))
-        return expected
-    return expected
-
-
-class Recorder:
-    """Builds a saga from plans and records every call it makes."""
-
-    def __init__(self, saga: list[Plan], *, mixed: bool, is_async: bool) -> None:
-        self.plans = saga
-        self.mixed = mixed  # honour the plans' async flags
-        self.is_async = is_async  # run with run_async: waits go to async_sleep
-        self.ctx = object()
-        self.trace: list[tuple[object, ...]] = []
-        self.sleeps: list[float] = []
-        self.wrong_sleeps: list[float] = []
-        self.wrong_ctx = 0
-        self.wrong_log = 0
-        self.last: dict[tuple[str, int], object] = {}  # the last failure made
-        self.failures: list[SagaFailure] = []
-        self.stuck_errors: dict[int, Errors] = {}
-
-    @staticmethod
-    def name(index: int) -> str:
-        """The name of step `index`."""
-        return f"step{index}"
-
-    @staticmethod
-    def index(name: str) -> int:
-        """The index of the step called `name`."""
-        return int(name.removeprefix("step"))
-
-    def _transient(self, form: str, key: tuple[str, int]) -> object:
-        failure: object
-        if form == "raise":
-            failure = Flaky()
-        elif form == "timeout":
-            failure = TimeoutError("took too long")
-        else:
-            failure = Err(Errors([ErrorDetail(None, "busy", cause=Flaky())]))
-        self.last[key] = failure
-        return failure
-
-    def _end(self, end: str, key: tuple[str, int]) -> object:
-        failure: object
-        if end == "ok":
-            return Ok(f"log-{key[1]}") if key[0] == "action" else Ok("undone")
-        if end == "none":
-            return None
-        if end == "err":
-            failure = Err(declined() if key[0] == "action" else still_held())
-        elif end == "user":
-            failure = Declined()
-        else:
-            failure = KeyError("a bug")
-        self.last[key] = failure
-        return failure
-
-    def play(self, kind: str, index: int, ctx: object, log: object = None) -> object:
-        """Record a call, then return or raise what the plan says."""
-        attempt = 1 + sum(1 for e in self.trace if e[0] == kind and e[1] == index)
-        self.trace.append((kind, index, attempt))
-        self.wrong_ctx += ctx is not self.ctx
-        plan = self.plans[index]
-        if kind == "action":
-            transient, form, end = plan.transient, plan.transient_form, plan.end
-        elif kind == "undo":
-            self.wrong_log += log != f"log-{index}"
-            transient, form, end = plan.undo_transient, "raise", str(plan.undo)
-        else:
-            transient, form, end = 0, "raise", str(plan.undo_failed)
-        key = (kind, index)
-        outcome = (
-            self._transient(form, key) if attempt <= transient else self._end(end, key)
-        )
-        if isinstance(outcome, BaseException):
-            raise outcome
-        return outcome
-
-    def step(self, index: int) -> Step[Any, Any]:
-        """The step that plays plan `index`."""
-        plan = self.plans[index]
-        play = self.play
-
-        def action(ctx: object) -> Any:
-            return play("action", index, ctx)
-
-        async def action_async(ctx: object) -> Any:
-            await asyncio.sleep(0)
-            return play("action", index, ctx)
-
-        def undo(ctx: object, log: object) -> object:
-            return play("undo", index, ctx, log)
-
-        async def undo_async(ctx: object, log: object) -> object:
-            await asyncio.sleep(0)
-            return play("undo", index, ctx, log)
-
-        def undo_failed(ctx: object) -> object:
-            return play("undo_failed", index, ctx)
-
-        async def undo_failed_async(ctx: object) -> object:
-            return play("undo_failed", index, ctx)
-
-        async_undo = self.mixed and plan.async_undo
-        return Step(
-            self.name(index),
-            action_async if self.mixed and plan.async_action else action,
-            None if plan.undo is None else undo_async if async_undo else undo,
-            compensate_failed=(
-                None
-                if plan.undo_failed is None
-                else undo_failed_async
-                if async_undo
-                else undo_failed
-            ),
-            retry=(
-                None
-                if plan.attempts is None
-                else RetryPolicy(attempts=plan.attempts, base_delay=1.0, max_delay=4.0)
-            ),
-        )
-
-    def saga(self) -> Saga[object]:
-        """The saga of all the plans, with recording hooks and waits."""
-        right, wrong = self.sleeps, self.wrong_sleeps
-        if not self.is_async:
-            right, wrong = wrong, right
-
-        async def async_sleep(seconds: float) -> None:
-            right.append(seconds)
-
-        return Saga(
-            [self.step(index) for index in range(len(self.plans))],
-            classifier=CLASSIFIER,
-            on_step=self.on_step,
-            on_compensated=self.on_compensated,
-            on_stuck=self.on_stuck,
-            on_failure=self.on_failure,
-            sleep=wrong.append,
-            async_sleep=async_sleep,
-            clock=lambda: 0.0,
-            random=lambda: 0.5,
-        )
-
-    def on_step(self, name: str, log: object) -> None:
-        """Record a completed step; its log must be its action's."""
-        index = self.index(name)
-        self.wrong_log += log != f"log-{index}"
-        self.trace.append(("on_step", index))
-
-    def on_compensated(self, name: str) -> None:
-        """Record an undone step."""
-        self.trace.append(("on_compensated", self.index(name)))
-
-    def on_stuck(self, name: str, errors: Errors) -> None:
-        """Record a stuck step and what it reported."""
-        self.stuck_errors[self.index(name)] = errors
-        self.trace.append(("on_stuck", self.index(name)))
-
-    def on_failure(self, failure: SagaFailure) -> None:
-        """Record the failure."""
-        self.failures.append(failure)
-        self.trace.append(("on_failure", self.index(failure.step)))
-
-    def run(self) -> tuple[object, BaseException | None]:
-        """Run the saga; return its result, or the exception it raised."""
-        saga = self.saga()
-        try:
-            if self.is_async:
-                return run_async(saga, self.ctx), None
-            return saga.run(self.ctx), None
-        except KeyError as exc:
-            return None, exc
-
-
-def check_trace(recorder: Recorder) -> None:
-    """Check the invariants that can be read off the trace alone."""
-    plans_, trace = recorder.plans, recorder.trace
-    completed = [event[1] for event in trace if event[0] == "on_step"]
-    failed = [event[1] for event in trace if event[0] == "on_failure"]
-    acted = sorted({event[1] for event in trace if event[0] == "action"})
-    undone = [event[1] for event in trace if event[0] == "undo" and event[2] == 1]
-    undone_failed = [event[1] for event in trace if event[0] == "undo_failed"]
-    if not failed:
-        # Every step ran once, in order, and nothing was undone.
-        assert acted == completed == list(range(len(plans_)))
-        assert undone == undone_failed == []
-    else:
-        [failing] = failed
-        # Steps ran in order; none after the failing one.
-        assert acted == list(range(failing + 1))
-        assert completed == list(range(failing))
-        # Only completed steps are undone, newest first, at most once each.
-        assert undone == [i for i in reversed(completed) if plans_[i].undo]
-        # The failing step is compensated only when it opted in, and first.
-        assert undone_failed in ([], [failing])
-        assert not undone_failed or plans_[failing].undo_failed
-        after = [event for event in trace if event[0] != "action"][failing:]
-        kinds = [event[0] for event in after if event[0].startswith("undo")]
-        assert kinds == sorted(kinds, key=lambda kind: kind != "undo_failed")
-        assert after[-1] == ("on_failure", failing)
-    assert recorder.wrong_ctx == 0
-    assert recorder.wrong_log == 0
-
-
-def check_run(recorder: Recorder) -> None:
-    """Run the plans' saga; check it against the invariants and the model."""
-    expected = expect(recorder.plans)
-    event(f"ends: {expected.end}")
-    undos = len(expected.compensated) + len(expected.stuck)
-    event(f"compensations: {undos if undos < 4 else '4 or more'}")
-    result, raised = recorder.run()
-    check_trace(recorder)
-    assert recorder.trace == expected.trace
-    assert recorder.sleeps == expected.sleeps
-    assert recorder.wrong_sleeps == []
-
-    name = recorder.name
-    if expected.failing is None:
-        assert raised is None
-        assert result == Ok({name(i): f"log-{i}" for i in range(len(recorder.plans))})
-        assert recorder.failures == []
-        return
-    [failure] = recorder.failures
-    assert failure.step == name(expected.failing)
-    assert failure.compensated == tuple(map(name, expected.compensated))
-    assert failure.stuck == tuple(map(name, expected.stuck))
-    assert list(failure.compensation_errors) == list(failure.stuck)
-    for index in expected.stuck:
-        assert failure.compensation_errors[name(index)] is recorder.stuck_errors[index]
-    last = recorder.last[("action", expected.failing)]
-    if expected.end == "bug":  # a programmer error: the same object, with a note
-        assert raised is last
-        assert raised.__notes__ == [failure.describe()]
-        assert failure.cause is last
-        return
-    assert raised is None
-    assert failure_of(result) is failure
-    if isinstance(last, Err):
-        assert failure.original is last.err_value
-        assert failure.cause is None
-    else:
-        assert failure.cause is last
-        assert failure.original.bucket in {Bucket.USER_FIXABLE, Bucket.USER_VISIBLE}
-    codes = failure.errors.codes()
-    assert codes[: len(failure.original)] == failure.original.codes()
-
-
-class TestProperties:
-    """The saga invariants, for generated sagas of 0 to 12 steps."""
-
-    @settings(max_examples=EXAMPLES, deadline=None)
-    @given(saga_plans())
-    def test_property_run(self, saga: list[Plan]) -> None:
-        """run undoes in reverse, once each, keeps the originals, as modelled."""
-        check_run(Recorder(saga, mixed=False, is_async=False))
-
-    @settings(max_examples=ASYNC_EXAMPLES, deadline=None)
-    @given(saga_plans())
-    def test_property_run_async(self, saga: list[Plan]) -> None:
-        """run_async, with sync and async callables mixed, does what run does."""
-        check_run(Recorder(saga, mixed=True, is_async=True))
-
-    @settings(max_examples=ASYNC_EXAMPLES, deadline=None)
-    @given(saga_plans())
-    def test_property_run_async_sync_callables(self, saga: list[Plan]) -> None:
-        """run_async with only sync callables does what run does."""
-        check_run(Recorder(saga, mixed=False, is_async=True))
-
-
-class TestHooksThatRaise:
-    """A hook is the programmer's code: one that raises never stops compensation."""
-
-    def test_on_step_raising_fails_that_step_after_compensating_it(self) -> None:
-        """A raising on_step counts as its step failing; the step is undone too."""
-        undone: list[str] = []
-
-        def on_step(name: str, _log: object) -> None:
-            if name == "b":
-                message = "the audit log is down"
-                raise KeyError(message)
-
-        saga = Saga(
-            [
-                Step(
-                    name,
-                    lambda _ctx: Ok(1),
-                    lambda _ctx, _log, n=name: undone.append(n),
-                )
-                for name in ("a", "b", "c")
-            ],
-            on_step=on_step,
-        )
-        with pytest.raises(KeyError, match="audit log") as info:
-            saga.run(CTX)
-        assert undone == ["b", "a"]
-        assert info.value.__notes__ == [
-            (
-                "raised by a saga hook; saga step 'b' failed; "
-                "compensated: 'b', 'a'; could not compensate: none"
-            )
-        ]
-
-    @pytest.mark.parametrize("error", [KeyError, ConnectionError])
-    @pytest.mark.parametrize("runner", ["run", "run_async"])
-    def test_on_step_raising_anything_is_raised(
-        self, error: type[Exception], runner: str
-    ) -> None:
-        """Whatever a hook raises is raised, not made the step's Err, by either run."""
-        undone: list[str] = []
-
-        def on_step(_name: str, _log: object) -> None:
-            message = "the audit log is down"
-            raise error(message)
-
-        saga = Saga(
-            [Step("a", lambda _ctx: Ok(1), lambda _ctx, _log: undone.append("a"))],
-            on_step=on_step,
-        )
-
-        def run() -> object:
-            if runner == "run":
-                return saga.run(CTX)
-            return asyncio.run(saga.run_async(CTX))
-
-        with pytest.raises(error, match="audit log") as info:
-            run()
-        assert type(info.value) is error
-        assert undone == ["a"]
-        assert info.value.__notes__ == [
-            (
-                "raised by a saga hook; saga step 'a' failed; "
-                "compensated: 'a'; could not compensate: none"
-            )
-        ]
-
-    def test_a_compensation_that_is_cancelled_propagates_the_cancel(self) -> None:
-        """A compensation raising CancelledError ends the run with CancelledError."""
-
-        async def undo(_ctx: object, _log: object) -> None:
-            raise asyncio.CancelledError
-
-        saga = Saga(
-            [
-                Step("a", lambda _ctx: Ok(1), undo),
-                Step("b", lambda _ctx: Err(declined())),
-            ]
-        )
-        with pytest.raises(asyncio.CancelledError):
-            asyncio.run(saga.run_async(CTX))

@@ -1,0 +1,459 @@
+"""Tests for run_async: awaiting, mixing sync and async steps, cancellation."""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import warnings
+from typing import Any
+
+import pytest
+
+from outcome import Bucket, Err, Errors, Ok, RetryPolicy, Saga, Step
+from tests.saga_doubles import (
+    CLASSIFIER,
+    CTX,
+    NO_UNDO,
+    Declined,
+    Flaky,
+    GatewayDown,
+    Journal,
+    declined,
+    failure_of,
+    run_async,
+    still_held,
+)
+
+
+class TestRunAsync:
+    """run_async awaits what is async, calls what is not, and compensates the same."""
+
+    def test_mixed_success(self) -> None:
+        """Sync and async actions mix; the logs come back by name."""
+        journal = Journal()
+        saga = journal.saga(
+            [
+                journal.step("a", Ok(1), is_async=True),
+                journal.step("b", Ok(2)),
+                journal.step("c", Ok(3), is_async=True),
+            ]
+        )
+        assert run_async(saga) == Ok({"a": 1, "b": 2, "c": 3})
+        assert journal.called("action") == ["a", "b", "c"]
+        assert journal.called("on_step") == ["a", "b", "c"]
+
+    def test_mixed_compensation(self) -> None:
+        """Sync and async compensations run in reverse, awaited in turn."""
+        journal = Journal()
+        saga = journal.saga(
+            [
+                journal.step("a", Ok(1), is_async=True),
+                journal.step("b", Ok(2)),
+                journal.step("notify", Ok(0), is_async=True, undo=NO_UNDO),
+                journal.step("c", Ok(3), is_async=True, undo=[Err(still_held())]),
+                journal.step("d", Err(declined()), is_async=True),
+            ]
+        )
+        failure = failure_of(run_async(saga))
+        assert journal.called("undo") == ["c", "b", "a"]
+        assert failure.compensated == ("b", "a")
+        assert failure.stuck == ("c",)
+
+    def test_async_compensate_failed(self) -> None:
+        """An async compensate_failed is awaited with ctx."""
+        seen: list[object] = []
+
+        async def cancel_job(ctx: object) -> None:
+            await asyncio.sleep(0)
+            seen.append(ctx)
+
+        async def enqueue(_ctx: object) -> Err[Errors]:
+            raise GatewayDown("queue")
+
+        saga = Saga(
+            [Step("enqueue", enqueue, compensate_failed=cancel_job)],
+            classifier=CLASSIFIER,
+        )
+        failure = failure_of(run_async(saga))
+        assert seen == [CTX]
+        assert failure.compensated == ("enqueue",)
+
+    def test_same_story_as_run(self) -> None:
+        """run_async makes the same calls and hook calls as run."""
+        stories = []
+        for runner in (lambda saga: saga.run(CTX), run_async):
+            journal = Journal()
+            saga = journal.saga(
+                [
+                    journal.step("a", Ok(1)),
+                    journal.step("b", Ok(2), undo=[KeyError("b")]),
+                    journal.step("c", Declined(), undo_failed=[None]),
+                ]
+            )
+            failure = failure_of(runner(saga))
+            stories.append((journal.events, failure))
+        assert stories[0] == stories[1]
+
+    def test_programmer_error_reraised(self) -> None:
+        """An async action's bug compensates, then re-raises the same exception."""
+        journal = Journal()
+        bug = KeyError("sku")
+        saga = journal.saga(
+            [journal.step("a", is_async=True), journal.step("b", bug, is_async=True)]
+        )
+        with pytest.raises(KeyError) as raised:
+            run_async(saga)
+        assert raised.value is bug
+        assert journal.called("undo") == ["a"]
+        assert bug.__notes__ == [
+            "saga step 'b' failed; compensated: 'a'; could not compensate: none"
+        ]
+
+    def test_non_result_is_type_error(self) -> None:
+        """An async action returning a non-Result is a TypeError naming it."""
+        journal = Journal()
+        saga = journal.saga([journal.step("a"), journal.step("b", 42, is_async=True)])
+        with pytest.raises(TypeError, match=r"step 'b': its action must return .* 42"):
+            run_async(saga)
+        assert journal.called("undo") == ["a"]
+
+    def test_awaitable_returning_awaitable(self) -> None:
+        """An action whose awaited value is awaitable again is refused, not awaited."""
+
+        async def inner() -> Ok[int]:
+            return Ok(1)
+
+        async def action(_ctx: object) -> object:
+            return inner()
+
+        saga = Saga([Step("a", action)])  # type: ignore[arg-type]
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            with pytest.raises(TypeError, match=r"step 'a': its action is async"):
+                run_async(saga)
+            gc.collect()
+        assert caught == []
+
+    def test_retries_with_async_sleep(self) -> None:
+        """run_async waits with async_sleep; the sync sleep is never used."""
+        journal = Journal()
+        saga = journal.saga(
+            [
+                journal.step(
+                    "a",
+                    Flaky(),
+                    Flaky(),
+                    Ok(1),
+                    is_async=True,
+                    retry=RetryPolicy(attempts=3, base_delay=1.0),
+                ),
+                journal.step(
+                    "b",
+                    Err(declined()),
+                    undo_failed=[Flaky(), None],
+                    retry=RetryPolicy(attempts=2, base_delay=4.0),
+                ),
+            ]
+        )
+        failure = failure_of(run_async(saga))
+        assert journal.async_sleeps == [0.5, 1.0, 2.0]
+        assert journal.sleeps == []
+        assert failure.compensated == ("b", "a")
+
+    def test_default_async_sleep(self) -> None:
+        """By default run_async waits with asyncio.sleep."""
+        saga = Saga(
+            [
+                Step(
+                    "a",
+                    Journal().action("a", Flaky(), Ok(1)),
+                    retry=RetryPolicy(attempts=2, base_delay=0.0, max_delay=0.0),
+                )
+            ],
+            classifier=CLASSIFIER,
+        )
+        assert run_async(saga) == Ok({"a": 1})
+
+    def test_keyboard_interrupt_propagates(self) -> None:
+        """A KeyboardInterrupt from a sync action propagates, nothing undone."""
+        journal = Journal()
+        saga = journal.saga(
+            [journal.step("a", is_async=True), journal.step("b", KeyboardInterrupt())]
+        )
+        with pytest.raises(KeyboardInterrupt):
+            run_async(saga)
+        assert journal.called("undo") == []
+        assert journal.failures == []
+
+    def test_compensation_classified_on_its_own_async(self) -> None:
+        """run_async classifies a compensation's failure on its own too."""
+        journal = Journal()
+        saga = journal.saga(
+            [
+                journal.step("a", undo=[KeyError("order_id")], is_async=True),
+                journal.step("b", Declined("card"), is_async=True),
+            ]
+        )
+        [detail] = failure_of(run_async(saga)).compensation_errors["a"]
+        assert (detail.code, detail.bucket) == ("bug", Bucket.PROGRAMMER_ERROR)
+
+
+class TestCancellation:
+    """Cancelling run_async compensates under shield, then propagates."""
+
+    @staticmethod
+    async def _cancel_while_waiting(
+        saga: Saga[Any], waiting: asyncio.Event
+    ) -> asyncio.Task[object]:
+        task: asyncio.Task[object] = asyncio.ensure_future(saga.run_async(CTX))
+        await waiting.wait()
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        return task
+
+    def test_cancel_while_step_awaits(self) -> None:
+        """Completed steps are undone, the running one and later ones are not."""
+        journal = Journal()
+
+        async def main() -> None:
+            waiting = asyncio.Event()
+
+            async def wait_forever(_ctx: object) -> Ok[int]:
+                journal.events.append(("action", "wait"))
+                waiting.set()
+                await asyncio.Event().wait()
+                return Ok(0)  # pragma: no cover - never set
+
+            saga = journal.saga(
+                [
+                    journal.step("a", Ok(1), is_async=True),
+                    journal.step("b", Ok(2)),
+                    Step(
+                        "wait",
+                        wait_forever,
+                        journal.undo("wait"),
+                        compensate_failed=journal.undo_failed("wait"),
+                    ),
+                    journal.step("d"),
+                ]
+            )
+            task = await self._cancel_while_waiting(saga, waiting)
+            assert task.cancelled()
+
+        asyncio.run(main())
+        assert journal.events == [
+            ("action", "a"),
+            ("on_step", "a", 1),
+            ("action", "b"),
+            ("on_step", "b", 2),
+            ("action", "wait"),
+            ("undo", "b", 2),
+            ("on_compensated", "b"),
+            ("undo", "a", 1),
+            ("on_compensated", "a"),
+        ]
+        # Observed: no on_failure and no compensate_failed on cancellation.
+        assert journal.failures == []
+
+    def test_compensation_awaits_under_shield(self) -> None:
+        """Async compensations that await run to the end after the cancel."""
+        journal = Journal()
+
+        async def main() -> None:
+            waiting = asyncio.Event()
+
+            async def wait_forever(_ctx: object) -> Ok[int]:
+                waiting.set()
+                await asyncio.Event().wait()
+                return Ok(0)  # pragma: no cover - never set
+
+            async def slow_release(_ctx: object, log: object) -> None:
+                for _ in range(5):
+                    await asyncio.sleep(0)
+                journal.events.append(("released", log))
+
+            saga = journal.saga(
+                [
+                    Step("a", journal.action("a", Ok("hold")), slow_release),
+                    journal.step("b", is_async=True, undo=[Err(still_held())]),
+                    Step("wait", wait_forever),
+                ]
+            )
+            await self._cancel_while_waiting(saga, waiting)
+
+        asyncio.run(main())
+        assert journal.events[-4:] == [
+            ("undo", "b", "b"),
+            ("on_stuck", "b"),
+            ("released", "hold"),
+            ("on_compensated", "a"),
+        ]
+
+    def test_cancel_during_retry_sleep(self) -> None:
+        """A cancel while a step waits to retry compensates the completed steps."""
+        journal = Journal()
+
+        async def main() -> None:
+            waiting = asyncio.Event()
+
+            async def sleep_forever(_seconds: float) -> None:
+                waiting.set()
+                await asyncio.Event().wait()
+
+            saga = Saga(
+                [
+                    journal.step("a"),
+                    journal.step("b", Flaky(), Ok(2), retry=RetryPolicy(attempts=2)),
+                ],
+                classifier=CLASSIFIER,
+                async_sleep=sleep_forever,
+            )
+            await self._cancel_while_waiting(saga, waiting)
+
+        asyncio.run(main())
+        assert journal.called("action") == ["a", "b"]
+        assert journal.called("undo") == ["a"]
+
+    def test_timeout_compensates(self) -> None:
+        """asyncio.timeout around run_async undoes the steps, then times out."""
+        journal = Journal()
+
+        async def hang(_ctx: object) -> Ok[int]:
+            await asyncio.Event().wait()
+            return Ok(0)  # pragma: no cover - never set
+
+        async def main() -> None:
+            saga = journal.saga([journal.step("a", is_async=True), Step("hang", hang)])
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0.01):
+                    await saga.run_async(CTX)
+
+        asyncio.run(main())
+        assert journal.called("undo") == ["a"]
+
+    def test_cancelled_error_from_action(self) -> None:
+        """A CancelledError raised by an action is treated as a cancellation."""
+        journal = Journal()
+        saga = journal.saga(
+            [journal.step("a"), journal.step("b", asyncio.CancelledError())]
+        )
+        with pytest.raises(asyncio.CancelledError):
+            run_async(saga)
+        assert journal.called("undo") == ["a"]
+
+    def test_compensation_cancels_its_own_task(self) -> None:
+        """An undo that cancels the task it runs in ends the run cancelled."""
+        journal = Journal()
+
+        async def cancel_own_task(_ctx: object, log: object) -> None:
+            journal.events.append(("undo", "a", log))
+            task = asyncio.current_task()
+            assert task is not None
+            task.cancel()
+
+        saga = journal.saga(
+            [
+                Step("a", journal.action("a", Ok(1)), cancel_own_task),
+                journal.step("b", Err(declined())),
+            ]
+        )
+        with pytest.raises(asyncio.CancelledError):
+            run_async(saga)
+        assert journal.called("on_compensated") == ["a"]
+        [failure] = journal.failures
+        assert failure.compensated == ("a",)
+
+    def test_compensation_cancelled_from_within(self) -> None:
+        """An undo that is itself cancelled is stuck; the older ones still run."""
+        journal = Journal()
+        saga = journal.saga(
+            [
+                journal.step("a"),
+                journal.step("b", undo=[asyncio.CancelledError()], is_async=True),
+                journal.step("c", Err(declined())),
+            ]
+        )
+        with pytest.raises(asyncio.CancelledError):
+            run_async(saga)
+        assert journal.called("undo") == ["b", "a"]
+        [failure] = journal.failures
+        assert (failure.compensated, failure.stuck) == (("a",), ("b",))
+
+    def test_cancelled_twice(self) -> None:
+        """A second cancel during compensation does not cut it short."""
+        journal = Journal()
+
+        async def main() -> None:
+            waiting, compensating = asyncio.Event(), asyncio.Event()
+
+            async def wait_forever(_ctx: object) -> Ok[int]:
+                waiting.set()
+                await asyncio.Event().wait()
+                return Ok(0)  # pragma: no cover - never set
+
+            async def slow_refund(_ctx: object, log: object) -> None:
+                compensating.set()
+                for _ in range(5):
+                    await asyncio.sleep(0)
+                journal.events.append(("refunded", log))
+
+            saga = journal.saga(
+                [
+                    journal.step("reserve", Ok("hold")),
+                    Step("pay", journal.action("pay", Ok("pay-1")), slow_refund),
+                    Step("wait", wait_forever),
+                ]
+            )
+            task = asyncio.ensure_future(saga.run_async(CTX))
+            await waiting.wait()
+            task.cancel()
+            await compensating.wait()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await task
+
+        asyncio.run(main())
+        assert ("refunded", "pay-1") in journal.events
+        assert journal.called("undo") == ["reserve"]
+
+    def test_cancel_while_compensating(self) -> None:
+        """A cancel during compensation lets every compensation finish first."""
+        journal = Journal()
+
+        async def main() -> None:
+            compensating = asyncio.Event()
+
+            async def slow_refund(_ctx: object, log: object) -> None:
+                compensating.set()
+                for _ in range(5):
+                    await asyncio.sleep(0)
+                journal.events.append(("refunded", log))
+
+            saga = journal.saga(
+                [
+                    journal.step("reserve", Ok("hold")),
+                    Step("pay", journal.action("pay", Ok("pay-1")), slow_refund),
+                    journal.step("ship", Err(declined())),
+                ]
+            )
+            await self._cancel_while_waiting(saga, compensating)
+
+        asyncio.run(main())
+        assert ("refunded", "pay-1") in journal.events
+        assert journal.called("undo") == ["reserve"]
+
+    def test_a_compensation_that_is_cancelled_propagates_the_cancel(self) -> None:
+        """A compensation raising CancelledError ends the run with CancelledError."""
+
+        async def undo(_ctx: object, _log: object) -> None:
+            raise asyncio.CancelledError
+
+        saga = Saga(
+            [
+                Step("a", lambda _ctx: Ok(1), undo),
+                Step("b", lambda _ctx: Err(declined())),
+            ]
+        )
+        with pytest.raises(asyncio.CancelledError):
+            asyncio.run(saga.run_async(CTX))
