@@ -10,9 +10,9 @@ Ok(6)
 
 from inspect import isfunction as _isfunction
 
+from outcome._bucket import Bucket
 from outcome._classify import (
     DEFAULT_CLASSIFIER,
-    Bucket,
     Classifier,
     Decision,
     SelfClassifying,
@@ -24,6 +24,7 @@ from outcome._errors import (
     Errors,
     Path,
     PathInput,
+    accumulate,
     format_path,
     format_pointer,
     parse_path,
@@ -35,7 +36,6 @@ from outcome._result import (
     OkErr,
     Result,
     UnwrapError,
-    accumulate,
     as_async_result,
     as_result,
     collect,

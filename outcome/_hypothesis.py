@@ -12,14 +12,15 @@ from __future__ import annotations
 import typing
 from typing import TYPE_CHECKING, cast
 
-from outcome._errors import ErrorDetail, Errors
+from outcome._errors.collection import Errors
+from outcome._errors.detail import ErrorDetail
 from outcome._result import E_co, Err, Ok, T_co
 
 if TYPE_CHECKING:
     from hypothesis.strategies import SearchStrategy
 
 
-def _hypothesis_setup_hook() -> None:  # pyright: ignore[reportUnusedFunction]  # an entry point
+def _hypothesis_setup_hook() -> None:  # an entry point
     """
     Register the strategies; Hypothesis calls this through its entry point.
 

@@ -11,7 +11,6 @@ from collections.abc import (
     Generator,
     Iterable,
     Iterator,
-    Sequence,
 )
 from typing import (
     Final,
@@ -23,12 +22,9 @@ from typing import (
     TypeAlias,
     cast,
     final,
-    overload,
 )
 
 from typing_extensions import ParamSpec, TypeIs, TypeVar, deprecated
-
-from outcome._errors import ErrorDetail, Errors, PathInput
 
 T_co = TypeVar("T_co", covariant=True)
 E_co = TypeVar("E_co", covariant=True)
@@ -41,12 +37,6 @@ F = TypeVar("F", default=Never)
 R = TypeVar("R")
 P = ParamSpec("P")
 TBE = TypeVar("TBE", bound=BaseException)
-T1 = TypeVar("T1")
-T2 = TypeVar("T2")
-T3 = TypeVar("T3")
-T4 = TypeVar("T4")
-T5 = TypeVar("T5")
-T6 = TypeVar("T6")
 
 
 def _not_a_bool(result: object) -> TypeError:
@@ -990,127 +980,3 @@ def partition(results: Iterable[Result[T, E]]) -> tuple[list[T], list[E]]:
         else:
             raise _not_a_result("partition", index, result)
     return values, errors
-
-
-Failures: TypeAlias = Errors | ErrorDetail
-"""What `accumulate` collects from each `Err`: an `Errors` or one `ErrorDetail`."""
-
-
-@overload
-def accumulate(
-    r1: Result[T1, Failures], /, *, prefixes: Sequence[PathInput] | None = None
-) -> Result[tuple[T1], Errors]: ...
-@overload
-def accumulate(
-    r1: Result[T1, Failures],
-    r2: Result[T2, Failures],
-    /,
-    *,
-    prefixes: Sequence[PathInput] | None = None,
-) -> Result[tuple[T1, T2], Errors]: ...
-@overload
-def accumulate(
-    r1: Result[T1, Failures],
-    r2: Result[T2, Failures],
-    r3: Result[T3, Failures],
-    /,
-    *,
-    prefixes: Sequence[PathInput] | None = None,
-) -> Result[tuple[T1, T2, T3], Errors]: ...
-@overload
-def accumulate(
-    r1: Result[T1, Failures],
-    r2: Result[T2, Failures],
-    r3: Result[T3, Failures],
-    r4: Result[T4, Failures],
-    /,
-    *,
-    prefixes: Sequence[PathInput] | None = None,
-) -> Result[tuple[T1, T2, T3, T4], Errors]: ...
-@overload
-def accumulate(
-    r1: Result[T1, Failures],
-    r2: Result[T2, Failures],
-    r3: Result[T3, Failures],
-    r4: Result[T4, Failures],
-    r5: Result[T5, Failures],
-    /,
-    *,
-    prefixes: Sequence[PathInput] | None = None,
-) -> Result[tuple[T1, T2, T3, T4, T5], Errors]: ...
-@overload
-def accumulate(
-    r1: Result[T1, Failures],
-    r2: Result[T2, Failures],
-    r3: Result[T3, Failures],
-    r4: Result[T4, Failures],
-    r5: Result[T5, Failures],
-    r6: Result[T6, Failures],
-    /,
-    *,
-    prefixes: Sequence[PathInput] | None = None,
-) -> Result[tuple[T1, T2, T3, T4, T5, T6], Errors]: ...
-@overload
-def accumulate(
-    *results: Result[object, Failures], prefixes: Sequence[PathInput] | None = None
-) -> Result[tuple[object, ...], Errors]: ...
-def accumulate(
-    *results: Result[object, Failures], prefixes: Sequence[PathInput] | None = None
-) -> Result[tuple[object, ...], Errors]:
-    """
-    Combine validations: ``Ok`` of every value, or ``Err`` of every error merged.
-
-    Unlike `collect`, which stops at the first `Err`, every result counts: each
-    `Err` holds an `Errors` or a single `ErrorDetail`, and all of them are
-    merged, in order, into one `Errors` (duplicates dropped). With `prefixes`,
-    one per result, each result's errors are put under its own path.
-
-    >>> def name(text: str) -> Result[str, ErrorDetail]:
-    ...     return Ok(text) if text else Err(ErrorDetail(None, "blank"))
-    >>> def age(text: str) -> Result[int, ErrorDetail]:
-    ...     if not text.isdecimal():
-    ...         return Err(ErrorDetail(None, "not_a_number"))
-    ...     return Ok(int(text))
-    >>> accumulate(name("Ada"), age("36"))
-    Ok(('Ada', 36))
-    >>> form = accumulate(name(""), age("old"), prefixes=["name", "age"])
-    >>> form.map_err(Errors.full_messages)
-    Err(["Name can't be blank", 'Age is not a number'])
-
-    Raises:
-        TypeError: When an argument is not a Result, or an `Err` holds
-            something other than `Errors` or `ErrorDetail`.
-        ValueError: When `prefixes` does not give one path per result.
-
-    .. versionadded:: 0.1.0
-    """
-    if prefixes is not None and len(prefixes) != len(results):
-        msg = (
-            f"accumulate() got {len(results)} results but {len(prefixes)} prefixes; "
-            "give one prefix per result (None for no prefix)"
-        )
-        raise ValueError(msg)
-    values: list[object] = []
-    merged = Errors()
-    failed = False
-    for index, result in enumerate(results):
-        if type(result) is Ok:
-            values.append(result.ok_value)
-            continue
-        if type(result) is not Err:
-            raise _not_a_result("accumulate", index, result)
-        failed = True
-        error: object = result.err_value
-        prefix = None if prefixes is None else prefixes[index]
-        if type(error) is Errors:
-            merged.merge(error, prefix=prefix)
-        elif type(error) is ErrorDetail:
-            merged.append(error.with_prefix(prefix))
-        else:
-            msg = (
-                f"accumulate() merges Err values holding Errors or ErrorDetail, but "
-                f"argument {index} is Err({error!r}); convert it first, e.g. with "
-                ".map_err(lambda e: ErrorDetail(None, 'invalid', str(e)))"
-            )
-            raise TypeError(msg)
-    return Err(merged) if failed else Ok(tuple(values))

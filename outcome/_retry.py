@@ -21,11 +21,13 @@ from typing import TYPE_CHECKING, Any, Final
 import attrs
 from typing_extensions import ParamSpec, TypeIs, TypeVar
 
-from outcome._classify import DEFAULT_CLASSIFIER, Classifier, Decision
+from outcome._classify.classifier import DEFAULT_CLASSIFIER, Classifier
 from outcome._result import Err
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Coroutine
+
+    from outcome._classify.decision import Decision
 
 P = ParamSpec("P")
 R = TypeVar("R")

@@ -20,8 +20,10 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, final
 
 import attrs
 
-from outcome._classify import DEFAULT_CLASSIFIER, Bucket, Classifier
-from outcome._errors import ErrorDetail, Errors
+from outcome._bucket import Bucket
+from outcome._classify.classifier import DEFAULT_CLASSIFIER, Classifier
+from outcome._errors.collection import Errors
+from outcome._errors.detail import ErrorDetail
 from outcome._result import Err, Ok, Result
 from outcome._retry import RetryPolicy, aretry, retry
 

@@ -32,13 +32,17 @@ except ImportError as _missing:  # private, so not part of the module's interfac
         name="hypothesis",
     ) from _missing
 
-from outcome._classify import Bucket
-from outcome._errors import DEFAULT_MESSAGES, ErrorDetail, Errors, PathInput
-from outcome._hypothesis import _hypothesis_setup_hook  # pyright: ignore[reportPrivateUsage]
+from outcome._bucket import Bucket
+from outcome._errors.collection import Errors
+from outcome._errors.detail import ErrorDetail
+from outcome._errors.messages import DEFAULT_MESSAGES
+from outcome._hypothesis import _hypothesis_setup_hook
 from outcome._result import Err, Ok, Result
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
+
+    from outcome._errors.paths import PathInput
 
 __all__ = [
     "check_functor_laws",

@@ -27,7 +27,8 @@ from outcome import (
     SelfClassifying,
     classify,
 )
-from outcome import _classify as classify_module
+from outcome._classify import chain as chain_module
+from outcome._classify import facts as facts_module
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -323,10 +324,10 @@ class TestTransport:
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """Classes made on the fly are named, but the cache stops at its limit."""
-        monkeypatch.setattr(classify_module, "_CLASS_INFO_LIMIT", 0)
+        monkeypatch.setattr(facts_module, "_CLASS_INFO_LIMIT", 0)
         fresh = type("TimeoutException", (Exception,), {"__module__": "httpx"})
         assert classify(fresh()).kind == "timeout"
-        assert fresh not in classify_module._CLASS_INFO
+        assert fresh not in facts_module._CLASS_INFO
 
     def test_odd_class_names_are_tolerated(self) -> None:
         """A class whose __module__ is not a str is still classified."""
@@ -476,7 +477,7 @@ class TestChain:
         first = HTTPError(status_code=503, headers={"Retry-After": "4"})
         second = HTTPError(status_code=429, headers={"Retry-After": "9"})
         first.__cause__, second.__cause__ = second, first
-        links, found = classify_module._chain(first, 50)
+        links, found = chain_module._chain(first, 50)
         assert [link for link, _, _ in links] == [first, second]
         assert [facts.link for facts in found] == [first, second]
         assert classify(first).retry_after == 4.0

@@ -25,7 +25,8 @@ from outcome import (
     parse_path,
     parse_pointer,
 )
-from outcome import _errors as errors_module
+from outcome._errors import params as params_module
+from outcome._errors import paths as paths_module
 from tests.strategies import (
     any_paths,
     error_details,
@@ -124,9 +125,9 @@ class TestPaths:
 
     def test_parse_cache_is_bounded(self) -> None:
         """Parsing many distinct paths does not grow the cache without limit."""
-        for n in range(errors_module._PARSED_PATHS_LIMIT + 10):
+        for n in range(paths_module._PARSED_PATHS_LIMIT + 10):
             parse_path(f"items[{n}].price")
-        assert len(errors_module._PARSED_PATHS) <= errors_module._PARSED_PATHS_LIMIT
+        assert len(paths_module._PARSED_PATHS) <= paths_module._PARSED_PATHS_LIMIT
         assert parse_path("items[1].price") == ("items", 1, "price")
 
 
@@ -330,7 +331,7 @@ class TestErrorDetail:
 
     def test_canonical_text_orders_sets_and_dicts(self) -> None:
         """The text behind a reference does not depend on set or dict order."""
-        canonical = errors_module._canonical
+        canonical = params_module._canonical
         assert canonical({"b", "a"}) == canonical(frozenset({"a", "b"})) == "{'a', 'b'}"
         assert canonical({"z": [1, (2,)], "a": 0}) == "{'a': 0, 'z': [1, [2]]}"
 

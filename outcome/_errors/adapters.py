@@ -1,5 +1,5 @@
 """
-Convert the validation errors of pydantic, Django and marshmallow into Errors.
+Convert the validation errors of pydantic, Django and marshmallow into details.
 
 Each library is read by duck typing, from the attributes its ``ValidationError``
 has; none of them is imported here, so none is needed to use the rest of the
@@ -20,9 +20,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Mapping
 from typing import Final, cast
 
-from outcome._classify import Bucket
-from outcome._errors import _RESERVED_PARAMS as _RESERVED_NAMES  # pyright: ignore[reportPrivateUsage]
-from outcome._errors import BASE, ErrorDetail, Errors, Path
+from outcome._bucket import Bucket
+from outcome._errors.detail import ErrorDetail
+from outcome._errors.params import _RESERVED_PARAMS as _RESERVED_NAMES
+from outcome._errors.paths import _BASE, Path
 
 _PREFIX: Final = "param_"
 _EMPTY_NAME: Final = "''"
@@ -33,7 +34,7 @@ _REDUCED_LENGTH: Final = 2  # (rebuild, arguments)
 _PICKLING_ARGUMENTS: Final = 4  # (title, lines, input_type, hide_input)
 
 
-def _text(value: object) -> str:
+def _plain_text(value: object) -> str:
     """`value` as a plain ``str``, not a subclass, which `ErrorDetail` refuses."""
     return str.__str__(value if isinstance(value, str) else str(value))
 
@@ -48,13 +49,13 @@ def _segment(value: object) -> str | int:
     """
     if type(value) is int and value >= 0:
         return value
-    return _text(value) or _EMPTY_NAME
+    return _plain_text(value) or _EMPTY_NAME
 
 
 def _safe_name(name: object) -> str:
     text = "".join(
         character if ("_" + character).isidentifier() else "_"
-        for character in _text(name)
+        for character in _plain_text(name)
     )
     if not text.isidentifier() or text in _RESERVED_NAMES:
         text = _PREFIX + text
@@ -202,7 +203,7 @@ def _without_input(exc: BaseException) -> BaseException:
     return copy.with_traceback(exc.__traceback__)
 
 
-def from_pydantic(exc: BaseException) -> Errors:
+def _from_pydantic(exc: BaseException) -> list[ErrorDetail]:
     """
     Convert a pydantic v2 ``ValidationError``; see `Errors.from_pydantic`.
 
@@ -231,7 +232,7 @@ def from_pydantic(exc: BaseException) -> Errors:
             "an exception whose errors() returns a list of dicts with 'type' and 'loc'",
         )
     cause = _without_input(exc)
-    errors = Errors()
+    errors: list[ErrorDetail] = []
     for line in lines:
         location = cast("Iterable[object]", line["loc"])
         message = line.get("msg")
@@ -239,7 +240,7 @@ def from_pydantic(exc: BaseException) -> Errors:
             _detail(
                 tuple(map(_segment, location)),
                 cast("str", line["type"]),
-                _text(message) if message is not None else None,
+                _plain_text(message) if message is not None else None,
                 _params(line.get("ctx")),
                 cause,
             )
@@ -260,12 +261,12 @@ def _render_django_message(message: object, params: object) -> str:
     if params:
         try:
             # Typed as a str for its %; at run time the message's own % runs.
-            return _text(cast("str", message) % params)
+            return _plain_text(cast("str", message) % params)
         except (KeyError, TypeError, ValueError):
             # A template that does not fit its params: keep it unrendered
             # rather than fail while reporting the errors it describes.
             pass
-    return _text(message)
+    return _plain_text(message)
 
 
 def _django_detail(item: object, path: Path, exc: BaseException) -> ErrorDetail:
@@ -274,7 +275,7 @@ def _django_detail(item: object, path: Path, exc: BaseException) -> ErrorDetail:
     raw_params: object = getattr(item, "params", None)
     return _detail(
         path,
-        _text(code) if code else "invalid",
+        _plain_text(code) if code else "invalid",
         _render_django_message(message, raw_params),
         _params(raw_params, drop=_DJANGO_INPUT_PARAM),
         exc,
@@ -298,7 +299,7 @@ def _django_fields(exc: object) -> list[tuple[object, object]] | None:
     return None
 
 
-def from_django(exc: BaseException) -> Errors:
+def _from_django(exc: BaseException) -> list[ErrorDetail]:
     """
     Convert a Django ``ValidationError``; see `Errors.from_django`.
 
@@ -323,11 +324,12 @@ def from_django(exc: BaseException) -> Errors:
         raise _not_an_error(
             exc, "Django", "an exception with an error_dict or an error_list"
         )
-    errors = Errors()
+    errors: list[ErrorDetail] = []
     for field, items in fields:
-        path = BASE if field in _DJANGO_BASE_FIELDS else (_segment(field),)
-        for item in cast("Iterable[object]", items):
-            errors.append(_django_detail(item, path, exc))
+        path = _BASE if field in _DJANGO_BASE_FIELDS else (_segment(field),)
+        errors.extend(
+            _django_detail(item, path, exc) for item in cast("Iterable[object]", items)
+        )
     return errors
 
 
@@ -335,7 +337,7 @@ def from_django(exc: BaseException) -> Errors:
 
 
 def _walk_marshmallow(
-    node: object, path: Path, exc: BaseException, errors: Errors
+    node: object, path: Path, exc: BaseException, errors: list[ErrorDetail]
 ) -> None:
     if isinstance(node, Mapping):
         for key, child in cast("Mapping[object, object]", node).items():
@@ -345,7 +347,7 @@ def _walk_marshmallow(
         for child in cast("Iterable[object]", node):
             _walk_marshmallow(child, path, exc, errors)
     else:
-        errors.append(_detail(path, "invalid", _text(node), {}, exc))
+        errors.append(_detail(path, "invalid", _plain_text(node), {}, exc))
 
 
 def _marshmallow_messages(exc: object) -> Mapping[object, object] | None:
@@ -368,7 +370,7 @@ def _marshmallow_messages(exc: object) -> Mapping[object, object] | None:
     return {field_name: cast("object", messages)}
 
 
-def from_marshmallow(exc: BaseException) -> Errors:
+def _from_marshmallow(exc: BaseException) -> list[ErrorDetail]:
     """
     Convert a marshmallow ``ValidationError``; see `Errors.from_marshmallow`.
 
@@ -393,6 +395,6 @@ def from_marshmallow(exc: BaseException) -> Errors:
             "an exception with a field_name and messages that are a dict, "
             "a list or a str",
         )
-    errors = Errors()
-    _walk_marshmallow(messages, BASE, exc, errors)
+    errors: list[ErrorDetail] = []
+    _walk_marshmallow(messages, _BASE, exc, errors)
     return errors

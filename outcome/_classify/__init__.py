@@ -1,0 +1,19 @@
+"""
+The failure classifier: who must act on a failure, and whether waiting helps.
+
+Modules, each importing only those above it: `decision` (the record and the
+self-classifying protocol), `rules` (what each client's failures say), `facts`
+(reading one link), `chain` (walking the causes), `retry_after`, and
+`classifier` (the engine).
+"""
+
+from outcome._classify.classifier import DEFAULT_CLASSIFIER, Classifier, classify
+from outcome._classify.decision import Decision, SelfClassifying
+
+__all__ = [
+    "DEFAULT_CLASSIFIER",
+    "Classifier",
+    "Decision",
+    "SelfClassifying",
+    "classify",
+]

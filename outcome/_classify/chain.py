@@ -1,0 +1,157 @@
+"""
+Walking a failure's cause chain: the failure, then its cause or else its context.
+
+Cycle-safe and capped in length. Ordinary exceptions are read inline, which is
+most of the cost of classifying; the first link that is not ordinary hands the
+rest of the walk to a slower one that guards every read.
+"""
+
+from __future__ import annotations
+
+from typing import Final, TypeAlias, cast
+
+from outcome._classify.facts import (
+    _CLASS_INFO,
+    _LINK_ATTRIBUTES,
+    _OPAQUE,
+    _class_info,
+    _ClassInfo,
+    _Facts,
+)
+
+# A link of the chain, its class's info and its errno.
+_Link: TypeAlias = tuple[object, _ClassInfo, "int | None"]
+# How long a chain may be and still be walked without checking for cycles.
+_UNCHECKED_DEPTH: Final = 8
+
+
+def _chain(failure: object, max_depth: int) -> tuple[list[_Link], list[_Facts]]:
+    """
+    The failure, then its cause (or else its context): cycle-safe, capped.
+
+    Returns every link with its class's info and errno, and apart the facts
+    of the links that carry more, which most rules need alone.
+
+    Walking the chain is most of the cost of classifying, so `_walk_plain`
+    reads the links it can inline, without checking for cycles, up to
+    `_UNCHECKED_DEPTH` links; `_walk_guarded` carries on from the first link
+    it cannot read, and from there on checks every link. No link is read twice.
+    """
+    links: list[_Link] = []
+    found: list[_Facts] = []
+    link: object = failure
+    if isinstance(failure, BaseException):
+        link = _walk_plain(failure, min(max_depth, _UNCHECKED_DEPTH), links, found)
+        if link is None:
+            return links, found
+    seen = {id(entry[0]) for entry in links}
+    if len(seen) < len(links):  # a cycle, walked round more than once
+        return _once_each(links, found)
+    return _walk_guarded(link, max_depth, links, found, seen)
+
+
+def _walk_plain(
+    link: BaseException | None, limit: int, links: list[_Link], found: list[_Facts]
+) -> BaseException | None:
+    """
+    Read ordinary exceptions inline; return the link where it stopped, if any.
+
+    It stops at the end of the chain, after `limit` links, or at a link that is
+    not an ordinary exception. A link's ``__dict__`` is first checked, in C,
+    for any attribute the rules read; only if one holds something other than
+    None or ``{}`` is the link read by `_Facts.read`. OSError's errno slot is
+    read directly.
+    """
+    try:
+        while link is not None:
+            cls = type(link)
+            info = _CLASS_INFO.get(cls) or _class_info(cls)
+            if len(links) == limit or not info.fast:
+                return link
+            instance = link.__dict__
+            if type(instance) is not dict:
+                return link
+            number = None
+            if not _LINK_ATTRIBUTES.isdisjoint(instance) and _says_something(instance):
+                facts = _Facts.read(link, info)
+                if facts is not None:
+                    found.append(facts)
+                    number = facts.errno
+            elif info.errno:
+                number = _errno(link)
+            links.append((link, info, number))
+            following = link.__cause__
+            link = link.__context__ if following is None else following
+    except Exception:  # noqa: BLE001 - a hostile key or class: read it guarded
+        return link
+    return None
+
+
+def _walk_guarded(
+    link: object,
+    max_depth: int,
+    links: list[_Link],
+    found: list[_Facts],
+    seen: set[int],
+) -> tuple[list[_Link], list[_Facts]]:
+    """Walk on from `link`, each link once and every read guarded."""
+    while link is not None and len(links) < max_depth and id(link) not in seen:
+        seen.add(id(link))
+        try:
+            info = _class_info(type(link))
+        except Exception:  # noqa: BLE001 - a class that cannot even be named
+            info = _OPAQUE
+        facts = _Facts.read(link, info)
+        if facts is not None:
+            found.append(facts)
+        links.append((link, info, None if facts is None else facts.errno))
+        link = _following(link)
+    return links, found
+
+
+def _once_each(
+    links: list[_Link], found: list[_Facts]
+) -> tuple[list[_Link], list[_Facts]]:
+    """
+    Keep each link of a cyclic chain once, in order.
+
+    The links read inline are ordinary exceptions, whose cause cannot change
+    between reads: once one repeats, every later one does, so the links in
+    the order they first appear are the chain up to where it comes round.
+    """
+    kept: dict[int, _Link] = {}
+    for entry in links:
+        kept.setdefault(id(entry[0]), entry)
+    kept_facts: dict[int, _Facts] = {}
+    for facts in found:
+        kept_facts.setdefault(id(facts.link), facts)
+    return list(kept.values()), list(kept_facts.values())
+
+
+def _says_something(instance: dict[str, object]) -> bool:
+    """Whether an instance dict holds an attribute the rules read, not None or {}."""
+    for name, value in instance.items():
+        if (
+            value is not None
+            and name in _LINK_ATTRIBUTES
+            and not (type(value) is dict and not value)
+        ):
+            return True
+    return False
+
+
+def _errno(link: BaseException) -> int | None:
+    """OSError's errno, which may have been set to anything."""
+    number = cast("OSError", link).errno
+    return number if type(number) is int else None
+
+
+def _following(link: object) -> BaseException | None:
+    """The cause of `link`, or else its context, read with guarded getattr."""
+    try:
+        following = getattr(link, "__cause__", None)
+        if not isinstance(following, BaseException):
+            following = getattr(link, "__context__", None)
+    except Exception:  # noqa: BLE001 - a hostile link ends the chain
+        return None
+    return following if isinstance(following, BaseException) else None

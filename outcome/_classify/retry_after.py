@@ -1,0 +1,55 @@
+"""
+Retry-After: how long the server asked to wait, from the headers of a chain.
+
+``retry-after-ms`` and ``x-amz-retry-after`` (milliseconds), then
+``Retry-After`` as delay-seconds or an HTTP-date (RFC 9110).
+"""
+
+from __future__ import annotations
+
+import math
+from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from outcome._classify.facts import _Facts
+
+
+def _seconds(text: str) -> float | None:
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) else None
+
+
+def _retry_after(found: list[_Facts], now: float) -> float | None:
+    """
+    Return the seconds to wait, from the first link with a header that says.
+
+    ``retry-after-ms``, then ``x-amz-retry-after`` (both milliseconds), then
+    ``Retry-After`` as delay-seconds or an HTTP-date (RFC 9110). Never negative.
+    """
+    for facts in found:
+        if not facts.headers:
+            continue
+        for header, scale in (
+            ("retry-after-ms", 1000.0),
+            ("x-amz-retry-after", 1000.0),
+        ):
+            text = facts.header(header)
+            value = None if text is None else _seconds(text)
+            if value is not None:
+                return max(0.0, value / scale)
+        text = facts.header("retry-after")
+        if text is None:
+            continue
+        value = _seconds(text)
+        if value is None:
+            try:
+                moment = parsedate_to_datetime(text)
+            except (TypeError, ValueError, IndexError, OverflowError):
+                continue
+            value = moment.timestamp() - now
+        return max(0.0, value)
+    return None

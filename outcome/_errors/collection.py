@@ -1,0 +1,758 @@
+"""Errors: an ordered error collection with merge semantics, and its serialisers."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import TYPE_CHECKING, ClassVar, Final, final, overload
+
+from outcome._bucket import Bucket
+from outcome._errors.adapters import _from_django, _from_marshmallow, _from_pydantic
+from outcome._errors.detail import (
+    ErrorDetail,
+    _build_detail,
+    _check_fields,
+    _decide_reported,
+    _key_of,
+    _prefixed,
+)
+from outcome._errors.messages import (
+    _public_code,
+    _public_fragment,
+    _public_full_message,
+    _public_params,
+    _with_reference,
+)
+from outcome._errors.params import _NO_PARAMS, _NO_PARAMS_KEY, _freeze_params
+from outcome._errors.paths import (
+    Path,
+    PathInput,
+    _to_path,
+    format_path,
+    format_pointer,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable, Iterator, Mapping
+    from typing import Self
+
+    from outcome._classify.classifier import Classifier
+    from outcome._classify.decision import Decision
+
+_NONE_GIVEN: Final[tuple[ErrorDetail, ...]] = ()
+_STATUS_BY_BUCKET: Final = {
+    None: HTTPStatus.UNPROCESSABLE_ENTITY,
+    Bucket.USER_FIXABLE: HTTPStatus.UNPROCESSABLE_ENTITY,
+    Bucket.USER_VISIBLE: HTTPStatus.SERVICE_UNAVAILABLE,
+    Bucket.PROGRAMMER_ERROR: HTTPStatus.INTERNAL_SERVER_ERROR,
+}
+
+
+class _Any:
+    """The default of `Errors.where`'s path: match errors at any path."""
+
+    def __repr__(self) -> str:
+        return "<any path>"
+
+
+_ANY_PATH: Final = _Any()
+
+
+@final
+class Errors:
+    """
+    An ordered collection of `ErrorDetail`: a service object's scratch pad.
+
+    Add errors as they are found, merge in the errors of the objects called,
+    then report them all at once. Insertion order is kept and an exact
+    duplicate (same path, code, params and message) is stored once: adding or
+    merging it again returns the one already there. An empty collection is
+    falsy. Collections are equal when they hold equal errors in the same order;
+    being mutable, they are not hashable.
+
+    >>> errors = Errors()
+    >>> errors.add("card.expiry_month", "out_of_range", minimum=1, maximum=12)
+    ErrorDetail(path=('card', 'expiry_month'), code='out_of_range',
+                params={'minimum': 1, 'maximum': 12})
+    >>> errors.add(None, "cart_changed", "Your cart changed; check it and try again.")
+    ErrorDetail(path=(), code='cart_changed',
+                message='Your cart changed; check it and try again.')
+    >>> errors.full_messages()
+    ['Expiry month must be between 1 and 12',
+     'Your cart changed; check it and try again.']
+
+    .. versionadded:: 0.1.0
+    """
+
+    __slots__ = ("_details",)
+    # Mutable, so unhashable: defining __eq__ already sets __hash__ to None at
+    # run time; this tells the type checkers.
+    __hash__: ClassVar[None]  # type: ignore[assignment]  # pyright: ignore[reportIncompatibleMethodOverride]
+
+    def __init__(self, details: Iterable[ErrorDetail] = _NONE_GIVEN) -> None:
+        self._details: dict[tuple[object, ...], ErrorDetail] = {}
+        if details is not _NONE_GIVEN:  # an empty collection needs no merge
+            self.extend(details)
+
+    # Adding ------------------------------------------------------------------
+
+    @overload
+    def add(
+        self,
+        path: PathInput,
+        /,
+        code: str,
+        message: str | None = None,
+        *,
+        bucket: Bucket = Bucket.USER_FIXABLE,
+        cause: BaseException | None = None,
+        **params: object,
+    ) -> ErrorDetail: ...
+
+    @overload
+    def add(
+        self,
+        /,
+        *,
+        code: str,
+        message: str | None = None,
+        bucket: Bucket = Bucket.USER_FIXABLE,
+        cause: BaseException | None = None,
+        **params: object,
+    ) -> ErrorDetail: ...
+
+    def add(
+        self,
+        path: PathInput = None,
+        /,
+        code: str | None = None,
+        message: str | None = None,
+        *,
+        bucket: Bucket = Bucket.USER_FIXABLE,
+        cause: BaseException | None = None,
+        **params: object,
+    ) -> ErrorDetail:
+        """
+        Add an error and return it (or the equal one already held).
+
+        `path` is a dotted string (``"items[0].price"``), a tuple, or omitted
+        or `None` for the base. Keyword arguments other than `bucket` and
+        `cause` become the params that fill the message template.
+
+        >>> errors = Errors()
+        >>> errors.add("items[3].price", "invalid").path
+        ('items', 3, 'price')
+        >>> errors.add(code="cart_empty").path
+        ()
+
+        Raises:
+            TypeError: When the path, code, message, bucket or cause has the
+                wrong type, or `code` is missing.
+            ValueError: When the path does not parse, the code is empty, or a
+                param is named like a field. The collection is unchanged.
+        """
+        if code is None:
+            msg = (
+                "add() needs a code: errors.add('email', 'blank') for a field, "
+                "errors.add(code='blank') for the base"
+            )
+            raise TypeError(msg)
+        _check_fields(code, message, bucket, cause)
+        checked_path = _to_path(path)
+        if params:
+            frozen, params_key = _freeze_params(params)
+        else:
+            frozen, params_key = _NO_PARAMS, _NO_PARAMS_KEY
+        key = (checked_path, code, message, params_key)
+        details = self._details
+        held = details.get(key)
+        if held is None:
+            held = details[key] = _build_detail(key, frozen, bucket, cause)
+        return held
+
+    def add_exception(
+        self,
+        exc: BaseException,
+        path: PathInput = None,
+        *,
+        classifier: Classifier | None = None,
+    ) -> ErrorDetail:
+        """
+        Add an error made from a caught exception (see `ErrorDetail.from_exception`).
+
+        >>> errors = Errors()
+        >>> try:
+        ...     raise ConnectionRefusedError("db:5432 refused")
+        ... except OSError as exc:
+        ...     _ = errors.add_exception(exc, "payment")
+        >>> errors.full_messages()
+        ['Payment could not be reached; try again shortly']
+
+        Raises:
+            TypeError: When `exc` is not an exception or `path` is not a path;
+                nothing is added.
+        """
+        return self.append(ErrorDetail.from_exception(exc, path, classifier=classifier))
+
+    def __outcome_classify__(
+        self, classify: Callable[[object], Decision], /
+    ) -> Decision:
+        """Decide for the errors held: see `Classifier.classify`."""
+        return _decide_reported(list(self._details.values()), self, classify)
+
+    def append(self, detail: ErrorDetail) -> ErrorDetail:
+        """
+        Add an existing `ErrorDetail`; return it, or the equal one already held.
+
+        >>> errors = Errors()
+        >>> first = errors.append(ErrorDetail("email", "taken"))
+        >>> errors.append(ErrorDetail("email", "taken")) is first
+        True
+        >>> len(errors)
+        1
+
+        Raises:
+            TypeError: When `detail` is not an `ErrorDetail`.
+        """
+        if type(detail) is not ErrorDetail:
+            raise _not_a_detail("append", detail)
+        return self._details.setdefault(_key_of(detail), detail)
+
+    def extend(self, details: Iterable[ErrorDetail]) -> None:
+        """
+        Add every `ErrorDetail` of `details`, in order, skipping exact duplicates.
+
+        >>> errors = Errors()
+        >>> errors.extend([ErrorDetail("a", "blank"), ErrorDetail("a", "blank")])
+        >>> len(errors)
+        1
+
+        Raises:
+            TypeError: When an item is not an `ErrorDetail`; nothing is added.
+        """
+        self.merge(details)
+
+    def merge(
+        self, other: Errors | Iterable[ErrorDetail], *, prefix: PathInput = None
+    ) -> Self:
+        """
+        Append the errors of `other`, in order, dropping exact duplicates.
+
+        With `prefix`, each merged error's path is put under it, for the errors
+        of a nested object. Merging a collection into itself changes nothing.
+        Returns this collection, so merges chain.
+
+        >>> order = Errors()
+        >>> order.add("quantity", "greater_than", count=0)
+        ErrorDetail(path=('quantity',), code='greater_than', params={'count': 0})
+        >>> checkout = Errors().merge(order, prefix="items[0]")
+        >>> _ = checkout.merge(order, prefix="items[0]")  # again: nothing new
+        >>> [format_path(detail.path) for detail in checkout]
+        ['items[0].quantity']
+
+        Raises:
+            TypeError: When `prefix` is not a path or an item of `other` is not
+                an `ErrorDetail`; nothing is merged.
+            ValueError: When `prefix` does not parse; nothing is merged.
+        """
+        prefix_path = _to_path(prefix)
+        # A snapshot first: `other` may be this very collection.
+        incoming = (
+            list(other._details.values())  # noqa: SLF001 - another Errors
+            if type(other) is Errors
+            else list(other)
+        )
+        for index, detail in enumerate(incoming):
+            if type(detail) is not ErrorDetail:
+                raise _not_a_detail("merge", detail, index)
+        details = self._details
+        if prefix_path:
+            incoming = [_prefixed(detail, prefix_path) for detail in incoming]
+        for detail in incoming:
+            details.setdefault(_key_of(detail), detail)
+        return self
+
+    # Converting from other libraries -----------------------------------------
+
+    @classmethod
+    def from_pydantic(cls, exc: BaseException) -> Errors:
+        """
+        Convert a pydantic ``ValidationError`` into `Errors`.
+
+        Each error's ``loc`` becomes the path, its ``type`` the code and its
+        ``ctx`` the params; its ``msg`` is kept as the message. The rejected
+        ``input`` is never kept: not in the params, and not in the cause, which
+        is a copy of `exc` without the inputs. pydantic is read by duck typing,
+        never imported.
+
+        >>> from pydantic import BaseModel, Field, ValidationError
+        >>> class Item(BaseModel):
+        ...     price: int = Field(gt=0)
+        >>> class Order(BaseModel):
+        ...     items: list[Item]
+        >>> try:
+        ...     Order.model_validate({"items": [{"price": 0}]})
+        ... except ValidationError as exc:
+        ...     errors = Errors.from_pydantic(exc)
+        >>> [(detail.path, detail.code, dict(detail.params)) for detail in errors]
+        [(('items', 0, 'price'), 'greater_than', {'gt': 0})]
+        >>> errors.messages()
+        {'items[0].price': ['Input should be greater than 0']}
+
+        Raises:
+            TypeError: When `exc` does not look like a pydantic ValidationError.
+        """
+        return cls(_from_pydantic(exc))
+
+    @classmethod
+    def from_django(cls, exc: BaseException) -> Errors:
+        """
+        Convert a Django ``ValidationError`` into `Errors`.
+
+        Field errors keep their field as the path; non-field errors
+        (``"__all__"``) go to the base. Codes and params are kept, except the
+        ``value`` param of Django's validators, which holds the rejected input.
+        Messages are rendered with their params, as Django does.
+
+        >>> from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+        >>> too_long = ValidationError("over %(max)s", "too_long", {"max": 5})
+        >>> closed = ValidationError("Sign-ups are closed.", code="closed")
+        >>> exc = ValidationError({"name": too_long, NON_FIELD_ERRORS: closed})
+        >>> errors = Errors.from_django(exc)
+        >>> [(detail.path, detail.code, dict(detail.params)) for detail in errors]
+        [(('name',), 'too_long', {'max': 5}), ((), 'closed', {})]
+        >>> errors.messages()
+        {'name': ['over 5'], '': ['Sign-ups are closed.']}
+
+        A form's errors convert too: ``ValidationError(form.errors.as_data())``.
+
+        Raises:
+            TypeError: When `exc` does not look like a Django ValidationError.
+        """
+        return cls(_from_django(exc))
+
+    @classmethod
+    def from_marshmallow(cls, exc: BaseException) -> Errors:
+        """
+        Convert a marshmallow ``ValidationError`` into `Errors`.
+
+        Nested dicts become paths (int keys become indices) and ``_schema``
+        errors go to the base; marshmallow has no codes, so each is
+        ``"invalid"`` with its message kept.
+
+        >>> from marshmallow import Schema, ValidationError, fields
+        >>> class ItemSchema(Schema):
+        ...     price = fields.Integer(required=True)
+        >>> class OrderSchema(Schema):
+        ...     items = fields.List(fields.Nested(ItemSchema))
+        >>> try:
+        ...     OrderSchema().load({"items": [{"price": 1}, {}]})
+        ... except ValidationError as exc:
+        ...     errors = Errors.from_marshmallow(exc)
+        >>> [(detail.path, detail.code, detail.message) for detail in errors]
+        [(('items', 1, 'price'), 'invalid', 'Missing data for required field.')]
+
+        Raises:
+            TypeError: When `exc` does not look like a marshmallow ValidationError.
+        """
+        return cls(_from_marshmallow(exc))
+
+    # Querying ----------------------------------------------------------------
+
+    def where(
+        self,
+        path: PathInput | _Any = _ANY_PATH,
+        code: str | None = None,
+        **params: object,
+    ) -> list[ErrorDetail]:
+        """
+        Return the errors at `path` (any path when omitted) with `code` and `params`.
+
+        Only what is given is matched; `params` match when each named param is
+        present and equal.
+
+        >>> errors = Errors()
+        >>> _ = errors.add("name", "too_long", maximum=40)
+        >>> _ = errors.add("name", "taken")
+        >>> [detail.code for detail in errors.where("name", maximum=40)]
+        ['too_long']
+
+        Raises:
+            TypeError, ValueError: When `path` is not a valid path.
+        """
+        wanted = None if isinstance(path, _Any) else _to_path(path)
+        return [
+            detail
+            for detail in self._details.values()
+            if (wanted is None or detail.path == wanted)
+            and (code is None or detail.code == code)
+            and all(
+                name in detail.params and detail.params[name] == value
+                for name, value in params.items()
+            )
+        ]
+
+    def has(self, path: PathInput, code: str | None = None) -> bool:
+        """
+        Return whether an error is held at `path` (with `code`, when given).
+
+        >>> errors = Errors([ErrorDetail("email", "blank")])
+        >>> errors.has("email"), errors.has("email", "taken"), errors.has(None)
+        (True, False, False)
+        """
+        wanted = _to_path(path)
+        return any(
+            detail.path == wanted and (code is None or detail.code == code)
+            for detail in self._details.values()
+        )
+
+    def subtree(self, prefix: PathInput) -> Errors:
+        """
+        Return the errors under `prefix`, with `prefix` removed from their paths.
+
+        >>> errors = Errors([ErrorDetail("items[0].price", "invalid")])
+        >>> [detail.path for detail in errors.subtree("items[0]")]
+        [('price',)]
+        """
+        prefix_path = _to_path(prefix)
+        size = len(prefix_path)
+        found = Errors()
+        for detail in self._details.values():
+            if detail.path[:size] == prefix_path:
+                found.append(
+                    ErrorDetail(
+                        detail.path[size:],
+                        detail.code,
+                        detail.message,
+                        params=detail.params,
+                        bucket=detail.bucket,
+                        cause=detail.cause,
+                    )
+                )
+        return found
+
+    @property
+    def base(self) -> list[ErrorDetail]:
+        """
+        The errors about the whole object rather than one field.
+
+        >>> errors = Errors([ErrorDetail(None, "changed"), ErrorDetail("a", "blank")])
+        >>> errors.base
+        [ErrorDetail(path=(), code='changed')]
+        """
+        return [detail for detail in self._details.values() if not detail.path]
+
+    @property
+    def bucket(self) -> Bucket | None:
+        """
+        The most severe bucket among the errors, or `None` when there are none.
+
+        >>> Errors([ErrorDetail("a", "blank", bucket=Bucket.USER_VISIBLE)]).bucket
+        <Bucket.USER_VISIBLE: 'user_visible'>
+        """
+        return max((detail.bucket for detail in self._details.values()), default=None)
+
+    def codes(self) -> list[str]:
+        """
+        Return each code held, once, in the order first added.
+
+        >>> Errors([ErrorDetail("a", "blank"), ErrorDetail("b", "blank")]).codes()
+        ['blank']
+        """
+        return list(dict.fromkeys(detail.code for detail in self._details.values()))
+
+    def paths(self) -> list[Path]:
+        """
+        Return each path that has errors, once, in the order first added.
+
+        >>> Errors([ErrorDetail("a", "blank"), ErrorDetail("a", "taken")]).paths()
+        [('a',)]
+        """
+        return list(dict.fromkeys(detail.path for detail in self._details.values()))
+
+    def delete(self, path: PathInput, code: str | None = None) -> list[ErrorDetail]:
+        """
+        Remove and return the errors at `path` (with `code`, when given).
+
+        >>> errors = Errors([ErrorDetail("a", "blank"), ErrorDetail("a", "taken")])
+        >>> [detail.code for detail in errors.delete("a", "blank")], len(errors)
+        (['blank'], 1)
+
+        Raises:
+            TypeError, ValueError: When `path` is not a valid path; nothing is
+                removed.
+        """
+        removed = self.where(path, code)
+        for detail in removed:
+            del self._details[_key_of(detail)]
+        return removed
+
+    def copy(self) -> Errors:
+        """
+        Return a new collection holding the same errors.
+
+        >>> errors = Errors([ErrorDetail("a", "blank")])
+        >>> duplicate = errors.copy()
+        >>> _ = duplicate.add("b", "blank")
+        >>> len(errors), len(duplicate)
+        (1, 2)
+        """
+        duplicate = Errors()
+        duplicate._details = self._details.copy()  # already checked and keyed
+        return duplicate
+
+    def clear(self) -> None:
+        """
+        Remove every error.
+
+        >>> errors = Errors([ErrorDetail("a", "blank")])
+        >>> errors.clear()
+        >>> bool(errors)
+        False
+        """
+        self._details.clear()
+
+    def __len__(self) -> int:
+        return len(self._details)
+
+    def __iter__(self) -> Iterator[ErrorDetail]:
+        return iter(list(self._details.values()))
+
+    def __contains__(self, detail: object) -> bool:
+        return type(detail) is ErrorDetail and _key_of(detail) in self._details
+
+    def __bool__(self) -> bool:
+        return bool(self._details)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not Errors:
+            return NotImplemented
+        return list(self._details) == list(other._details)  # the keys, in order
+
+    def __str__(self) -> str:
+        # As for ErrorDetail: what a user may see; repr() is for logs.
+        return "; ".join(self.full_messages())
+
+    def __repr__(self) -> str:
+        return f"Errors({list(self._details.values())!r})"
+
+    def __reduce__(self) -> tuple[type[Errors], tuple[list[ErrorDetail]]]:
+        return (Errors, (list(self._details.values()),))
+
+    # Messages, for people ----------------------------------------------------
+
+    def messages(
+        self, catalog: Mapping[str, str] | None = None
+    ) -> dict[str, list[str]]:
+        """
+        Return the messages by dotted path (``""`` for the base), for a form.
+
+        Messages are rendered now, from `catalog` (code -> template) falling
+        back to `DEFAULT_MESSAGES`. A programmer error's message is never shown:
+        a generic one with its reference takes its place.
+
+        >>> errors = Errors()
+        >>> _ = errors.add("name", "too_long", maximum=40)
+        >>> errors.messages()
+        {'name': ['is too long (maximum is 40 characters)']}
+        >>> errors.messages({"too_long": "has more than {maximum} letters"})
+        {'name': ['has more than 40 letters']}
+        """
+        grouped: dict[str, list[str]] = {}
+        for detail in self._details.values():
+            grouped.setdefault(format_path(detail.path), []).append(
+                _public_fragment(detail, catalog)
+            )
+        return grouped
+
+    def full_messages(self, catalog: Mapping[str, str] | None = None) -> list[str]:
+        """
+        Return one sentence per error: the field's name, then its message.
+
+        >>> errors = Errors()
+        >>> _ = errors.add("email", "blank")
+        >>> bug = Bucket.PROGRAMMER_ERROR
+        >>> _ = errors.add(None, "bug", "KeyError: 'sku'", bucket=bug)
+        >>> errors.full_messages()  # doctest: +ELLIPSIS
+        ["Email can't be blank",
+         'Something went wrong on our side. ... reference ERR-....']
+        """
+        return [
+            _public_full_message(detail, catalog) for detail in self._details.values()
+        ]
+
+    # Serialisers, for APIs ---------------------------------------------------
+
+    def to_list(
+        self, catalog: Mapping[str, str] | None = None
+    ) -> list[dict[str, object]]:
+        """
+        Return one JSON-ready dict per error, in order.
+
+        Each has the ``path`` as a list, its ``pointer``, the ``code``, the
+        rendered ``message`` and the ``params``; a programmer error shows the
+        generic message, no params, and a ``reference``.
+
+        >>> Errors([ErrorDetail("items[0].price", "invalid")]).to_list()
+        [{'path': ['items', 0, 'price'], 'pointer': '/items/0/price',
+          'code': 'invalid', 'message': 'is invalid', 'params': {}}]
+        """
+        return [
+            _with_reference(
+                detail,
+                {
+                    "path": list(detail.path),
+                    "pointer": format_pointer(detail.path),
+                    "code": _public_code(detail),
+                    "message": _public_fragment(detail, catalog),
+                    "params": _public_params(detail),
+                },
+            )
+            for detail in self._details.values()
+        ]
+
+    def to_dict(
+        self, catalog: Mapping[str, str] | None = None
+    ) -> dict[str, list[dict[str, object]]]:
+        """
+        Return the errors grouped by dotted path (``""`` for the base).
+
+        >>> Errors([ErrorDetail("email", "blank")]).to_dict()
+        {'email': [{'code': 'blank', 'message': "can't be blank", 'params': {}}]}
+        """
+        grouped: dict[str, list[dict[str, object]]] = {}
+        for detail in self._details.values():
+            grouped.setdefault(format_path(detail.path), []).append(
+                _with_reference(
+                    detail,
+                    {
+                        "code": _public_code(detail),
+                        "message": _public_fragment(detail, catalog),
+                        "params": _public_params(detail),
+                    },
+                )
+            )
+        return grouped
+
+    def to_problem_details(  # noqa: PLR0913 - the members of RFC 9457
+        self,
+        *,
+        status: int | None = None,
+        title: str | None = None,
+        type: str = "about:blank",  # noqa: A002 - the member's name in RFC 9457
+        detail: str | None = None,
+        instance: str | None = None,
+        catalog: Mapping[str, str] | None = None,
+    ) -> dict[str, object]:
+        """
+        Return an RFC 9457 problem details object with an ``errors`` extension.
+
+        Each entry of ``errors`` has the ``detail`` message, a JSON Pointer
+        into the request document (``"#/items/0/price"``; ``"#"`` for the base)
+        and the ``code``, as in the RFC's own example. `status` defaults to the
+        most severe bucket's: 422 for errors the user can fix, 503 for ones the
+        user can only be told about, 500 when a programmer error is present.
+        `title` defaults to the status phrase, as the RFC asks when `type` is
+        ``about:blank``.
+
+        >>> errors = Errors([ErrorDetail("age", "greater_than", params={"count": 0})])
+        >>> errors.to_problem_details()
+        {'type': 'about:blank', 'title': 'Unprocessable Entity', 'status': 422,
+         'errors': [{'detail': 'must be greater than 0', 'pointer': '#/age',
+                     'code': 'greater_than'}]}
+        """
+        http_status = HTTPStatus(status if status is not None else self._status())
+        problem: dict[str, object] = {
+            "type": type,
+            "title": title if title is not None else http_status.phrase,
+            "status": http_status.value,
+        }
+        if detail is not None:
+            problem["detail"] = detail
+        if instance is not None:
+            problem["instance"] = instance
+        problem["errors"] = [
+            _with_reference(
+                error,
+                {
+                    "detail": _public_fragment(error, catalog)
+                    if error.path
+                    else _public_full_message(error, catalog),
+                    "pointer": "#" + format_pointer(error.path),
+                    "code": _public_code(error),
+                },
+            )
+            for error in self._details.values()
+        ]
+        return problem
+
+    def _status(self) -> HTTPStatus:
+        return _STATUS_BY_BUCKET[self.bucket]
+
+    def to_jsonapi(
+        self,
+        *,
+        status: int | None = None,
+        pointer_root: str = "/data/attributes",
+        catalog: Mapping[str, str] | None = None,
+    ) -> dict[str, list[dict[str, object]]]:
+        """
+        Return a JSON:API document of error objects.
+
+        Each has ``status`` (a string, as JSON:API wants; by default from the
+        most severe bucket, as in `to_problem_details`), ``code``, ``detail``
+        and, for a field, ``source.pointer`` under `pointer_root`.
+
+        >>> Errors([ErrorDetail("title", "blank")]).to_jsonapi()
+        {'errors': [{'status': '422', 'code': 'blank', 'detail': "Title can't be blank",
+                     'source': {'pointer': '/data/attributes/title'}}]}
+        """
+        objects: list[dict[str, object]] = []
+        status_text = str(status if status is not None else self._status().value)
+        for error in self._details.values():
+            entry: dict[str, object] = {
+                "status": status_text,
+                "code": _public_code(error),
+                "detail": _public_full_message(error, catalog),
+            }
+            if error.path:
+                entry["source"] = {"pointer": pointer_root + format_pointer(error.path)}
+            if error.bucket is Bucket.PROGRAMMER_ERROR:
+                entry["meta"] = {"reference": error.reference}
+            objects.append(entry)
+        return {"errors": objects}
+
+    def to_graphql(
+        self, catalog: Mapping[str, str] | None = None
+    ) -> list[dict[str, object]]:
+        """
+        Return GraphQL user errors: ``{field, message, code}`` per error.
+
+        ``field`` is the path as a list of strings (`None` for the base), as in
+        the user-error payloads of GraphQL mutations.
+
+        >>> errors = Errors()
+        >>> _ = errors.add("items[0].quantity", "greater_than", count=0)
+        >>> errors.to_graphql()
+        [{'field': ['items', '0', 'quantity'],
+          'message': 'Quantity must be greater than 0', 'code': 'greater_than'}]
+        """
+        return [
+            _with_reference(
+                error,
+                {
+                    "field": [str(segment) for segment in error.path] or None,
+                    "message": _public_full_message(error, catalog),
+                    "code": _public_code(error),
+                },
+            )
+            for error in self._details.values()
+        ]
+
+
+def _not_a_detail(method: str, item: object, index: int | None = None) -> TypeError:
+    where = "" if index is None else f" item {index} of what was given is"
+    return TypeError(
+        f"Errors.{method}() takes ErrorDetail values, but{where or ' it got'} "
+        f"{item!r} (of type {type(item).__name__}); use errors.add(path, code) "
+        "to add an error from its parts"
+    )

@@ -1,0 +1,361 @@
+"""ErrorDetail: one error, where it is, what went wrong and who must act."""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from operator import attrgetter
+from typing import TYPE_CHECKING, Final, NoReturn, cast, final
+
+from outcome._bucket import Bucket
+from outcome._classify.classifier import DEFAULT_CLASSIFIER, Classifier
+from outcome._classify.decision import Decision
+from outcome._errors.messages import _public_full_message
+from outcome._errors.params import (
+    _NO_PARAMS,
+    _NO_PARAMS_KEY,
+    _canonical,
+    _freeze_params,
+)
+from outcome._errors.paths import Path, PathInput, _to_path
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+
+def _check_fields(code: object, message: object, bucket: object, cause: object) -> None:
+    """Raise a clear error when a field has the wrong type or value."""
+    if (
+        type(code) is str
+        and code
+        and (message is None or type(message) is str)
+        and type(bucket) is Bucket
+        and (cause is None or isinstance(cause, BaseException))
+    ):
+        return
+    if type(code) is not str:
+        msg = f"an error code must be a str such as 'blank' or 'too_long', not {code!r}"
+        raise TypeError(msg)
+    if not code:
+        msg = "an error code must not be empty; use one such as 'blank' or 'invalid'"
+        raise ValueError(msg)
+    if message is not None and type(message) is not str:
+        msg = f"message must be a str or None, not {message!r}"
+        raise TypeError(msg)
+    if type(bucket) is not Bucket:
+        msg = f"bucket must be a Bucket such as Bucket.USER_FIXABLE, not {bucket!r}"
+        raise TypeError(msg)
+    if cause is not None and not isinstance(cause, BaseException):
+        msg = f"cause must be an exception or None, not {cause!r}"
+        raise TypeError(msg)
+
+
+@final
+class ErrorDetail:
+    """
+    One error: where it is, what went wrong, and who must act on it.
+
+    `code` is the machine-readable reason (``"blank"``, ``"too_long"``) and
+    `params` the values that fill its message template; `message` overrides the
+    template when given. `cause` keeps the exception behind the error for logs.
+
+    Two details are equal, and hash equal, when their path, code, params and
+    message are: neither the bucket nor the cause takes part, and neither does
+    the value that was rejected, which is never stored.
+
+    >>> detail = ErrorDetail("items[0].quantity", "too_long", params={"maximum": 3})
+    >>> detail.path, detail.code, dict(detail.params)
+    (('items', 0, 'quantity'), 'too_long', {'maximum': 3})
+    >>> same = ErrorDetail(("items", 0, "quantity"), "too_long", params={"maximum": 3})
+    >>> detail == same
+    True
+
+    Raises:
+        TypeError: When the path, code, message, params, bucket or cause has
+            the wrong type.
+        ValueError: When the path does not parse, the code is empty, or a
+            param is named like a field.
+
+    .. versionadded:: 0.1.0
+    """
+
+    # The key is (path, code, message, params as a frozenset): what equality,
+    # hashing and the collection's deduplication use.
+    __slots__ = ("_bucket", "_cause", "_key", "_params")
+
+    def __init_subclass__(cls) -> NoReturn:
+        msg = "ErrorDetail is final and cannot be subclassed; put extra data in params"
+        raise TypeError(msg)
+
+    def __init__(  # noqa: PLR0913 - one argument per field
+        self,
+        path: PathInput,
+        code: str,
+        message: str | None = None,
+        *,
+        params: Mapping[str, object] | None = None,
+        bucket: Bucket = Bucket.USER_FIXABLE,
+        cause: BaseException | None = None,
+    ) -> None:
+        checked_path = _to_path(path)
+        _check_fields(code, message, bucket, cause)
+        if params:
+            frozen, params_key = _freeze_params(params)
+        else:
+            frozen, params_key = _NO_PARAMS, _NO_PARAMS_KEY
+        self._key = (checked_path, code, message, params_key)
+        self._params = frozen
+        self._bucket = bucket
+        self._cause = cause
+
+    @staticmethod
+    def _build(
+        key: tuple[Path, str, str | None, frozenset[tuple[str, object]]],
+        params: Mapping[str, object],
+        bucket: Bucket,
+        cause: BaseException | None,
+    ) -> ErrorDetail:
+        # Fields already checked: the fast path of Errors.add and with_prefix.
+        detail = object.__new__(ErrorDetail)
+        detail._key = key
+        detail._params = params
+        detail._bucket = bucket
+        detail._cause = cause
+        return detail
+
+    @property
+    def path(self) -> Path:
+        """
+        Where the error is; ``()`` for the base.
+
+        >>> ErrorDetail("items[0].price", "invalid").path
+        ('items', 0, 'price')
+        """
+        return self._key[0]
+
+    @property
+    def code(self) -> str:
+        """
+        The machine-readable reason, e.g. ``"blank"``.
+
+        >>> ErrorDetail("email", "blank").code
+        'blank'
+        """
+        return self._key[1]
+
+    @property
+    def message(self) -> str | None:
+        """
+        The message that overrides the code's template, if one was given.
+
+        >>> ErrorDetail("email", "blank", "enter an email address").message
+        'enter an email address'
+        """
+        return self._key[2]
+
+    @property
+    def params(self) -> Mapping[str, object]:
+        """
+        The values that fill the message template (read-only).
+
+        >>> dict(ErrorDetail("name", "too_long", params={"maximum": 40}).params)
+        {'maximum': 40}
+        """
+        return self._params
+
+    @property
+    def bucket(self) -> Bucket:
+        """
+        Who must act on the error.
+
+        >>> ErrorDetail("card", "declined").bucket
+        <Bucket.USER_FIXABLE: 'user_fixable'>
+        """
+        return self._bucket
+
+    @property
+    def cause(self) -> BaseException | None:
+        """
+        The exception behind the error, kept for logs; not compared.
+
+        >>> ErrorDetail((), "unavailable", cause=TimeoutError("gateway")).cause
+        TimeoutError('gateway')
+        """
+        return self._cause
+
+    @property
+    def reference(self) -> str:
+        """
+        A stable id that ties what a user is shown to what the logs hold.
+
+        It is derived from the path, code, message, params and the cause's type
+        and text, so the same error gets the same id in every process (as long
+        as their text holds no memory address).
+
+        >>> ErrorDetail((), "bug", "SELECT failed").reference
+        'ERR-...'
+        """
+        path, code, message, _params_key = self._key
+        cause = self._cause
+        text = "|".join(
+            [
+                repr((path, code, message)),
+                _canonical(self._params),
+                "" if cause is None else f"{type(cause).__qualname__}: {cause}",
+            ]
+        )
+        return "ERR-" + hashlib.blake2b(text.encode(), digest_size=5).hexdigest()
+
+    def with_prefix(self, prefix: PathInput) -> ErrorDetail:
+        """
+        Return this error with `prefix` put in front of its path.
+
+        >>> ErrorDetail("price", "invalid").with_prefix("items[2]").path
+        ('items', 2, 'price')
+        """
+        prefix_path = _to_path(prefix)
+        return self._prefixed(prefix_path) if prefix_path else self
+
+    def _prefixed(self, prefix_path: Path) -> ErrorDetail:
+        # The prefix is already a checked path: with_prefix and Errors.merge.
+        path, code, message, params_key = self._key
+        return ErrorDetail._build(
+            (prefix_path + path, code, message, params_key),
+            self._params,
+            self._bucket,
+            self._cause,
+        )
+
+    @classmethod
+    def from_exception(
+        cls,
+        exc: BaseException,
+        path: PathInput = None,
+        *,
+        classifier: Classifier | None = None,
+    ) -> ErrorDetail:
+        """
+        Make an error from a caught exception, classified for who must act.
+
+        The classifier's decision gives the bucket and the code (its kind:
+        ``"timeout"``, ``"rate_limit"``, ``"declined"``, ...); the message
+        comes from that code's template, never from the exception's text, so
+        nothing the exception says reaches a user. A Retry-After becomes the
+        ``retry_after`` param (whole seconds). The exception is kept as the
+        cause, for logs.
+
+        >>> timeout = TimeoutError("10.0.0.7:5432")
+        >>> detail = ErrorDetail.from_exception(timeout, "payment")
+        >>> detail.code, detail.bucket
+        ('timeout', <Bucket.USER_VISIBLE: 'user_visible'>)
+        >>> str(detail)
+        'Payment took too long to answer; try again shortly'
+
+        Raises:
+            TypeError: When `exc` is not an exception.
+        """
+        if not isinstance(cast("object", exc), BaseException):  # untyped callers
+            msg = f"from_exception() takes an exception, not {exc!r}"
+            raise TypeError(msg)
+        decision = (classifier or DEFAULT_CLASSIFIER).classify(exc)
+        params: dict[str, object] = {}
+        if decision.retry_after is not None:
+            params["retry_after"] = math.ceil(decision.retry_after)
+        return cls(
+            path, decision.kind, params=params, bucket=decision.bucket, cause=exc
+        )
+
+    def __outcome_classify__(
+        self, classify: Callable[[object], Decision], /
+    ) -> Decision:
+        """Decide for this error: see `Classifier.classify`."""
+        return _decide_reported([self], self, classify)
+
+    def __eq__(self, other: object) -> bool:
+        if type(other) is not ErrorDetail:
+            return NotImplemented
+        return self._key == other._key
+
+    def __hash__(self) -> int:
+        return hash(self._key)
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # Through a classmethod, so pickles name `outcome.ErrorDetail` only.
+        path, code, message, _params_key = self._key
+        fields = (path, code, message, dict(self._params), self._bucket, self._cause)
+        return (ErrorDetail._restore, fields)
+
+    @classmethod
+    def _restore(  # noqa: PLR0913, PLR0917 - one argument per field
+        cls,
+        path: Path,
+        code: str,
+        message: str | None,
+        params: dict[str, object],
+        bucket: Bucket,
+        cause: BaseException | None,
+    ) -> ErrorDetail:
+        return cls(path, code, message, params=params, bucket=bucket, cause=cause)
+
+    def __str__(self) -> str:
+        # str() may end up in front of a user: the redacted full message.
+        # repr() is the one for logs.
+        return _public_full_message(self, None)
+
+    def __repr__(self) -> str:
+        path, code, message, _params_key = self._key
+        parts = [f"path={path!r}", f"code={code!r}"]
+        if message is not None:
+            parts.append(f"message={message!r}")
+        if self._params:
+            parts.append(f"params={dict(self._params)!r}")
+        if self._bucket is not Bucket.USER_FIXABLE:
+            parts.append(f"bucket=Bucket.{self._bucket.name}")
+        if self._cause is not None:
+            parts.append(f"cause={self._cause!r}")
+        if self._bucket is Bucket.PROGRAMMER_ERROR:
+            parts.append(f"reference={self.reference!r}")
+        return f"ErrorDetail({', '.join(parts)})"
+
+
+# The collection below keys its dict by this tuple, whose hash and equality run in C.
+_key_of: Final = attrgetter("_key")
+_build_detail: Final = ErrorDetail._build  # noqa: SLF001 - the checked fast path of Errors.add
+_prefixed: Final = ErrorDetail._prefixed  # noqa: SLF001 - merge checks the prefix once
+
+
+# The kind of a decision about an Errors, from its most severe bucket.
+_KIND_OF_BUCKET: Final = {
+    Bucket.USER_FIXABLE: "validation",
+    Bucket.USER_VISIBLE: "unavailable",
+    Bucket.PROGRAMMER_ERROR: "bug",
+}
+
+
+def _decide_reported(
+    details: list[ErrorDetail], link: object, classify: Callable[[object], Decision]
+) -> Decision:
+    """
+    The decision for errors already reported: the most severe bucket decides.
+
+    Transient only if every error has a cause and every cause is transient, as
+    `classify` judges it; no errors at all is a validation failure.
+    """
+    if not details:
+        return Decision(
+            Bucket.USER_FIXABLE,
+            transient=False,
+            kind="validation",
+            rule="errors",
+            link=link,
+        )
+    causes = [classify(d.cause) if d.cause is not None else None for d in details]
+    worst = max(details, key=lambda detail: detail.bucket.severity)
+    return Decision(
+        worst.bucket,
+        all(cause is not None and cause.transient for cause in causes),
+        _KIND_OF_BUCKET[worst.bucket],
+        code=worst.code,
+        rule="errors",
+        link=link,
+    )

@@ -1,0 +1,161 @@
+"""Messages: templates by code, rendered when read, and redaction of bugs."""
+
+from __future__ import annotations
+
+import re
+from types import MappingProxyType
+from typing import TYPE_CHECKING, Final, Protocol
+
+from outcome._bucket import Bucket
+from outcome._errors.params import _json_safe
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
+
+    from outcome._errors.paths import Path
+
+_PLACEHOLDER: Final = re.compile(r"\{\{|\}\}|\{(\w+)\}")
+
+
+class _Detail(Protocol):
+    """What rendering reads of an error: `ErrorDetail` has it all."""
+
+    @property
+    def path(self) -> Path: ...
+    @property
+    def code(self) -> str: ...
+    @property
+    def message(self) -> str | None: ...
+    @property
+    def params(self) -> Mapping[str, object]: ...
+    @property
+    def bucket(self) -> Bucket: ...
+    @property
+    def reference(self) -> str: ...
+
+
+DEFAULT_MESSAGES: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "accepted": "must be accepted",
+        "blank": "can't be blank",
+        "confirmation": "doesn't match",
+        "empty": "can't be empty",
+        "equal_to": "must be equal to {count}",
+        "even": "must be even",
+        "exclusion": "is reserved",
+        "expired": "has expired",
+        "greater_than": "must be greater than {count}",
+        "greater_than_or_equal_to": "must be greater than or equal to {count}",
+        "inclusion": "is not included in the list",
+        "invalid": "is invalid",
+        "less_than": "must be less than {count}",
+        "less_than_or_equal_to": "must be less than or equal to {count}",
+        "not_a_number": "is not a number",
+        "not_an_integer": "must be an integer",
+        "odd": "must be odd",
+        "other_than": "must be other than {count}",
+        "out_of_range": "must be between {minimum} and {maximum}",
+        "present": "must be blank",
+        "required": "is required",
+        "taken": "has already been taken",
+        "too_long": "is too long (maximum is {maximum} characters)",
+        "too_short": "is too short (minimum is {minimum} characters)",
+        "wrong_length": "is the wrong length (should be {length} characters)",
+        # The kinds of Decision, for errors made from caught exceptions.
+        "auth": "could not be checked because of a configuration problem",
+        "conflict": "was changed by someone else at the same time; try again",
+        "connection": "could not be reached; try again shortly",
+        "declined": "was declined",
+        "not_found": "could not be found",
+        "quota": "is unavailable: the usage limit has been reached",
+        "rate_limit": "is busy; try again in a moment",
+        "server": "is not working right now; try again later",
+        "timeout": "took too long to answer; try again shortly",
+        "unavailable": "is unavailable right now",
+        "validation": "is invalid",
+    }
+)
+"""
+The built-in English templates, by code, in the style of Rails: a fragment that
+follows the field's name (``"Email can't be blank"``). ``{name}`` placeholders
+are filled from the error's params.
+
+.. versionadded:: 0.1.0
+"""
+
+_REDACTED_MESSAGE: Final = (
+    "Something went wrong on our side. If it keeps happening, contact support "
+    "and quote reference {reference}."
+)
+"""What end users are shown instead of the message of a programmer error."""
+
+_REDACTED_CODE: Final = "internal_error"
+"""The code end users are shown for a programmer error."""
+
+
+def _fill_template(template: str, params: Mapping[str, object]) -> str:
+    def substitute(match: re.Match[str]) -> str:
+        name = match[1]
+        if name is None:  # "{{" or "}}", as in str.format
+            return match[0][0]
+        return str(params[name]) if name in params else match[0]
+
+    return _PLACEHOLDER.sub(substitute, template)
+
+
+def _humanize(name: str) -> str:
+    words = name.replace("_", " ").replace("-", " ").strip()
+    return words[:1].upper() + words[1:]
+
+
+def _attribute(path: Path) -> str:
+    """The field an error is about, for full messages: its last name, humanised."""
+    names = [segment for segment in path if isinstance(segment, str)]
+    return _humanize(names[-1]) if names else ""
+
+
+def _fragment(detail: _Detail, catalog: Mapping[str, str] | None) -> str:
+    """The message of one error, as it follows the field name; unredacted."""
+    if detail.message is not None:
+        return _fill_template(detail.message, detail.params)
+    field_key = ".".join(s for s in detail.path if isinstance(s, str))
+    for source in (catalog, DEFAULT_MESSAGES):
+        if source is None:
+            continue
+        template = source.get(f"{field_key}.{detail.code}") if field_key else None
+        if template is None:
+            template = source.get(detail.code)
+        if template is not None:
+            return _fill_template(template, detail.params)
+    words = detail.code.replace("_", " ").replace("-", " ")
+    return f"is invalid ({words})" if detail.path else words
+
+
+def _public_fragment(detail: _Detail, catalog: Mapping[str, str] | None) -> str:
+    if detail.bucket is Bucket.PROGRAMMER_ERROR:
+        return _REDACTED_MESSAGE.format(reference=detail.reference)
+    return _fragment(detail, catalog)
+
+
+def _public_full_message(detail: _Detail, catalog: Mapping[str, str] | None) -> str:
+    fragment = _public_fragment(detail, catalog)
+    attribute = _attribute(detail.path)
+    if detail.bucket is Bucket.PROGRAMMER_ERROR or not attribute:
+        return fragment[:1].upper() + fragment[1:]
+    return f"{attribute} {fragment}".rstrip()
+
+
+def _public_code(detail: _Detail) -> str:
+    return _REDACTED_CODE if detail.bucket is Bucket.PROGRAMMER_ERROR else detail.code
+
+
+def _public_params(detail: _Detail) -> dict[str, object]:
+    if detail.bucket is Bucket.PROGRAMMER_ERROR:
+        return {}
+    return {name: _json_safe(value) for name, value in detail.params.items()}
+
+
+def _with_reference(detail: _Detail, entry: dict[str, object]) -> dict[str, object]:
+    if detail.bucket is Bucket.PROGRAMMER_ERROR:
+        entry["reference"] = detail.reference
+    return entry
