@@ -8,26 +8,24 @@ Measure the failure classifier against raising and catching an exception.
   requests, urllib3 and a refused connection on a closed local port) against
   raising and catching one exception. Target: at most 20x.
 
-Rounds are interleaved and each figure is a median. Run it with
-``python benchmarks/bench_classify.py``; ``--quick`` only proves the script works.
+Timed by the shared harness (``_harness.py``): CPU time, the minimum of 3
+repeats per round, contenders interleaved in a rotated order; each figure is a
+median over the rounds, each ratio the median of the per-round ratios with its
+spread. Run it with ``python benchmarks/bench_classify.py``; ``--quick`` only
+proves the script works.
 """
 
 from __future__ import annotations
 
-import argparse
-import platform
 import socket
-import statistics
 import sys
-import timeit
-from typing import TYPE_CHECKING
+from importlib.metadata import version
 
 import stripe
+from _harness import Comparison, Contender, Entry, calls, finish, parse_settings, run
 
+import outcome
 from outcome import Bucket, Classifier
-
-if TYPE_CHECKING:
-    from collections.abc import Callable
 
 
 def stripe_chain() -> BaseException:
@@ -50,10 +48,11 @@ def stripe_chain() -> BaseException:
 
 def chain_depth(failure: BaseException) -> int:
     """Count the links of `failure`'s cause/context chain."""
-    depth, link = 0, failure
+    depth = 0
+    link: BaseException | None = failure
     while link is not None:
         depth += 1
-        link = link.__cause__ or link.__context__  # type: ignore[assignment]
+        link = link.__cause__ or link.__context__
     return depth
 
 
@@ -76,12 +75,7 @@ def raise_and_catch() -> None:
 
 def main() -> int:
     """Print the table."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=31)
-    parser.add_argument("--number", type=int, default=2_000)
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    rounds, number = (3, 100) if args.quick else (args.rounds, args.number)
+    settings = parse_settings(__doc__, rounds=31, number=20_000, quick_number=100)
 
     chain = stripe_chain()
     few, many = with_rules(10), with_rules(1000)
@@ -90,51 +84,54 @@ def main() -> int:
     many.register(last_rule, bucket=Bucket.USER_FIXABLE)
     miss, hit = TimeoutError("slow"), last_rule()
     default = Classifier()
-    cases: dict[str, Callable[[], object]] = {
-        "10 rules, no rule matches": lambda: few.classify(miss),
-        "1,000 rules, no rule matches": lambda: many.classify(miss),
-        "10 rules, a rule matches": lambda: few.classify(hit),
-        "1,000 rules, a rule matches": lambda: many.classify(hit),
-        "raise and catch one exception": raise_and_catch,
-        f"classify the {chain_depth(chain)}-deep stripe chain": lambda: (
-            default.classify(chain)
-        ),
-    }
-    names = list(cases)
-    samples: dict[str, list[float]] = {name: [] for name in names}
-    for round_index in range(rounds):
-        shift = round_index % len(names)
-        for name in names[shift:] + names[:shift]:
-            seconds = timeit.timeit(cases[name], number=number)
-            samples[name].append(seconds / number)
-    median = {name: statistics.median(values) * 1e9 for name, values in samples.items()}
-
-    print(
-        f"Python {platform.python_version()}; {rounds} interleaved rounds of "
-        f"{number:,} calls; median ns per call.\n"
-    )
-    print(f"chain: {' -> '.join(_chain_names(chain))}\n")
-    print("| case | ns | ratio | target |")
-    print("|---|---:|---:|---|")
-    rows = [
-        (names[0], names[0], None),
-        (names[1], names[0], 1.5),
-        (names[2], names[2], None),
-        (names[3], names[2], 1.5),
-        (names[4], names[4], None),
-        (names[5], names[4], 20.0),
+    classify_chain = f"classify the {chain_depth(chain)}-deep stripe chain"
+    contenders = [
+        Contender("10 rules, no rule matches", calls(lambda: few.classify(miss))),
+        Contender("1,000 rules, no rule matches", calls(lambda: many.classify(miss))),
+        Contender("10 rules, a rule matches", calls(lambda: few.classify(hit))),
+        Contender("1,000 rules, a rule matches", calls(lambda: many.classify(hit))),
+        Contender("raise and catch one exception", calls(raise_and_catch)),
+        Contender(classify_chain, calls(lambda: default.classify(chain))),
     ]
-    for name, base, target in rows:
-        ratio = median[name] / median[base]
-        verdict = ""
-        if target is not None:
-            verdict = f"<= {target:.2f} {'met' if ratio <= target else 'MISSED'}"
-        print(f"| {name} | {median[name]:.0f} | {ratio:.2f} | {verdict} |")
-    return 0
+    comparisons = [
+        Comparison(
+            "no rule matches",
+            "10 rules, no rule matches",
+            (
+                Entry("10 rules", "10 rules, no rule matches"),
+                Entry("1,000 rules", "1,000 rules, no rule matches", target=1.5),
+            ),
+        ),
+        Comparison(
+            "a rule matches",
+            "10 rules, a rule matches",
+            (
+                Entry("10 rules", "10 rules, a rule matches"),
+                Entry("1,000 rules", "1,000 rules, a rule matches", target=1.5),
+            ),
+        ),
+        Comparison(
+            "chain",
+            "raise and catch one exception",
+            (
+                Entry("raise and catch one exception", "raise and catch one exception"),
+                Entry(classify_chain, classify_chain, target=20.0),
+            ),
+        ),
+    ]
+    misses = run(
+        settings,
+        contenders,
+        comparisons,
+        versions={"outcome": outcome.__version__, "stripe": version("stripe")},
+        notes=[f"chain: {' -> '.join(_chain_names(chain))}"],
+    )
+    return finish(misses, settings)
 
 
 def _chain_names(failure: BaseException) -> list[str]:
-    names = []
+    """Name the type of each link of `failure`'s cause/context chain."""
+    names: list[str] = []
     link: BaseException | None = failure
     while link is not None:
         names.append(f"{type(link).__module__}.{type(link).__qualname__}")

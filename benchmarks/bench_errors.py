@@ -12,19 +12,33 @@ Measure the Errors collection against the plain Python it replaces.
   reference, the same keys are merged into a plain ``dict`` with ``setdefault``:
   its ratio is what this machine's caches make of a 10x larger hash table.
 
-Rounds are interleaved and each figure is a median. Run it with
+Timed by the shared harness (``_harness.py``): CPU time, the minimum of 3
+repeats per round, contenders interleaved in a rotated order; each figure is a
+median over the rounds, each ratio the median of the per-round ratios with its
+spread. Each timer reads the clock around the measured part only, so building
+the collections a merge needs is not counted; the garbage collector stays on.
+A repeat of an ``add`` case is ``--number`` calls of 1,000 adds, and figures
+are per add; a repeat of a merge is one merge. Run it with
 ``python benchmarks/bench_errors.py``; ``--quick`` only proves the script works.
 """
 
 from __future__ import annotations
 
-import argparse
-import platform
-import statistics
 import sys
-import time
 from typing import TYPE_CHECKING
 
+from _harness import (
+    Comparison,
+    Contender,
+    Entry,
+    clock,
+    finish,
+    parse_settings,
+    run,
+    self_timed,
+)
+
+import outcome
 from outcome import Errors
 
 if TYPE_CHECKING:
@@ -33,9 +47,9 @@ if TYPE_CHECKING:
 CODES = [f"code_{n}" for n in range(1000)]
 
 
-def dict_and_append() -> float:
-    """Time appending 1,000 dicts of an ErrorDetail's fields to a list; seconds."""
-    start = time.perf_counter()
+def dict_and_append() -> int:
+    """Time appending 1,000 dicts of an ErrorDetail's fields to a list; ns."""
+    start = clock()
     errors: list[dict[str, object]] = []
     for code in CODES:
         errors.append(  # noqa: PERF401 - the loop of appends is what is measured
@@ -48,64 +62,67 @@ def dict_and_append() -> float:
                 "cause": None,
             }
         )
-    return time.perf_counter() - start
+    return clock() - start
 
 
-def two_key_dict_and_append() -> float:
-    """Time appending 1,000 dicts of path and code alone to a list; seconds."""
-    start = time.perf_counter()
+def two_key_dict_and_append() -> int:
+    """Time appending 1,000 dicts of path and code alone to a list; ns."""
+    start = clock()
     errors: list[dict[str, object]] = []
     for code in CODES:
         errors.append({"path": "items[3].price", "code": code})  # noqa: PERF401
-    return time.perf_counter() - start
+    return clock() - start
 
 
-def add_new() -> float:
-    """Time adding 1,000 distinct errors to a fresh collection; seconds."""
-    start = time.perf_counter()
+def add_new() -> int:
+    """Time adding 1,000 distinct errors to a fresh collection; ns."""
+    start = clock()
     errors = Errors()
     for code in CODES:
         errors.add("items[3].price", code)
-    return time.perf_counter() - start
+    return clock() - start
 
 
-def add_held() -> float:
-    """Time adding 1,000 errors that are all already held; seconds."""
+def add_held() -> int:
+    """Time adding 1,000 errors that are all already held; ns."""
     errors = Errors()
     for code in CODES:
         errors.add("items[3].price", code)
-    start = time.perf_counter()
+    start = clock()
     for code in CODES:
         errors.add("items[3].price", code)
-    return time.perf_counter() - start
+    return clock() - start
 
 
 def _collection(size: int, offset: int) -> Errors:
+    """Hold `size` distinct errors, at item indexes from `offset` on."""
     errors = Errors()
     for n in range(size):
         errors.add(("items", n + offset, "price"), "invalid")
     return errors
 
 
-def merge_timer(size: int) -> Callable[[], float]:
+def merge_timer(size: int) -> Callable[[], int]:
     """Time merging `size` errors into `size`, half of them duplicates."""
     incoming = _collection(size, size // 2)
 
-    def run() -> float:
+    def merge() -> int:
+        """Merge into a fresh collection; return the ns the merge took."""
         target = _collection(size, 0)
-        start = time.perf_counter()
+        start = clock()
         target.merge(incoming)
-        elapsed = time.perf_counter() - start
+        elapsed = clock() - start
         assert len(target) == size + size // 2  # noqa: S101 - the dedup happened
         return elapsed
 
-    return run
+    return merge
 
 
-def dict_merge_timer(size: int) -> Callable[[], float]:
+def dict_merge_timer(size: int) -> Callable[[], int]:
     """Time dict.setdefault of `size` tuple keys into `size`, half duplicates."""
 
     def keys(offset: int) -> list[tuple[object, ...]]:
+        """Make `size` keys shaped like an ErrorDetail's, from `offset` on."""
         return [
             (("items", n + offset, "price"), "invalid", None, frozenset())
             for n in range(size)
@@ -113,79 +130,72 @@ def dict_merge_timer(size: int) -> Callable[[], float]:
 
     incoming = [(key, key) for key in keys(size // 2)]
 
-    def run() -> float:
+    def merge() -> int:
+        """Set the keys into a fresh dict; return the ns that took."""
         target = {key: key for key in keys(0)}
-        start = time.perf_counter()
+        start = clock()
         for key, value in incoming:
             target.setdefault(key, value)
-        elapsed = time.perf_counter() - start
+        elapsed = clock() - start
         assert len(target) == size + size // 2  # noqa: S101 - the dedup happened
         return elapsed
 
-    return run
+    return merge
 
 
 def main() -> int:
     """Print the table."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=31)
-    parser.add_argument("--quick", action="store_true")
-    args = parser.parse_args()
-    rounds = 3 if args.quick else args.rounds
-    big, small = (20_000, 2_000) if args.quick else (100_000, 10_000)
+    settings = parse_settings(__doc__, rounds=31, number=20, quick_number=2)
+    big, small = (20_000, 2_000) if settings.quick else (100_000, 10_000)
 
-    timers: dict[str, Callable[[], float]] = {
-        "dict + append": dict_and_append,
-        "two-key dict + append": two_key_dict_and_append,
-        "add, new error": add_new,
-        "add, already held": add_held,
-        f"merge {small:,} into {small:,}": merge_timer(small),
-        f"merge {big:,} into {big:,}": merge_timer(big),
-        f"reference: dict.setdefault {small:,} into {small:,}": dict_merge_timer(small),
-        f"reference: dict.setdefault {big:,} into {big:,}": dict_merge_timer(big),
-    }
-    samples: dict[str, list[float]] = {name: [] for name in timers}
-    names = list(timers)
-    for round_index in range(rounds):
-        shift = round_index % len(names)
-        for name in names[shift:] + names[:shift]:
-            samples[name].append(timers[name]())
-    median = {name: statistics.median(values) for name, values in samples.items()}
-
-    print(
-        f"Python {platform.python_version()}; {rounds} interleaved rounds; medians.\n"
+    merges = f"merge {small:,} into {small:,}", f"merge {big:,} into {big:,}"
+    references = (
+        f"reference: dict.setdefault {small:,} into {small:,}",
+        f"reference: dict.setdefault {big:,} into {big:,}",
     )
-    print("| case | median | ratio | target |")
-    print("|---|---:|---:|---|")
-    baseline = median["dict + append"]
-    two_key = median["two-key dict + append"]
-    print(f"| dict of the fields + append | {baseline / 1000 * 1e9:.0f} ns | 1.00 | |")
-    print(
-        f"| two-key dict + append | {two_key / 1000 * 1e9:.0f} ns | "
-        f"{two_key / baseline:.2f} | |"
+    contenders = [
+        Contender("dict + append", self_timed(dict_and_append), len(CODES)),
+        Contender(
+            "two-key dict + append", self_timed(two_key_dict_and_append), len(CODES)
+        ),
+        Contender("add, new error", self_timed(add_new), len(CODES)),
+        Contender("add, already held", self_timed(add_held), len(CODES)),
+        Contender(merges[0], self_timed(merge_timer(small)), number=1),
+        Contender(merges[1], self_timed(merge_timer(big)), number=1),
+        Contender(references[0], self_timed(dict_merge_timer(small)), number=1),
+        Contender(references[1], self_timed(dict_merge_timer(big)), number=1),
+    ]
+    adds = (
+        Entry("add, new error", "add, new error", target=3.0),
+        Entry("add, already held", "add, already held", target=3.0),
     )
-    for name in ("add, new error", "add, already held"):
-        ratio = median[name] / baseline
-        verdict = "met" if ratio <= 3 else "MISSED"  # noqa: PLR2004 - the target
-        print(
-            f"| {name} | {median[name] / 1000 * 1e9:.0f} ns | {ratio:.2f} "
-            f"({median[name] / two_key:.2f} to two-key) | <= 3.00 {verdict} |"
-        )
-    for small_name, big_name, target in [
-        (names[4], names[5], True),
-        (names[6], names[7], False),
-    ]:
-        ratio = median[big_name] / median[small_name]
-        verdict = ""
-        if target:
-            met = ratio <= 12  # noqa: PLR2004 - the target
-            verdict = f"<= 12.00 {'met' if met else 'MISSED'}"
-        print(f"| {small_name} | {median[small_name] * 1e3:.1f} ms | 1.00 | |")
-        print(
-            f"| {big_name} | {median[big_name] * 1e3:.1f} ms | {ratio:.2f} | "
-            f"{verdict} |"
-        )
-    return 0
+    two_key = Entry("two-key dict + append", "two-key dict + append")
+    comparisons = [
+        Comparison(
+            "add",
+            "dict + append",
+            (Entry("dict of the fields + append", "dict + append"), two_key, *adds),
+        ),
+        Comparison(
+            "add, to the two-key dict",
+            "two-key dict + append",
+            (two_key, *(Entry(e.label, e.contender) for e in adds)),
+        ),
+        Comparison(
+            "merge, half duplicates",
+            merges[0],
+            (Entry(merges[0], merges[0]), Entry(merges[1], merges[1], target=12.0)),
+        ),
+        Comparison(
+            "reference: merge into a dict",
+            references[0],
+            tuple(Entry(name.removeprefix("reference: "), name) for name in references),
+        ),
+    ]
+    misses = run(
+        settings, contenders, comparisons, versions={"outcome": outcome.__version__}
+    )
+    return finish(misses, settings)
 
 
 if __name__ == "__main__":

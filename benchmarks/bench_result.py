@@ -1,11 +1,14 @@
 """
 Compare the Result core with its peers: ``result`` 0.17 and ``returns``.
 
-Every library is measured in this one process, in interleaved rounds (each
-round times every library on every case, in a rotating order), so a noisy
-neighbour slows all of them alike. Each figure is the median over rounds of the
-time per operation with the cost of the empty loop subtracted. Ratios are to
-``result``, which is as fast as a plain ``__slots__`` class.
+Every library is measured in this one process by the shared harness
+(``_harness.py``): in each round every library is timed on every case, in an
+order rotated from round to round, so a noisy neighbour slows all of them
+alike. A round's figure is the minimum of 3 repeats, in CPU time, less the
+empty loop timed in the same round. The table gives the median time per
+operation and the median over rounds of the ratio to ``result``, which is as
+fast as a plain ``__slots__`` class, with its spread; then the bytes one
+``Ok(1)`` holds, traced with ``tracemalloc``.
 
 Run it with ``make bench`` or ``python benchmarks/bench_result.py``; ``--quick``
 runs a few short rounds only to prove the script works.
@@ -13,17 +16,24 @@ runs a few short rounds only to prove the script works.
 
 from __future__ import annotations
 
-import argparse
 import gc
-import platform
-import statistics
 import sys
-import timeit
 import tracemalloc
 from dataclasses import dataclass
+from importlib.metadata import version
 from typing import TYPE_CHECKING
 
 import result as rustedpy
+from _harness import (
+    Comparison,
+    Contender,
+    Entry,
+    finish,
+    markdown_table,
+    parse_settings,
+    run,
+    statement,
+)
 from returns.pipeline import is_successful
 from returns.result import Failure, Success
 
@@ -33,9 +43,27 @@ if TYPE_CHECKING:
     from collections.abc import Callable
 
 
+EMPTY_LOOP = "empty loop"
+
+
 def inc(n: int) -> int:
     """Add one: the function every chain maps with."""
     return n + 1
+
+
+def _bind_outcome(n: int) -> outcome.Ok[int]:
+    """Add one inside an outcome Ok: the function every and_then chain binds."""
+    return outcome.Ok(n + 1)
+
+
+def _bind_result(n: int) -> rustedpy.Ok[int]:
+    """Add one inside a result Ok."""
+    return rustedpy.Ok(n + 1)
+
+
+def _bind_returns(n: int) -> Success[int]:
+    """Add one inside a returns Success."""
+    return Success(n + 1)
 
 
 @dataclass(frozen=True)
@@ -56,7 +84,7 @@ LIBRARIES = [
         {
             "Ok": outcome.Ok,
             "Err": outcome.Err,
-            "bind_ok": lambda n: outcome.Ok(n + 1),
+            "bind_ok": _bind_outcome,
         },
     ),
     Library(
@@ -66,7 +94,7 @@ LIBRARIES = [
         {
             "Ok": rustedpy.Ok,
             "Err": rustedpy.Err,
-            "bind_ok": lambda n: rustedpy.Ok(n + 1),
+            "bind_ok": _bind_result,
         },
     ),
     Library(
@@ -76,7 +104,7 @@ LIBRARIES = [
         {
             "Ok": Success,
             "Err": Failure,
-            "bind_ok": lambda n: Success(n + 1),
+            "bind_ok": _bind_returns,
             "is_successful": is_successful,
         },
     ),
@@ -103,6 +131,7 @@ class Case:
 
 
 def _same(statement: str) -> dict[str, str]:
+    """The same statement for every library."""
     return {"*": statement}
 
 
@@ -142,18 +171,54 @@ CASES = [
 ]
 
 
-def _timer(library: Library, case: Case, number: int) -> Callable[[], float]:
-    statement = case.statements.get(library.name, case.statements["*"])
-    namespace = {
-        **library.namespace,
-        "inc": inc,
-        "r": library.err(1) if case.on_err else library.ok(1),
-    }
-    timer = timeit.Timer(statement, globals=namespace)
-    return lambda: timer.timeit(number) / number
+def _key(case: Case, library: Library) -> str:
+    """Name the contender that times `library` on `case`."""
+    return f"{case.name}, {library.name}"
+
+
+def contenders() -> list[Contender]:
+    """Every library on every case, each with the empty loop subtracted."""
+    timed = [Contender(EMPTY_LOOP, statement("pass", {}))]
+    for case in CASES:
+        for library in LIBRARIES:
+            source = case.statements.get(library.name, case.statements["*"])
+            namespace = {
+                **library.namespace,
+                "inc": inc,
+                "r": library.err(1) if case.on_err else library.ok(1),
+            }
+            timed.append(
+                Contender(
+                    _key(case, library),
+                    statement(source, namespace),
+                    overhead=EMPTY_LOOP,
+                )
+            )
+    return timed
+
+
+def comparisons() -> list[Comparison]:
+    """One comparison per case, with ratios to `result`."""
+    baseline = next(library for library in LIBRARIES if library.name == "result")
+    return [
+        Comparison(
+            case.name,
+            _key(case, baseline),
+            tuple(
+                Entry(
+                    library.name,
+                    _key(case, library),
+                    case.target if library.name == "outcome" else None,
+                )
+                for library in LIBRARIES
+            ),
+        )
+        for case in CASES
+    ]
 
 
 def _traced_bytes(make: Callable[[int], object], count: int) -> int:
+    """Return the bytes that `count` results of `make(1)` hold, kept alive."""
     keep: list[object] = [None] * count  # allocated before tracing starts
     gc.collect()
     tracemalloc.start()
@@ -166,78 +231,46 @@ def _traced_bytes(make: Callable[[int], object], count: int) -> int:
 
 
 def _bytes_per_ok(library: Library, count: int = 100_000) -> float:
+    """Return the bytes one `Ok(1)` of `library` holds."""
     # The loop itself allocates a little (its counter); measure and remove that.
     loop_only = _traced_bytes(lambda _: None, count)
     return (_traced_bytes(library.ok, count) - loop_only) / count
 
 
-def measure(rounds: int, number: int) -> dict[tuple[str, str], float]:
-    """Return the median net seconds per operation for each (case, library)."""
-    samples: dict[tuple[str, str], list[float]] = {}
-    empty = timeit.Timer("pass")
-    timers = [
-        (case.name, library.name, _timer(library, case, number))
-        for case in CASES
-        for library in LIBRARIES
-    ]
-    for round_index in range(rounds):
-        # Rotate the order so no library always runs first (or last) in a round.
-        shift = round_index % len(timers)
-        for case_name, library_name, timer in timers[shift:] + timers[:shift]:
-            overhead = empty.timeit(number) / number
-            samples.setdefault((case_name, library_name), []).append(timer() - overhead)
-    return {key: statistics.median(values) for key, values in samples.items()}
-
-
 def main() -> int:
-    """Print a markdown table of medians and ratios to `result`."""
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=31)
-    parser.add_argument("--number", type=int, default=20_000)
-    parser.add_argument(
-        "--quick", action="store_true", help="a few short rounds, to smoke-test"
+    """Print a markdown table of times and ratios to `result`, then memory."""
+    settings = parse_settings(__doc__, rounds=31, number=20_000, quick_number=200)
+    misses = run(
+        settings,
+        contenders(),
+        comparisons(),
+        versions={
+            "outcome": outcome.__version__,
+            "result": version("result"),
+            "returns": version("returns"),
+        },
     )
-    args = parser.parse_args()
-    rounds, number = (3, 200) if args.quick else (args.rounds, args.number)
 
-    medians = measure(rounds, number)
     names = [library.name for library in LIBRARIES]
-    print(
-        f"Python {platform.python_version()} ({platform.python_implementation()}), "
-        f"outcome {outcome.__version__}, result {rustedpy.__version__}; "
-        f"{rounds} interleaved rounds of {number:,} operations; "
-        "median ns per operation, empty loop subtracted.\n"
-    )
-    header = " | ".join(f"{name} ns" for name in names)
-    print(f"| case | {header} | outcome / result | returns / result | target |")
-    print("|---|" + "---:|" * (len(names) + 3))
-    misses = []
-    for case in CASES:
-        ns = {name: medians[(case.name, name)] * 1e9 for name in names}
-        ours, theirs = ns["outcome"] / ns["result"], ns["returns"] / ns["result"]
-        verdict = ""
-        if case.target is not None:
-            met = ours <= case.target
-            verdict = f"<= {case.target:.2f} {'met' if met else 'MISSED'}"
-            if not met:
-                misses.append(case.name)
-        cells = " | ".join(f"{ns[name]:.1f}" for name in names)
-        print(f"| {case.name} | {cells} | {ours:.2f} | {theirs:.2f} | {verdict} |")
-
     memory = {library.name: _bytes_per_ok(library) for library in LIBRARIES}
-    cells = " | ".join(f"{memory[name]:.0f} B" for name in names)
-    ours = memory["outcome"] / memory["result"]
-    theirs = memory["returns"] / memory["result"]
     met = memory["outcome"] <= 40  # noqa: PLR2004 - the target, in bytes
     if not met:
         misses.append("bytes per Ok(1)")
+    row = [
+        "bytes per Ok(1)",
+        *(f"{memory[name]:.0f} B" for name in names),
+        f"{memory['outcome'] / memory['result']:.2f}",
+        f"{memory['returns'] / memory['result']:.2f}",
+        f"<= 40 B {'met' if met else 'MISSED'}",
+    ]
+    ratios = ["outcome / result", "returns / result"]
+    print()
     print(
-        f"| bytes per Ok(1) | {cells} | {ours:.2f} | {theirs:.2f} | "
-        f"<= 40 B {'met' if met else 'MISSED'} |"
+        markdown_table(
+            ["case", *names, *ratios, "target"], [row], right={*names, *ratios}
+        )
     )
-    if misses and not args.quick:
-        print(f"\nTargets missed in this run: {', '.join(misses)}")
-    return 0
+    return finish(misses, settings)
 
 
 if __name__ == "__main__":

@@ -9,11 +9,14 @@ try/except so that one failing undo does not stop the others, collecting what
 failed. Its actions return plain values and the failing one raises; the
 saga's actions return ``Ok(i)`` and the failing one returns ``Err(errors)``.
 
-Both are measured in this one process, in interleaved rounds (each round
-times every contender on every case, in a rotating order), so a noisy
-neighbour slows both alike. Each figure is the median over rounds of the time
-per run. The target is the largest ratio of saga to hand-written we accept
-for the bookkeeping the saga does on top (retry loop, hooks, the report).
+Both are measured in this one process by the shared harness
+(``_harness.py``): in each round every contender is timed on every case, in an
+order rotated from round to round, so a noisy neighbour slows both alike. A
+round's figure is the minimum of 3 repeats, in CPU time. The table gives the
+median time per run and the median over rounds of the saga / by-hand ratio,
+with its spread. The target is the largest ratio of saga to hand-written we
+accept for the bookkeeping the saga does on top (retry loop, hooks, the
+report).
 
 Run it with ``python benchmarks/bench_saga.py``; ``--quick`` runs a few short
 rounds only to prove the script works.
@@ -21,14 +24,12 @@ rounds only to prove the script works.
 
 from __future__ import annotations
 
-import argparse
 import functools
-import platform
-import statistics
 import sys
-import timeit
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
+
+from _harness import Comparison, Contender, Entry, calls, finish, parse_settings, run
 
 import outcome
 from outcome import Err, ErrorDetail, Errors, Ok, Result, Saga, Step
@@ -52,18 +53,23 @@ class StepFailedError(Exception):
 
 
 def _saga_action(index: int) -> Callable[[object], Result[int, Errors]]:
+    """Make a saga step's action that succeeds with `index`."""
+
     def action(_ctx: object) -> Result[int, Errors]:
+        """Succeed with the step's index."""
         return Ok(index)
 
     return action
 
 
 def _saga_fails(_ctx: object) -> Result[int, Errors]:
+    """Fail as a saga action does: with an Err."""
     return Err(DECLINED)
 
 
 def _saga_undo(_ctx: object, _log: int) -> None:
-    return None
+    """Undo nothing, successfully."""
+    return
 
 
 def make_saga(*, fail_last: bool) -> Saga[object]:
@@ -81,18 +87,23 @@ def make_saga(*, fail_last: bool) -> Saga[object]:
 
 
 def _plain_action(index: int) -> Callable[[object], int]:
+    """Make a hand-written step's action that returns `index`."""
+
     def action(_ctx: object) -> int:
+        """Return the step's index."""
         return index
 
     return action
 
 
 def _plain_fails(_ctx: object) -> int:
+    """Fail as a hand-written action does: by raising."""
     raise StepFailedError
 
 
 def _plain_undo(_ctx: object, _log: int) -> None:
-    return None
+    """Undo nothing, successfully."""
+    return
 
 
 def make_steps(*, fail_last: bool) -> list[HandStep]:
@@ -145,6 +156,7 @@ CONTENDERS = ("saga", "by hand")
 
 
 def _runner(case: Case, contender: str) -> Callable[[], object]:
+    """Return a call that runs `case` once the way `contender` does."""
     ctx = {"order": "A-17"}
     if contender == "saga":
         saga = make_saga(fail_last=case.fail_last)
@@ -169,59 +181,36 @@ def _check(case: Case) -> None:
         raise RuntimeError(msg)
 
 
-def measure(rounds: int, number: int) -> dict[tuple[str, str], float]:
-    """Return the median seconds per run for each (case, contender)."""
-    samples: dict[tuple[str, str], list[float]] = {}
-    timers = [
-        (case.name, contender, timeit.Timer(_runner(case, contender)))
-        for case in CASES
-        for contender in CONTENDERS
-    ]
-    for round_index in range(rounds):
-        # Rotate the order so no contender always runs first (or last).
-        shift = round_index % len(timers)
-        for case_name, contender, timer in timers[shift:] + timers[:shift]:
-            seconds = timer.timeit(number) / number
-            samples.setdefault((case_name, contender), []).append(seconds)
-    return {key: statistics.median(values) for key, values in samples.items()}
+def _key(case: Case, contender: str) -> str:
+    """Name the timer of `contender` on `case`."""
+    return f"{case.name}, {contender}"
 
 
 def main() -> int:
-    """Print a markdown table of medians and the saga / by-hand ratio."""
-    parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n\n")[0])
-    parser.add_argument("--rounds", type=int, default=31)
-    parser.add_argument("--number", type=int, default=2_000)
-    parser.add_argument(
-        "--quick", action="store_true", help="a few short rounds, to smoke-test"
-    )
-    args = parser.parse_args()
-    rounds, number = (3, 50) if args.quick else (args.rounds, args.number)
-
+    """Print a markdown table of times and the saga / by-hand ratio."""
+    settings = parse_settings(__doc__, rounds=31, number=5_000, quick_number=50)
     for case in CASES:
         _check(case)
-    medians = measure(rounds, number)
-    print(
-        f"Python {platform.python_version()} ({platform.python_implementation()}), "
-        f"outcome {outcome.__version__}; {rounds} interleaved rounds of "
-        f"{number:,} runs; median ns per run.\n"
-    )
-    print("| case | saga ns | by hand ns | saga / by hand | target |")
-    print("|---|---:|---:|---:|---|")
-    misses: list[str] = []
-    for case in CASES:
-        saga_ns = medians[(case.name, "saga")] * 1e9
-        hand_ns = medians[(case.name, "by hand")] * 1e9
-        ratio = saga_ns / hand_ns
-        met = ratio <= TARGET
-        if not met:
-            misses.append(case.name)
-        print(
-            f"| {case.name} | {saga_ns:,.0f} | {hand_ns:,.0f} | {ratio:.2f} | "
-            f"<= {TARGET:.2f} {'met' if met else 'MISSED'} |"
+    contenders = [
+        Contender(_key(case, contender), calls(_runner(case, contender)))
+        for case in CASES
+        for contender in CONTENDERS
+    ]
+    comparisons = [
+        Comparison(
+            case.name,
+            _key(case, "by hand"),
+            (
+                Entry("saga", _key(case, "saga"), target=TARGET),
+                Entry("by hand", _key(case, "by hand")),
+            ),
         )
-    if misses and not args.quick:
-        print(f"\nTargets missed in this run: {', '.join(misses)}")
-    return 0
+        for case in CASES
+    ]
+    misses = run(
+        settings, contenders, comparisons, versions={"outcome": outcome.__version__}
+    )
+    return finish(misses, settings)
 
 
 if __name__ == "__main__":
