@@ -13,13 +13,23 @@ SHELL := bash
 
 .PHONY: demo check lint typecheck test docs bench-smoke bench clean
 
-$(INSTALLED): pyproject.toml
+DEMO_INSTALLED := $(VENV)/.demo-installed
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+
+$(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "outcome needs Python 3.11 or newer; set PYTHON=python3.11")'
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[dev,docs,bench]'
-	touch $(INSTALLED)
 
-demo: $(INSTALLED)
+# The demo needs only the package and its own extra, not the check toolchain.
+$(DEMO_INSTALLED): pyproject.toml | $(BIN)/python
+	$(PIP) -e '.[demo]'
+	touch $(DEMO_INSTALLED)
+
+$(INSTALLED): pyproject.toml | $(BIN)/python
+	$(PIP) -e '.[demo,dev,docs,bench]'
+	touch $(INSTALLED) $(DEMO_INSTALLED)
+
+demo: $(DEMO_INSTALLED)
 	$(BIN)/python examples/checkout
 
 check: lint typecheck test docs bench-smoke

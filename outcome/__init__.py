@@ -45,14 +45,7 @@ from outcome._result import (
     is_ok,
     partition,
 )
-from outcome._retry import (
-    RetryDetails,
-    RetryPolicy,
-    aretry,
-    aretrying,
-    retry,
-    retrying,
-)
+from outcome._retry import RetryDetails, Retrying, RetryPolicy, retry
 from outcome._saga import Saga, SagaFailure, Step
 
 __all__ = [
@@ -71,14 +64,13 @@ __all__ = [
     "Result",
     "RetryDetails",
     "RetryPolicy",
+    "Retrying",
     "Saga",
     "SagaFailure",
     "SelfClassifying",
     "Step",
     "UnwrapError",
     "accumulate",
-    "aretry",
-    "aretrying",
     "as_async_result",
     "as_result",
     "classify",
@@ -93,7 +85,6 @@ __all__ = [
     "parse_pointer",
     "partition",
     "retry",
-    "retrying",
 ]
 
 

@@ -1,11 +1,10 @@
 """
 Retrying what the classifier calls transient: backoff with full jitter, budgets, hooks.
 
-The function to retry takes no arguments: `retry` and `aretry` have keyword
-parameters of their own (``policy``, ``sleep``, ``clock``, ...) that would
-collide with the function's, so its arguments are bound by the caller, with a
-``lambda`` or `functools.partial`. To retry every call of a function, decorate
-it with `retrying` or `aretrying`, which keep its signature.
+`Retrying` bundles the configuration once (policy, classifier, hooks, and the
+injectable sleep, clock and random source); its `Retrying.call` and
+`Retrying.call_async` call a function with its own arguments. `retry` is the
+decorator, bare or configured, for sync and async functions alike.
 """
 
 from __future__ import annotations
@@ -16,10 +15,10 @@ import inspect
 import math
 import random as _random
 import time
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Any, Final, NoReturn, cast, overload
 
 import attrs
-from typing_extensions import ParamSpec, TypeIs, TypeVar
+from typing_extensions import ParamSpec, TypeIs, TypeVar, deprecated
 
 from outcome._classify.classifier import DEFAULT_CLASSIFIER, Classifier
 from outcome._result import Err
@@ -67,8 +66,8 @@ class RetryPolicy:
     How often and how long to retry: attempts, backoff with full jitter, budgets.
 
     A policy is a pure value: it draws no random numbers and reads no clock of
-    its own. `delay` is given its random source, and `retry` / `aretry` are
-    given their sleep, clock and random source, so tests never really wait.
+    its own. `delay` is given its random source, and a `Retrying` is given
+    its sleep, clock and random source, so tests never really wait.
 
     Attributes:
         attempts: Total tries, the first one included (``1`` means no retries).
@@ -185,19 +184,19 @@ class RetryDetails:
         failure: The exception raised, or the `Err` returned.
         elapsed: Seconds since the first attempt started, by the injected clock.
 
-    >>> from outcome import Err, RetryDetails, RetryPolicy, retry
+    >>> from outcome import Err, RetryDetails, Retrying, RetryPolicy
     >>> def log_retry(details: RetryDetails) -> None:
     ...     print(
     ...         f"attempt {details.attempt} failed ({details.decision.kind}), "
     ...         f"retrying in {details.delay}s"
     ...     )
-    >>> retry(
-    ...     lambda: Err(ConnectionResetError()),
+    >>> retrying = Retrying(
     ...     policy=RetryPolicy(attempts=2, base_delay=1.0),
     ...     on_retry=log_retry,
     ...     sleep=lambda seconds: None,
     ...     random=lambda: 0.5,
     ... )
+    >>> retrying.call(lambda: Err(ConnectionResetError()))
     attempt 1 failed (connection), retrying in 0.5s
     Err(ConnectionResetError())
 
@@ -211,35 +210,222 @@ class RetryDetails:
     elapsed: float
 
 
-@attrs.define
-class _Attempts:
-    """The bookkeeping of one retry loop, shared by `retry` and `aretry`."""
+def _require_callable(owner: str, field: str, value: object, *, optional: bool) -> None:
+    if not callable(value) and not (optional and value is None):
+        msg = f"{owner} {field} must be callable, not {value!r}"
+        raise TypeError(msg)
 
-    policy: RetryPolicy
-    classifier: Classifier
-    on_retry: Callable[[RetryDetails], object] | None
-    on_give_up: Callable[[Decision, Exception | Err[object]], object] | None
-    clock: Callable[[], float]
-    random: Callable[[], float]
-    start: float
-    attempt: int = 0
+
+def _check_retrying(retrying: Retrying) -> None:
+    policy: object = retrying.policy
+    if type(policy) is not RetryPolicy:
+        msg = f"Retrying policy must be a RetryPolicy, not {policy!r}"
+        raise TypeError(msg)
+    classifier = cast("object", retrying.classifier)  # callers may be untyped
+    if classifier is not None and not isinstance(classifier, Classifier):
+        msg = f"Retrying classifier must be a Classifier or None, not {classifier!r}"
+        raise TypeError(msg)
+    for field in ("on_retry", "on_give_up"):
+        _require_callable("Retrying", field, getattr(retrying, field), optional=True)
+    for field in ("sleep", "sleep_async", "clock", "random"):
+        _require_callable("Retrying", field, getattr(retrying, field), optional=False)
+
+
+@attrs.frozen
+class Retrying:
+    """
+    How to retry, configured once: the policy, the classifier, hooks and injectables.
+
+    Call a function under it with `call` (or `call_async` for a coroutine
+    function), passing the function's own arguments after it; decorate with
+    ``@retry(using=...)``. A `Retrying` is an immutable value, so one can be
+    shared by many calls, threads and tasks; ``attrs.evolve`` makes a variant.
+
+    A failure is an `Exception` raised by the function or an `Err` it
+    returned; it is classified, and retried when the decision is transient
+    and the policy's budget allows. Before each sleep, ``on_retry(details)``
+    is called. When retrying gives up for good (not transient, attempts
+    exhausted, deadline reached, or a Retry-After too long to sleep for: see
+    `RetryPolicy.max_retry_after`), ``on_give_up(decision, failure)`` is
+    called exactly once, then the last exception is re-raised (the same
+    object, traceback kept) or the last `Err` returned. Anything else the
+    function returns, `Ok` or not, is returned as is. A `BaseException` that
+    is not an `Exception` (`KeyboardInterrupt`, `SystemExit`, and
+    `asyncio.CancelledError`) propagates untouched and is never retried. An
+    exception raised by a hook propagates.
+
+    Budgets multiply across layers: when the function calls a client that
+    retries on its own, turn its retries off (``max_retries=0``) so that this
+    loop alone owns the budget.
+
+    Attributes:
+        policy: Attempts, backoff and budgets.
+        classifier: Decides what is transient; `DEFAULT_CLASSIFIER` if `None`.
+        on_retry: Called before each sleep with a `RetryDetails`.
+        on_give_up: Called once with the last decision and failure when
+            retrying stops for good; check ``decision.defer`` to reschedule.
+        sleep: Waits the given number of seconds, for `call`.
+        sleep_async: Awaited with the number of seconds, for `call_async`.
+        clock: Monotonic seconds, for `RetryPolicy.deadline`.
+        random: Returns a float in ``[0, 1)``, for the jitter.
+
+    >>> from outcome import Retrying, RetryPolicy
+    >>> attempts = []
+    >>> def fetch_rates(currency: str) -> dict[str, float]:
+    ...     attempts.append(len(attempts) + 1)
+    ...     if len(attempts) < 3:
+    ...         raise TimeoutError("the rates service took too long")
+    ...     return {currency: 1.08}
+    >>> retrying = Retrying(policy=RetryPolicy(attempts=3), sleep=lambda s: None)
+    >>> retrying.call(fetch_rates, "EUR")
+    {'EUR': 1.08}
+    >>> attempts
+    [1, 2, 3]
+
+    A failure that waiting will not fix is raised at once:
+
+    >>> retrying.call(int, "three")
+    Traceback (most recent call last):
+    ...
+    ValueError: invalid literal for int() with base 10: 'three'
+
+    Raises:
+        TypeError: When `policy` is not a `RetryPolicy`, `classifier` not a
+            `Classifier`, or a hook or injectable is not callable.
+
+    .. versionadded:: 0.1.0
+    """
+
+    policy: RetryPolicy = _DEFAULT_POLICY
+    classifier: Classifier | None = None
+    on_retry: Callable[[RetryDetails], object] | None = None
+    on_give_up: Callable[[Decision, Exception | Err[object]], object] | None = None
+    sleep: Callable[[float], object] = time.sleep
+    sleep_async: Callable[[float], Awaitable[object]] = asyncio.sleep
+    clock: Callable[[], float] = time.monotonic
+    random: Callable[[], float] = _random.random
+
+    def __attrs_post_init__(self) -> None:
+        _check_retrying(self)
+
+    @overload
+    @deprecated("call() cannot await a coroutine function: use call_async()")
+    def call(
+        self,
+        fn: Callable[P, Coroutine[Any, Any, object]],
+        /,
+        *args: P.args,
+        **kwargs: P.kwargs,
+    ) -> NoReturn: ...
+    @overload
+    def call(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R: ...
+    def call(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+        """
+        Call ``fn(*args, **kwargs)`` until it succeeds or retrying gives up.
+
+        Returns:
+            What `fn` returned: its first success, or the last `Err`.
+
+        Raises:
+            TypeError: When `fn` is not callable, or returns a coroutine (use
+                `call_async`; type checkers flag such a call as deprecated).
+        """
+        _require_function("call", fn)
+        loop = _Attempts(self, self.clock())
+        while True:
+            loop.attempt += 1
+            try:
+                result = fn(*args, **kwargs)
+            except Exception as exc:
+                delay = loop.failed(exc)
+                if delay is None:
+                    raise
+            else:
+                if not _is_err(result):
+                    _refuse_coroutine(result)
+                    return result
+                delay = loop.failed(result)
+                if delay is None:
+                    return result
+            self.sleep(delay)
+
+    async def call_async(
+        self, fn: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs: P.kwargs
+    ) -> R:
+        """
+        Await ``fn(*args, **kwargs)`` until it succeeds or retrying gives up.
+
+        The asyncio twin of `call`: `sleep_async` is awaited between attempts,
+        and cancellation propagates untouched. The hooks are plain functions.
+
+        >>> import asyncio
+        >>> from outcome import Err, Ok, Result, Retrying
+        >>> replies = iter([Err(ConnectionResetError()), Ok("paid")])
+        >>> async def charge(order: str) -> Result[str, Exception]:
+        ...     return next(replies)
+        >>> async def no_wait(seconds: float) -> None: ...
+        >>> asyncio.run(Retrying(sleep_async=no_wait).call_async(charge, "A-17"))
+        Ok('paid')
+
+        Returns:
+            What `fn` returned once awaited: its first success, or the last `Err`.
+
+        Raises:
+            TypeError: When `fn` is not callable (a coroutine, say, rather
+                than a function returning one).
+        """
+        _require_function("call_async", fn)
+        loop = _Attempts(self, self.clock())
+        while True:
+            loop.attempt += 1
+            try:
+                result = await fn(*args, **kwargs)
+            except Exception as exc:
+                delay = loop.failed(exc)
+                if delay is None:
+                    raise
+            else:
+                if not _is_err(result):
+                    return result
+                delay = loop.failed(result)
+                if delay is None:
+                    return result
+            await self.sleep_async(delay)
+
+
+_DEFAULT_RETRYING: Final = Retrying()
+
+
+class _Attempts:
+    """The bookkeeping of one retry loop, shared by `call` and `call_async`."""
+
+    __slots__ = ("attempt", "classifier", "retrying", "start")
+
+    def __init__(self, retrying: Retrying, start: float) -> None:
+        self.retrying = retrying
+        self.classifier = retrying.classifier or DEFAULT_CLASSIFIER
+        self.start = start
+        self.attempt = 0
 
     def failed(self, failure: Exception | Err[object]) -> float | None:
         """Return the delay before the next attempt, or `None` to give up."""
-        elapsed = self.clock() - self.start
+        retrying = self.retrying
+        elapsed = retrying.clock() - self.start
         decision, delay = self._plan(self.classifier.classify(failure), elapsed)
         if delay is None:
-            if self.on_give_up is not None:
-                self.on_give_up(decision, failure)
+            if retrying.on_give_up is not None:
+                retrying.on_give_up(decision, failure)
             return None
-        if self.on_retry is not None:
-            self.on_retry(RetryDetails(self.attempt, delay, decision, failure, elapsed))
+        if retrying.on_retry is not None:
+            retrying.on_retry(
+                RetryDetails(self.attempt, delay, decision, failure, elapsed)
+            )
         return delay
 
     def _plan(
         self, decision: Decision, elapsed: float
     ) -> tuple[Decision, float | None]:
-        policy = self.policy
+        policy = self.retrying.policy
         if not decision.transient:
             return decision, None
         retry_after = decision.retry_after
@@ -251,20 +437,21 @@ class _Attempts:
             decision = decision.replace(defer=True)
         if decision.defer or self.attempt >= policy.attempts:
             return decision, None
-        delay = policy.delay(self.attempt, decision, self.random)
+        delay = policy.delay(self.attempt, decision, self.retrying.random)
         if policy.deadline is not None and elapsed + delay > policy.deadline:
             return decision, None
         return decision, delay
 
 
-def _check_callable(function: str, fn: object) -> None:
+def _require_function(method: str, fn: object) -> None:
     if callable(fn):
         return
     if inspect.iscoroutine(fn):
         fn.close()  # it will never run: spare the "never awaited" warning
     msg = (
-        f"{function}() takes the function to call, not its result, got {fn!r}: "
-        f"bind its arguments with a lambda, as in {function}(lambda: fetch(url))"
+        f"Retrying.{method}() takes the function to call, not its result, got "
+        f"{fn!r}: pass the function and its arguments, as in "
+        f"retrying.{method}(fetch, url)"
     )
     raise TypeError(msg)
 
@@ -277,208 +464,38 @@ def _refuse_coroutine(result: object) -> None:
     if inspect.iscoroutine(result):
         result.close()
         msg = (
-            "retry() cannot await the coroutine its function returned: use "
-            "`await aretry(fn)` or the aretrying() decorator for async functions"
+            "Retrying.call() cannot await the coroutine its function returned: "
+            "use `await retrying.call_async(fn)`, or decorate the async function "
+            "with @retry"
         )
         raise TypeError(msg)
 
 
-def retry(  # noqa: PLR0913 - each hook and injectable is its own keyword
-    fn: Callable[[], R],
+@overload
+def retry(fn: Callable[P, R], /) -> Callable[P, R]: ...
+@overload
+def retry(
+    *, policy: RetryPolicy | None = None, using: Retrying | None = None
+) -> Callable[[Callable[P, R]], Callable[P, R]]: ...
+def retry(
+    fn: Callable[P, R] | None = None,
     /,
     *,
-    policy: RetryPolicy = _DEFAULT_POLICY,
-    classifier: Classifier | None = None,
-    on_retry: Callable[[RetryDetails], object] | None = None,
-    on_give_up: Callable[[Decision, Exception | Err[object]], object] | None = None,
-    sleep: Callable[[float], object] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
-    random: Callable[[], float] = _random.random,
-) -> R:
+    policy: RetryPolicy | None = None,
+    using: Retrying | None = None,
+) -> Callable[P, R] | Callable[[Callable[P, R]], Callable[P, R]]:
     """
-    Call `fn` until it succeeds, retrying only what the classifier calls transient.
+    Decorate a function so that each call is retried under a `Retrying`.
 
-    `fn` takes no arguments: bind them with ``lambda: charge(order, amount)``
-    or `functools.partial`, so that they can never collide with the keywords
-    of `retry` itself. To retry every call of a function, use `retrying`.
+    Use it bare (``@retry``, the default policy), with a policy
+    (``@retry(policy=RetryPolicy(attempts=5))``), or with a whole
+    configuration (``@retry(using=Retrying(...))``; a `policy` given too
+    replaces its policy). A coroutine function gets an async wrapper that
+    awaits between attempts, a plain function a sync one; both keep the
+    signature, for callers and type checkers alike.
 
-    A failure is an `Exception` raised by `fn` or an `Err` it returned; it is
-    classified, and retried when the decision is transient and the policy's
-    budget allows. Before each sleep, ``on_retry(details)`` is called. When
-    retrying gives up for good (not transient, attempts exhausted, deadline
-    reached, or a Retry-After too long to sleep for: see
-    `RetryPolicy.max_retry_after`), ``on_give_up(decision, failure)`` is
-    called exactly once, then the last exception is re-raised (the same
-    object, traceback kept) or the last `Err` returned. Anything else `fn`
-    returns, `Ok` or not, is returned as is. A `BaseException` that is not an
-    `Exception` (`KeyboardInterrupt`, `SystemExit`) propagates untouched and
-    is never retried. An exception raised by a hook propagates.
-
-    Budgets multiply across layers: when `fn` calls a client that retries on
-    its own, turn its retries off (``max_retries=0``) so that this loop alone
-    owns the budget.
-
-    Args:
-        fn: The function to call, with no arguments.
-        policy: Attempts, backoff and budgets.
-        classifier: Decides what is transient; `DEFAULT_CLASSIFIER` if `None`.
-        on_retry: Called before each sleep with a `RetryDetails`.
-        on_give_up: Called once with the last decision and failure when
-            retrying stops for good; check ``decision.defer`` to reschedule.
-        sleep: Waits the given number of seconds.
-        clock: Monotonic seconds, for `RetryPolicy.deadline`.
-        random: Returns a float in ``[0, 1)``, for the jitter.
-
-    Returns:
-        What `fn` returned: its first success, or the last `Err`.
-
-    Raises:
-        TypeError: When `fn` is not callable, or returns a coroutine (use
-            `aretry`).
-
-    >>> from outcome import retry
-    >>> attempts = []
-    >>> def fetch_rates() -> dict[str, float]:
-    ...     attempts.append(len(attempts) + 1)
-    ...     if len(attempts) < 3:
-    ...         raise TimeoutError("the rates service took too long")
-    ...     return {"EUR": 1.08}
-    >>> retry(fetch_rates, sleep=lambda seconds: None)
-    {'EUR': 1.08}
-    >>> attempts
-    [1, 2, 3]
-
-    A failure that waiting will not fix is raised at once:
-
-    >>> retry(lambda: int("three"))
-    Traceback (most recent call last):
-    ...
-    ValueError: invalid literal for int() with base 10: 'three'
-
-    .. versionadded:: 0.1.0
-    """
-    _check_callable("retry", fn)
-    loop = _Attempts(
-        policy,
-        DEFAULT_CLASSIFIER if classifier is None else classifier,
-        on_retry,
-        on_give_up,
-        clock,
-        random,
-        clock(),
-    )
-    while True:
-        loop.attempt += 1
-        try:
-            result = fn()
-        except Exception as exc:
-            delay = loop.failed(exc)
-            if delay is None:
-                raise
-        else:
-            if not _is_err(result):
-                _refuse_coroutine(result)
-                return result
-            delay = loop.failed(result)
-            if delay is None:
-                return result
-        sleep(delay)
-
-
-async def aretry(  # noqa: PLR0913 - each hook and injectable is its own keyword
-    fn: Callable[[], Awaitable[R]],
-    /,
-    *,
-    policy: RetryPolicy = _DEFAULT_POLICY,
-    classifier: Classifier | None = None,
-    on_retry: Callable[[RetryDetails], object] | None = None,
-    on_give_up: Callable[[Decision, Exception | Err[object]], object] | None = None,
-    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
-    clock: Callable[[], float] = time.monotonic,
-    random: Callable[[], float] = _random.random,
-) -> R:
-    """
-    Await `fn()` until it succeeds, retrying only what the classifier calls transient.
-
-    The asyncio twin of `retry`, with the same arguments except that `fn`
-    returns an awaitable (call it with no arguments: ``lambda: fetch(url)``)
-    and `sleep` is awaited. Cancellation (`asyncio.CancelledError`) propagates
-    untouched and is never retried. The hooks are plain functions.
-
-    Args:
-        fn: The function to call, with no arguments; it returns an awaitable.
-        policy: Attempts, backoff and budgets.
-        classifier: Decides what is transient; `DEFAULT_CLASSIFIER` if `None`.
-        on_retry: Called before each sleep with a `RetryDetails`.
-        on_give_up: Called once with the last decision and failure when
-            retrying stops for good; check ``decision.defer`` to reschedule.
-        sleep: Awaited with the number of seconds to wait.
-        clock: Monotonic seconds, for `RetryPolicy.deadline`.
-        random: Returns a float in ``[0, 1)``, for the jitter.
-
-    Returns:
-        What `fn` returned once awaited: its first success, or the last `Err`.
-
-    Raises:
-        TypeError: When `fn` is not callable (a coroutine, say, rather than
-            a function returning one).
-
-    >>> import asyncio
-    >>> from outcome import Err, Ok, Result, aretry
-    >>> replies = iter([Err(ConnectionResetError()), Ok("paid")])
-    >>> async def charge() -> Result[str, Exception]:
-    ...     return next(replies)
-    >>> async def no_wait(seconds: float) -> None: ...
-    >>> asyncio.run(aretry(charge, sleep=no_wait))
-    Ok('paid')
-
-    .. versionadded:: 0.1.0
-    """
-    _check_callable("aretry", fn)
-    loop = _Attempts(
-        policy,
-        DEFAULT_CLASSIFIER if classifier is None else classifier,
-        on_retry,
-        on_give_up,
-        clock,
-        random,
-        clock(),
-    )
-    while True:
-        loop.attempt += 1
-        try:
-            result = await fn()
-        except Exception as exc:
-            delay = loop.failed(exc)
-            if delay is None:
-                raise
-        else:
-            if not _is_err(result):
-                return result
-            delay = loop.failed(result)
-            if delay is None:
-                return result
-        await sleep(delay)
-
-
-def retrying(  # noqa: PLR0913 - each hook and injectable is its own keyword
-    *,
-    policy: RetryPolicy = _DEFAULT_POLICY,
-    classifier: Classifier | None = None,
-    on_retry: Callable[[RetryDetails], object] | None = None,
-    on_give_up: Callable[[Decision, Exception | Err[object]], object] | None = None,
-    sleep: Callable[[float], object] = time.sleep,
-    clock: Callable[[], float] = time.monotonic,
-    random: Callable[[], float] = _random.random,
-) -> Callable[[Callable[P, R]], Callable[P, R]]:
-    """
-    Make a decorator that runs each call of a function under `retry`.
-
-    The decorated function keeps its signature, for callers and for type
-    checkers alike; the arguments are those of `retry`.
-
-    >>> from outcome import Err, Result, RetryPolicy, retrying
-    >>> @retrying(policy=RetryPolicy(attempts=2), sleep=lambda seconds: None)
+    >>> from outcome import Err, Result, Retrying, RetryPolicy, retry
+    >>> @retry(using=Retrying(policy=RetryPolicy(attempts=2), sleep=lambda s: None))
     ... def reserve(sku: str, quantity: int) -> Result[str, Exception]:
     ...     print(f"reserving {quantity} x {sku}")
     ...     return Err(TimeoutError("the warehouse took too long"))
@@ -487,83 +504,46 @@ def retrying(  # noqa: PLR0913 - each hook and injectable is its own keyword
     reserving 2 x tea
     Err(TimeoutError('the warehouse took too long'))
 
+    >>> import asyncio
+    >>> async def no_wait(seconds: float) -> None: ...
+    >>> @retry(using=Retrying(sleep_async=no_wait))
+    ... async def refund(order: str) -> Result[str, Exception]:
+    ...     print(f"refunding {order}")
+    ...     return Err(ValueError("no such order"))
+    >>> asyncio.run(refund("A-17"))
+    refunding A-17
+    Err(ValueError('no such order'))
+
     Raises:
-        TypeError: At decoration time, when the function is a coroutine
-            function (use `aretrying`).
+        TypeError: When what is decorated is not callable, or `policy` or
+            `using` has the wrong type.
 
     .. versionadded:: 0.1.0
     """
+    retrying = _DEFAULT_RETRYING if using is None else using
+    if type(cast("object", retrying)) is not Retrying:  # callers may be untyped
+        msg = f"retry(using=...) takes a Retrying, not {using!r}"
+        raise TypeError(msg)
+    if policy is not None:
+        retrying = attrs.evolve(retrying, policy=policy)
 
     def decorator(fn: Callable[P, R]) -> Callable[P, R]:
-        if inspect.iscoroutinefunction(fn):
-            msg = f"{fn.__qualname__} is async: decorate it with aretrying() instead"
+        if not callable(cast("object", fn)):  # callers may be untyped
+            msg = f"@retry decorates a function, not {fn!r}"
             raise TypeError(msg)
+        if inspect.iscoroutinefunction(fn):
+            coroutine_function = cast("Callable[P, Awaitable[object]]", fn)
+
+            @functools.wraps(fn)
+            async def wrapper_async(*args: P.args, **kwargs: P.kwargs) -> object:
+                return await retrying.call_async(coroutine_function, *args, **kwargs)
+
+            return cast("Callable[P, R]", wrapper_async)
 
         @functools.wraps(fn)
         def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            return retry(
-                lambda: fn(*args, **kwargs),
-                policy=policy,
-                classifier=classifier,
-                on_retry=on_retry,
-                on_give_up=on_give_up,
-                sleep=sleep,
-                clock=clock,
-                random=random,
-            )
+            return retrying.call(fn, *args, **kwargs)
 
         return wrapper
 
-    return decorator
-
-
-def aretrying(  # noqa: PLR0913 - each hook and injectable is its own keyword
-    *,
-    policy: RetryPolicy = _DEFAULT_POLICY,
-    classifier: Classifier | None = None,
-    on_retry: Callable[[RetryDetails], object] | None = None,
-    on_give_up: Callable[[Decision, Exception | Err[object]], object] | None = None,
-    sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
-    clock: Callable[[], float] = time.monotonic,
-    random: Callable[[], float] = _random.random,
-) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Coroutine[Any, Any, R]]]:
-    """
-    Make a decorator that runs each call of an async function under `aretry`.
-
-    The decorated function keeps its parameters and stays a coroutine
-    function; the arguments are those of `aretry`.
-
-    >>> import asyncio
-    >>> from outcome import Err, Result, RetryPolicy, aretrying
-    >>> async def no_wait(seconds: float) -> None: ...
-    >>> @aretrying(policy=RetryPolicy(attempts=2), sleep=no_wait)
-    ... async def refund(order: str) -> Result[str, Exception]:
-    ...     print(f"refunding {order}")
-    ...     return Err(ConnectionResetError())
-    >>> asyncio.run(refund("A-17"))
-    refunding A-17
-    refunding A-17
-    Err(ConnectionResetError())
-
-    .. versionadded:: 0.1.0
-    """
-
-    def decorator(
-        fn: Callable[P, Awaitable[R]],
-    ) -> Callable[P, Coroutine[Any, Any, R]]:
-        @functools.wraps(fn)
-        async def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-            return await aretry(
-                lambda: fn(*args, **kwargs),
-                policy=policy,
-                classifier=classifier,
-                on_retry=on_retry,
-                on_give_up=on_give_up,
-                sleep=sleep,
-                clock=clock,
-                random=random,
-            )
-
-        return wrapper
-
-    return decorator
+    return decorator if fn is None else decorator(fn)

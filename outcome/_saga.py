@@ -13,8 +13,6 @@ from __future__ import annotations
 import asyncio
 import functools
 import inspect
-import time
-from random import random as default_random
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, final
 
@@ -25,7 +23,7 @@ from outcome._classify.classifier import DEFAULT_CLASSIFIER, Classifier
 from outcome._errors.collection import Errors
 from outcome._errors.detail import ErrorDetail
 from outcome._result import Err, Ok, Result
-from outcome._retry import RetryPolicy, aretry, retry
+from outcome._retry import Retrying, RetryPolicy
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping, Sequence
@@ -34,7 +32,9 @@ C = TypeVar("C")
 L = TypeVar("L")
 
 
-def _check_callable(name: str, field: str, value: object, *, optional: bool) -> None:
+def _check_step_callable(
+    name: str, field: str, value: object, *, optional: bool
+) -> None:
     if value is None and optional:
         return
     if not callable(value):
@@ -63,8 +63,9 @@ class Step(Generic[C, L]):
         compensate_failed: Called with the context when the action itself
             failed, for an outcome that may have happened anyway (an enqueue
             that timed out). Without it, a failed step is not compensated.
-        retry: The policy for transient failures of the action and of its
-            compensations; without it, nothing is retried.
+        retry_policy: The policy for transient failures of the action and of
+            its compensations; without it, nothing is retried. The saga's
+            `Retrying` gives the hooks, the sleep and the clock.
 
     >>> step = Step("reserve", lambda ctx: Ok("hold-1"), lambda ctx, hold: None)
     >>> step.name
@@ -83,21 +84,24 @@ class Step(Generic[C, L]):
     compensate_failed: Callable[[C], object] | None = attrs.field(
         default=None, kw_only=True
     )
-    retry: RetryPolicy | None = attrs.field(default=None, kw_only=True)
+    retry_policy: RetryPolicy | None = attrs.field(default=None, kw_only=True)
 
     def __attrs_post_init__(self) -> None:
         name: object = self.name
         if type(name) is not str or not name:
             msg = f"a step needs a non-empty str name, not {name!r}"
             raise TypeError(msg)
-        _check_callable(self.name, "action", self.action, optional=False)
-        _check_callable(self.name, "compensate", self.compensate, optional=True)
-        _check_callable(
+        _check_step_callable(self.name, "action", self.action, optional=False)
+        _check_step_callable(self.name, "compensate", self.compensate, optional=True)
+        _check_step_callable(
             self.name, "compensate_failed", self.compensate_failed, optional=True
         )
-        policy: object = self.retry
+        policy: object = self.retry_policy
         if policy is not None and type(policy) is not RetryPolicy:
-            msg = f"step {self.name!r}: retry must be a RetryPolicy, not {policy!r}"
+            msg = (
+                f"step {self.name!r}: retry_policy must be a RetryPolicy, "
+                f"not {policy!r}"
+            )
             raise TypeError(msg)
 
 
@@ -202,12 +206,12 @@ def _checked(step: Step[Any, Any], outcome: object) -> Result[object, object]:
             "`await saga.run_async(ctx)`"
         )
         raise TypeError(msg)
-    raise _not_a_result(step.name, "its action", outcome)
+    raise _not_a_step_result(step.name, outcome)
 
 
-def _not_a_result(step: str, what: str, value: object) -> TypeError:
+def _not_a_step_result(step: str, value: object) -> TypeError:
     return TypeError(
-        f"step {step!r}: {what} must return Ok(log) or Err(errors), but returned "
+        f"step {step!r}: its action must return Ok(log) or Err(errors), but returned "
         f"{value!r} (of type {type(value).__name__}); wrap the value in Ok(...)"
     )
 
@@ -257,11 +261,10 @@ class Saga(Generic[C]):
         on_stuck: Called with a step's name and errors when its compensation
             failed for good: a person must look.
         on_failure: Called once with the `SagaFailure` when the saga fails.
-        sleep: How retries wait (``time.sleep`` for `run`; `run_async` waits
-            with ``asyncio.sleep`` unless given an async `async_sleep`).
-        async_sleep: How `run_async`'s retries wait.
-        clock: Monotonic seconds, for retry deadlines.
-        random: A random number in [0, 1), for backoff jitter.
+        retrying: How the steps that have a `Step.retry_policy` are retried:
+            its hooks, sleeps, clock and random source (its policy is each
+            step's own). Its classifier, if it has one, is the saga's when
+            `classifier` is not given.
 
     >>> log: list[str] = []
     >>> def release(ctx: dict[str, str], hold: str) -> None:
@@ -285,7 +288,7 @@ class Saga(Generic[C]):
     .. versionadded:: 0.1.0
     """
 
-    def __init__(  # noqa: PLR0913 - the hooks and the injectable clock
+    def __init__(  # noqa: PLR0913 - the steps, the classifier and each hook
         self,
         steps: Sequence[Step[C, Any]],
         *,
@@ -294,10 +297,7 @@ class Saga(Generic[C]):
         on_compensated: Callable[[str], object] | None = None,
         on_stuck: Callable[[str, Errors], object] | None = None,
         on_failure: Callable[[SagaFailure], object] | None = None,
-        sleep: Callable[[float], object] = time.sleep,
-        async_sleep: Callable[[float], Awaitable[object]] = asyncio.sleep,
-        clock: Callable[[], float] = time.monotonic,
-        random: Callable[[], float] = default_random,
+        retrying: Retrying | None = None,
     ) -> None:
         steps = tuple(steps)  # an iterator would be used up by the checks below
         for index, given in enumerate(cast("Sequence[object]", steps)):
@@ -313,16 +313,32 @@ class Saga(Generic[C]):
                 msg = f"two steps are named {step.name!r}; step names must be unique"
                 raise ValueError(msg)
             seen.add(step.name)
+        base = Retrying() if retrying is None else retrying
+        if type(cast("object", base)) is not Retrying:  # callers may be untyped
+            msg = f"Saga retrying must be a Retrying, not {retrying!r}"
+            raise TypeError(msg)
+        if classifier is not None and base.classifier not in (None, classifier):
+            msg = (
+                "Saga got a classifier and a Retrying with another one; give "
+                "the classifier once, to Saga or to Retrying"
+            )
+            raise ValueError(msg)
         self.steps: tuple[Step[C, Any], ...] = steps
-        self.classifier: Classifier = classifier or DEFAULT_CLASSIFIER
+        self.classifier: Classifier = (
+            classifier or base.classifier or DEFAULT_CLASSIFIER
+        )
         self.on_step = on_step
         self.on_compensated = on_compensated
         self.on_stuck = on_stuck
         self.on_failure = on_failure
-        self._sleep = sleep
-        self._async_sleep = async_sleep
-        self._clock = clock
-        self._random = random
+        # Built once: each step that retries, under its own policy.
+        self._retrying: dict[str, Retrying] = {
+            step.name: attrs.evolve(
+                base, policy=step.retry_policy, classifier=self.classifier
+            )
+            for step in steps
+            if step.retry_policy is not None
+        }
 
     # Running -------------------------------------------------------------------
 
@@ -394,34 +410,22 @@ class Saga(Generic[C]):
     def _attempt(
         self, step: Step[Any, Any], ctx: object
     ) -> Result[object, object] | Exception:
+        retrying = self._retrying.get(step.name)
         try:
-            if step.retry is None:  # nothing to retry: no retry machinery either
+            if retrying is None:  # nothing to retry: no retry machinery either
                 return self._call(step, ctx)
-            return retry(
-                functools.partial(self._call, step, ctx),
-                policy=step.retry,
-                classifier=self.classifier,
-                sleep=self._sleep,
-                clock=self._clock,
-                random=self._random,
-            )
+            return retrying.call(self._call, step, ctx)
         except Exception as exc:  # noqa: BLE001 - returned, and classified in _fail
             return exc
 
     async def _attempt_async(
         self, step: Step[Any, Any], ctx: object
     ) -> Result[object, object] | Exception | asyncio.CancelledError:
+        retrying = self._retrying.get(step.name)
         try:
-            if step.retry is None:
+            if retrying is None:
                 return await self._call_async(step, ctx)
-            return await aretry(
-                functools.partial(self._call_async, step, ctx),
-                policy=step.retry,
-                classifier=self.classifier,
-                sleep=self._async_sleep,
-                clock=self._clock,
-                random=self._random,
-            )
+            return await retrying.call_async(self._call_async, step, ctx)
         except asyncio.CancelledError as cancelled:
             return cancelled
         except Exception as exc:  # noqa: BLE001 - returned, and classified in _fail
@@ -531,18 +535,12 @@ class Saga(Generic[C]):
     def _undo(
         self, step: Step[Any, Any], call: Callable[[], object], state: _Run
     ) -> None:
+        retrying = self._retrying.get(step.name)
         try:
-            if step.retry is None:
-                outcome = _as_result(call(), step.name)
+            if retrying is None:
+                outcome = _undo_outcome(call(), step.name)
             else:
-                outcome = retry(
-                    lambda: _as_result(call(), step.name),
-                    policy=step.retry,
-                    classifier=self.classifier,
-                    sleep=self._sleep,
-                    clock=self._clock,
-                    random=self._random,
-                )
+                outcome = retrying.call(lambda: _undo_outcome(call(), step.name))
         except Exception as exc:  # noqa: BLE001 - reported, never lost
             outcome = Err(exc)
         self._record_undo(step, outcome, state)
@@ -554,20 +552,14 @@ class Saga(Generic[C]):
             outcome = call()
             if inspect.isawaitable(outcome):
                 outcome = await outcome
-            return _as_result(outcome, step.name)
+            return _undo_outcome(outcome, step.name)
 
+        retrying = self._retrying.get(step.name)
         try:
-            if step.retry is None:
+            if retrying is None:
                 outcome = await attempt()
             else:
-                outcome = await aretry(
-                    attempt,
-                    policy=step.retry,
-                    classifier=self.classifier,
-                    sleep=self._async_sleep,
-                    clock=self._clock,
-                    random=self._random,
-                )
+                outcome = await retrying.call_async(attempt)
         except Exception as exc:  # noqa: BLE001 - reported, never lost
             outcome = Err(exc)
         except asyncio.CancelledError as cancelled:  # stuck; the others still run
@@ -625,7 +617,7 @@ def _call_hook(
     return None
 
 
-def _as_result(outcome: object, step: str) -> Result[object, object]:
+def _undo_outcome(outcome: object, step: str) -> Result[object, object]:
     """A compensation's return: Err means it failed; anything else, done."""
     if outcome is None:
         return Ok(None)

@@ -21,6 +21,7 @@ from outcome import (
     ErrorDetail,
     Errors,
     Ok,
+    Retrying,
     RetryPolicy,
     Saga,
     SagaFailure,
@@ -155,7 +156,7 @@ class Journal:
         *outcomes: object,
         undo: Sequence[object] = (None,),
         undo_failed: Sequence[object] | None = None,
-        retry: RetryPolicy | None = None,
+        retry_policy: RetryPolicy | None = None,
         is_async: bool = False,
     ) -> Step[Any, Any]:
         """A recording step; its action plays `outcomes` (by default Ok(name))."""
@@ -167,7 +168,13 @@ class Journal:
         failed = None
         if undo_failed is not None:
             failed = self.undo_failed(name, *undo_failed)
-        return Step(name, action, compensate, compensate_failed=failed, retry=retry)
+        return Step(
+            name,
+            action,
+            compensate,
+            compensate_failed=failed,
+            retry_policy=retry_policy,
+        )
 
     # The saga and its hooks ------------------------------------------------------
 
@@ -180,10 +187,12 @@ class Journal:
             on_compensated=self.on_compensated,
             on_stuck=self.on_stuck,
             on_failure=self.on_failure,
-            sleep=self.sleeps.append,
-            async_sleep=self.async_sleep,
-            clock=lambda: 0.0,
-            random=lambda: 0.5,
+            retrying=Retrying(
+                sleep=self.sleeps.append,
+                sleep_async=self.async_sleep,
+                clock=lambda: 0.0,
+                random=lambda: 0.5,
+            ),
             **options,
         )
 
@@ -358,7 +367,7 @@ class Recorder:
                 if async_undo
                 else undo_failed
             ),
-            retry=(
+            retry_policy=(
                 None
                 if plan.attempts is None
                 else RetryPolicy(attempts=plan.attempts, base_delay=1.0, max_delay=4.0)
@@ -381,10 +390,12 @@ class Recorder:
             on_compensated=self.on_compensated,
             on_stuck=self.on_stuck,
             on_failure=self.on_failure,
-            sleep=wrong.append,
-            async_sleep=async_sleep,
-            clock=lambda: 0.0,
-            random=lambda: 0.5,
+            retrying=Retrying(
+                sleep=wrong.append,
+                sleep_async=async_sleep,
+                clock=lambda: 0.0,
+                random=lambda: 0.5,
+            ),
         )
 
     def on_step(self, name: str, log: object) -> None:

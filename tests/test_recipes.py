@@ -22,7 +22,7 @@ import stamina
 import tenacity
 from celery.exceptions import Retry
 
-from outcome import RetryPolicy, classify, retry
+from outcome import Retrying, RetryPolicy, classify
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -385,7 +385,7 @@ class TestBudgets:
         )
 
         with pytest.raises(openai.InternalServerError):
-            retry(client.models.list, sleep=lambda seconds: None)
+            Retrying(sleep=lambda seconds: None).call(client.models.list)
         assert api.requests == 9
 
     @pytest.mark.parametrize(
@@ -423,6 +423,6 @@ class TestBudgets:
         client = make(http)
 
         with pytest.raises(error) as caught:
-            retry(client.models.list, sleep=lambda seconds: None)
+            Retrying(sleep=lambda seconds: None).call(client.models.list)
         assert classify(caught.value).kind == "server"
         assert api.requests == 3

@@ -1,4 +1,4 @@
-"""Tests for retrying: RetryPolicy, backoff, budgets, hooks, retry() and aretry()."""
+"""Tests for retrying: RetryPolicy, backoff, budgets, hooks, Retrying and retry."""
 
 from __future__ import annotations
 
@@ -23,11 +23,9 @@ from outcome import (
     Err,
     Ok,
     RetryDetails,
+    Retrying,
     RetryPolicy,
-    aretry,
-    aretrying,
     retry,
-    retrying,
 )
 
 
@@ -141,16 +139,15 @@ def run_sync(
     rand: Callable[[], float] = lambda: 1.0,
     **hooks: Any,
 ) -> object:
-    """Run `script` under retry with the fake classifier, clock and sleep."""
-    return retry(
-        script,
+    """Run `script` under Retrying.call with the fake classifier, clock and sleep."""
+    return Retrying(
         policy=policy or RetryPolicy(),
         classifier=FakeClassifier(),
         sleep=timeline.sleep,
         clock=timeline.clock,
         random=rand,
         **hooks,
-    )
+    ).call(script)
 
 
 def run_async(
@@ -161,18 +158,16 @@ def run_async(
     rand: Callable[[], float] = lambda: 1.0,
     **hooks: Any,
 ) -> object:
-    """Run `script` under aretry with the fake classifier, clock and sleep."""
-    return asyncio.run(
-        aretry(
-            script.run,
-            policy=policy or RetryPolicy(),
-            classifier=FakeClassifier(),
-            sleep=timeline.async_sleep,
-            clock=timeline.clock,
-            random=rand,
-            **hooks,
-        )
+    """Run `script` under Retrying.call_async with the fake classifier and clock."""
+    retrying = Retrying(
+        policy=policy or RetryPolicy(),
+        classifier=FakeClassifier(),
+        sleep_async=timeline.async_sleep,
+        clock=timeline.clock,
+        random=rand,
+        **hooks,
     )
+    return asyncio.run(retrying.call_async(script.run))
 
 
 # Both loops are held to the same behaviour: most tests run once for each.
@@ -385,7 +380,7 @@ class TestSuccess:
     def test_success_is_not_classified(self) -> None:
         """A success never reaches the classifier."""
         classifier = FakeClassifier()
-        retry(lambda: Ok(1), classifier=classifier)
+        Retrying(classifier=classifier).call(lambda: Ok(1))
         assert classifier.seen == []
 
 
@@ -412,10 +407,8 @@ class TestTransient:
         """The classifier gets the raised exception, and the Err itself."""
         raised, returned = Flaky(), Err(Flaky())
         classifier = FakeClassifier()
-        retry(
-            Script([raised, returned, "ok"]),
-            classifier=classifier,
-            sleep=lambda _: None,
+        Retrying(classifier=classifier, sleep=lambda _: None).call(
+            Script([raised, returned, "ok"])
         )
         assert classifier.seen == [raised, returned]
         assert classifier.seen[0] is raised
@@ -503,7 +496,7 @@ class TestAttempts:
         assert script.calls == 3
 
     def test_budget_is_per_call(self) -> None:
-        """Each retry() call starts with the full budget."""
+        """Each call starts with the full budget."""
         script = Script([Flaky(), "first", Flaky(), Flaky(), "second"])
         policy = RetryPolicy(attempts=3)
         assert run_sync(script, Timeline(), policy=policy) == "first"
@@ -784,20 +777,20 @@ class TestReraise:
             raise failure
 
         with pytest.raises(Flaky) as raised:
-            retry(charge, classifier=FakeClassifier())
+            Retrying(classifier=FakeClassifier()).call(charge)
         assert raised.value is failure
         assert "charge" in [entry.name for entry in raised.traceback]
         assert failure.__context__ is None
 
     def test_same_object_and_traceback_async(self) -> None:
-        """aretry re-raises the very exception, with the frame that raised it."""
+        """call_async re-raises the very exception, with the frame that raised it."""
         failure = Flaky(PERMANENT)
 
         async def charge() -> object:
             raise failure
 
         with pytest.raises(Flaky) as raised:
-            asyncio.run(aretry(charge, classifier=FakeClassifier()))
+            asyncio.run(Retrying(classifier=FakeClassifier()).call_async(charge))
         assert raised.value is failure
         assert "charge" in [entry.name for entry in raised.traceback]
         assert failure.__context__ is None
@@ -832,7 +825,7 @@ class TestNotCaught:
         classifier = FakeClassifier()
         script, give_ups = Script([exception, "never"]), GiveUps()
         with pytest.raises(type(exception)) as raised:
-            retry(script, classifier=classifier, on_give_up=give_ups)
+            Retrying(classifier=classifier, on_give_up=give_ups).call(script)
         assert raised.value is exception
         assert script.calls == 1
         assert classifier.seen == []
@@ -844,7 +837,8 @@ class TestNotCaught:
         script, give_ups = Script([asyncio.CancelledError(), "never"]), GiveUps()
 
         async def main() -> object:
-            return await aretry(script.run, classifier=classifier, on_give_up=give_ups)
+            retrying = Retrying(classifier=classifier, on_give_up=give_ups)
+            return await retrying.call_async(script.run)
 
         with pytest.raises(asyncio.CancelledError):
             asyncio.run(main())
@@ -863,14 +857,12 @@ class TestNotCaught:
                 sleeping.set()
                 await asyncio.Event().wait()
 
-            task = asyncio.ensure_future(
-                aretry(
-                    script.run,
-                    classifier=FakeClassifier(),
-                    sleep=sleep_forever,
-                    on_give_up=give_ups,
-                )
+            retrying = Retrying(
+                classifier=FakeClassifier(),
+                sleep_async=sleep_forever,
+                on_give_up=give_ups,
             )
+            task = asyncio.ensure_future(retrying.call_async(script.run))
             await sleeping.wait()
             task.cancel()
             with pytest.raises(asyncio.CancelledError):
@@ -891,7 +883,7 @@ class TestNotCaught:
                 return PERMANENT
 
         with pytest.raises(ExceptionGroup):
-            retry(Script([group]), classifier=Recording())
+            Retrying(classifier=Recording()).call(Script([group]))
         assert seen == [group]
 
 
@@ -902,47 +894,55 @@ class TestDefaults:
         """Without a classifier, DEFAULT_CLASSIFIER decides: a timeout is retried."""
         timeline = Timeline()
         script = Script([TimeoutError("gateway"), "ok"])
-        assert retry(script, sleep=timeline.sleep) == "ok"
+        assert Retrying(sleep=timeline.sleep).call(script) == "ok"
         assert len(timeline.sleeps) == 1
 
     def test_default_classifier_does_not_retry_bugs(self) -> None:
         """Without a classifier, a KeyError (a bug) is raised at once."""
         script = Script([KeyError("sku"), "never"])
         with pytest.raises(KeyError):
-            retry(script)
+            Retrying().call(script)
         assert script.calls == 1
 
     def test_default_classifier_async(self) -> None:
-        """aretry uses DEFAULT_CLASSIFIER when none is given."""
+        """call_async uses DEFAULT_CLASSIFIER when none is given."""
         timeline = Timeline()
         script = Script([Err(ConnectionResetError()), Ok(1)])
-        result = asyncio.run(aretry(script.run, sleep=timeline.async_sleep))
+        retrying = Retrying(sleep_async=timeline.async_sleep)
+        result = asyncio.run(retrying.call_async(script.run))
         assert result == Ok(1)
         assert DEFAULT_CLASSIFIER.classify(ConnectionResetError()).transient
 
-    @pytest.mark.parametrize("function", [retry, retrying])
-    def test_sync_defaults(self, function: Callable[..., object]) -> None:
-        """The sync forms sleep with time.sleep and read time.monotonic."""
-        parameters = inspect.signature(function).parameters
-        assert parameters["sleep"].default is time.sleep
-        assert parameters["clock"].default is time.monotonic
-        assert parameters["random"].default == random.random
-        assert parameters["policy"].default == RetryPolicy()
-        assert parameters["classifier"].default is None
-
-    @pytest.mark.parametrize("function", [aretry, aretrying])
-    def test_async_defaults(self, function: Callable[..., object]) -> None:
-        """The async forms sleep with asyncio.sleep."""
-        parameters = inspect.signature(function).parameters
-        assert parameters["sleep"].default is asyncio.sleep
-        assert parameters["clock"].default is time.monotonic
+    def test_injectable_defaults(self) -> None:
+        """Retrying sleeps with time.sleep or asyncio.sleep and reads time.monotonic."""
+        retrying = Retrying()
+        assert retrying.sleep is time.sleep
+        assert retrying.sleep_async is asyncio.sleep
+        assert retrying.clock is time.monotonic
+        assert retrying.random == random.random
+        assert retrying.policy == RetryPolicy()
+        assert retrying.classifier is None
 
     def test_function_is_positional_only(self) -> None:
-        """fn is positional-only and every option keyword-only."""
-        for function in (retry, aretry):
-            parameters = list(inspect.signature(function).parameters.values())
-            assert parameters[0].kind is inspect.Parameter.POSITIONAL_ONLY
-            assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in parameters[1:])
+        """fn is positional-only, so the function's own arguments follow it."""
+        for method in (Retrying.call, Retrying.call_async):
+            parameters = list(inspect.signature(method).parameters.values())
+            assert parameters[1].kind is inspect.Parameter.POSITIONAL_ONLY
+
+    def test_arguments_reach_the_function(self) -> None:
+        """call and call_async pass the function its own positional and keywords."""
+
+        def charge(order: str, *, policy: str, sleep: int) -> str:
+            return f"{order}:{policy}:{sleep}"
+
+        async def charge_async(order: str, *, policy: str, sleep: int) -> str:
+            return charge(order, policy=policy, sleep=sleep)
+
+        retrying = Retrying()
+        assert retrying.call(charge, "A", policy="p", sleep=2) == "A:p:2"
+        assert asyncio.run(
+            retrying.call_async(charge_async, "B", policy="q", sleep=3)
+        ) == ("B:q:3")
 
 
 class TestMisuse:
@@ -950,60 +950,120 @@ class TestMisuse:
 
     def test_not_callable(self) -> None:
         """Passing a value instead of a function is a TypeError naming it."""
-        with pytest.raises(TypeError, match=r"not its result, got 42: .*lambda"):
-            retry(42)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match=r"not its result, got 42: .*call\(fetch"):
+            Retrying().call(42)  # type: ignore[call-overload]
 
     def test_not_callable_async(self) -> None:
-        """aretry given a value instead of a function raises TypeError when awaited."""
-        with pytest.raises(TypeError, match=r"not its result, got 42: .*lambda"):
-            asyncio.run(aretry(42))  # type: ignore[arg-type]
+        """call_async given a value instead of a function raises when awaited."""
+        with pytest.raises(TypeError, match=r"not its result, got 42"):
+            asyncio.run(Retrying().call_async(42))  # type: ignore[arg-type]
 
-    def test_coroutine_to_aretry(self) -> None:
-        """Passing a coroutine to aretry is a TypeError, and the coroutine is closed."""
+    def test_coroutine_to_call_async(self) -> None:
+        """Passing a coroutine to call_async is a TypeError; the coroutine is closed."""
         coroutine = Script(["x"]).run()
-        with pytest.raises(TypeError, match=r"aretry\(\) takes the function"):
-            asyncio.run(aretry(coroutine))  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match=r"call_async\(\) takes the function"):
+            asyncio.run(Retrying().call_async(coroutine))  # type: ignore[arg-type]
         assert inspect.getcoroutinestate(coroutine) == inspect.CORO_CLOSED
 
-    def test_coroutine_to_retry(self) -> None:
-        """Passing a coroutine to retry is a TypeError, and the coroutine is closed."""
+    def test_coroutine_to_call(self) -> None:
+        """Passing a coroutine to call is a TypeError, and the coroutine is closed."""
         coroutine = Script(["x"]).run()
-        with pytest.raises(TypeError, match=r"retry\(\) takes the function"):
-            retry(coroutine)  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match=r"call\(\) takes the function"):
+            Retrying().call(coroutine)  # type: ignore[call-overload]
         assert inspect.getcoroutinestate(coroutine) == inspect.CORO_CLOSED
 
-    def test_async_function_to_retry(self) -> None:
-        """retry() on an async function says to use aretry, and closes the coroutine."""
+    def test_async_function_to_call(self) -> None:
+        """call() of a function returning a coroutine says to use call_async."""
         coroutines: list[Coroutine[Any, Any, object]] = []
 
         def start() -> Coroutine[Any, Any, object]:
             coroutines.append(Script(["x"]).run())
             return coroutines[-1]
 
-        with pytest.raises(TypeError, match="aretry"):
-            retry(start)
+        with pytest.raises(TypeError, match="call_async"):
+            Retrying().call(start)  # type: ignore[deprecated]
         assert inspect.getcoroutinestate(coroutines[0]) == inspect.CORO_CLOSED
 
-    def test_retrying_an_async_function(self) -> None:
-        """Decorating an async function with retrying() says to use aretrying."""
+    @pytest.mark.parametrize(
+        ("field", "value"),
+        [
+            ("policy", 3),
+            ("classifier", "default"),
+            ("on_retry", 1),
+            ("on_give_up", "log"),
+            ("sleep", 0.5),
+            ("sleep_async", None),
+            ("clock", 0),
+            ("random", 0.5),
+        ],
+    )
+    def test_bad_configuration(self, field: str, value: object) -> None:
+        """A Retrying with a field of the wrong type names the field and the value."""
+        with pytest.raises(TypeError, match=rf"Retrying {field} must be .*{value!r}"):
+            Retrying(**{field: value})
 
-        async def fetch() -> int:
-            return 1  # pragma: no cover - never called
+    def test_bad_decorator_arguments(self) -> None:
+        """@retry refuses what is not a Retrying, a RetryPolicy or a function."""
+        with pytest.raises(TypeError, match=r"retry\(using=...\) takes a Retrying"):
+            retry(using=RetryPolicy())  # type: ignore[call-overload]
+        with pytest.raises(TypeError, match=r"policy must be a RetryPolicy, not 3"):
+            retry(policy=3)  # type: ignore[call-overload]
+        with pytest.raises(TypeError, match=r"@retry decorates a function, not 3"):
+            retry()(3)  # type: ignore[arg-type]
 
-        with pytest.raises(TypeError, match=r"fetch is async: .*aretrying"):
-            retrying()(fetch)
 
+class TestDecorator:
+    """@retry keeps the signature and retries each call, sync or async."""
 
-class TestRetrying:
-    """The decorator forms keep the signature and retry each call."""
+    def test_bare_decorator(self) -> None:
+        """@retry with no arguments retries under the default policy."""
+        calls: list[int] = []
+
+        @retry
+        def fetch() -> int:
+            calls.append(1)
+            if len(calls) < 2:
+                raise ConnectionResetError
+            return len(calls)
+
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(time, "sleep", lambda _: None)
+            assert fetch() == 2
+
+    def test_bare_decorator_on_async(self) -> None:
+        """Bare @retry on a coroutine function gives a coroutine function."""
+
+        @retry
+        async def fetch(order: str) -> str:
+            return order
+
+        assert inspect.iscoroutinefunction(fetch)
+        assert asyncio.run(fetch("A-17")) == "A-17"
+
+    def test_policy_replaces_the_one_of_using(self) -> None:
+        """@retry(policy=...) wins over the policy of using=."""
+        timeline = Timeline()
+        script = Script([Flaky(), Flaky(), "ok"])
+        using = Retrying(
+            policy=RetryPolicy(attempts=5),
+            classifier=FakeClassifier(),
+            sleep=timeline.sleep,
+        )
+        wrapped = retry(policy=RetryPolicy(attempts=2), using=using)(script)
+        with pytest.raises(Flaky):
+            wrapped()
+        assert script.calls == 2
 
     def test_retries_each_call(self) -> None:
         """Every call runs under its own retry loop, with the arguments given."""
         timeline = Timeline()
         seen: list[tuple[str, int]] = []
         failures = iter([Flaky(), None, Flaky(), None])
+        retrying = Retrying(
+            classifier=FakeClassifier(), sleep=timeline.sleep, random=lambda: 1.0
+        )
 
-        @retrying(classifier=FakeClassifier(), sleep=timeline.sleep, random=lambda: 1.0)
+        @retry(using=retrying)
         def reserve(sku: str, quantity: int = 1) -> str:
             seen.append((sku, quantity))
             failure = next(failures)
@@ -1017,9 +1077,9 @@ class TestRetrying:
         assert timeline.sleeps == [0.5, 0.5]
 
     def test_own_keywords_do_not_collide(self) -> None:
-        """A function with parameters named like retry's own receives them."""
+        """A function with parameters named like Retrying's fields receives them."""
 
-        @retrying(sleep=lambda _: None)
+        @retry(using=Retrying(sleep=lambda _: None))
         def job(policy: str, sleep: float, random: int) -> tuple[str, float, int]:
             return policy, sleep, random
 
@@ -1032,23 +1092,24 @@ class TestRetrying:
             """Reserve stock."""
             return sku * quantity  # pragma: no cover - never called
 
-        wrapped = retrying()(reserve)
+        wrapped = retry()(reserve)
         assert wrapped.__name__ == "reserve"
         assert wrapped.__doc__ == "Reserve stock."
         assert wrapped.__wrapped__ is reserve  # type: ignore[attr-defined]
         assert inspect.signature(wrapped) == inspect.signature(reserve)
 
     def test_async_retries_each_call(self) -> None:
-        """aretrying runs every call under its own aretry loop, with its arguments."""
+        """An async function is retried by call_async, each call with its arguments."""
         timeline = Timeline()
         replies = iter([Err(Flaky()), Ok(1), Ok(2)])
         seen: list[tuple[str, int]] = []
-
-        @aretrying(
+        retrying = Retrying(
             classifier=FakeClassifier(),
-            sleep=timeline.async_sleep,
+            sleep_async=timeline.async_sleep,
             random=lambda: 1.0,
         )
+
+        @retry(using=retrying)
         async def charge(order: str, *, amount: int) -> object:
             seen.append((order, amount))
             return next(replies)
@@ -1061,13 +1122,13 @@ class TestRetrying:
         assert timeline.sleeps == [0.5]
 
     def test_async_metadata_kept(self) -> None:
-        """aretrying keeps name and signature and the result is a coroutine function."""
+        """@retry keeps name and signature and the result is a coroutine function."""
 
         async def refund(order: str) -> int:
             """Refund an order."""
             return len(order)
 
-        wrapped = aretrying()(refund)
+        wrapped = retry()(refund)
         assert wrapped.__name__ == "refund"
         assert wrapped.__doc__ == "Refund an order."
         assert inspect.signature(wrapped) == inspect.signature(refund)
@@ -1127,7 +1188,7 @@ class TestProperties:
     def test_async_matches_sync(
         self, policy: RetryPolicy, script_outcomes: list[object], draw: float
     ) -> None:
-        """aretry makes the same calls, sleeps and result as retry."""
+        """call_async makes the same calls, sleeps and result as call."""
         runs = []
         for run in (run_sync, run_async):
             timeline = Timeline()

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from outcome import Bucket, Err, Errors, Ok, RetryPolicy, Saga, Step
+from outcome import Bucket, Err, Errors, Ok, Retrying, RetryPolicy, Saga, Step
 from tests.saga_doubles import (
     CLASSIFIER,
     CTX,
@@ -135,7 +135,7 @@ class TestRunAsync:
         assert caught == []
 
     def test_retries_with_async_sleep(self) -> None:
-        """run_async waits with async_sleep; the sync sleep is never used."""
+        """run_async waits with sleep_async; the sync sleep is never used."""
         journal = Journal()
         saga = journal.saga(
             [
@@ -145,13 +145,13 @@ class TestRunAsync:
                     Flaky(),
                     Ok(1),
                     is_async=True,
-                    retry=RetryPolicy(attempts=3, base_delay=1.0),
+                    retry_policy=RetryPolicy(attempts=3, base_delay=1.0),
                 ),
                 journal.step(
                     "b",
                     Err(declined()),
                     undo_failed=[Flaky(), None],
-                    retry=RetryPolicy(attempts=2, base_delay=4.0),
+                    retry_policy=RetryPolicy(attempts=2, base_delay=4.0),
                 ),
             ]
         )
@@ -167,7 +167,7 @@ class TestRunAsync:
                 Step(
                     "a",
                     Journal().action("a", Flaky(), Ok(1)),
-                    retry=RetryPolicy(attempts=2, base_delay=0.0, max_delay=0.0),
+                    retry_policy=RetryPolicy(attempts=2, base_delay=0.0, max_delay=0.0),
                 )
             ],
             classifier=CLASSIFIER,
@@ -304,10 +304,12 @@ class TestCancellation:
             saga = Saga(
                 [
                     journal.step("a"),
-                    journal.step("b", Flaky(), Ok(2), retry=RetryPolicy(attempts=2)),
+                    journal.step(
+                        "b", Flaky(), Ok(2), retry_policy=RetryPolicy(attempts=2)
+                    ),
                 ],
                 classifier=CLASSIFIER,
-                async_sleep=sleep_forever,
+                retrying=Retrying(sleep_async=sleep_forever),
             )
             await self._cancel_while_waiting(saga, waiting)
 

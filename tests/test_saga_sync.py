@@ -20,6 +20,7 @@ from outcome import (
     ErrorDetail,
     Errors,
     Ok,
+    Retrying,
     RetryPolicy,
     Saga,
     SagaFailure,
@@ -63,7 +64,7 @@ class TestStep:
         assert (step.name, step.action) == ("reserve", action)
         assert step.compensate is None
         assert step.compensate_failed is None
-        assert step.retry is None
+        assert step.retry_policy is None
 
     def test_frozen(self) -> None:
         """A step cannot be changed once made."""
@@ -117,15 +118,15 @@ class TestStep:
             Step("enqueue", lambda ctx: Ok(1), compensate_failed=0)  # type: ignore[arg-type]
 
     @pytest.mark.parametrize("policy", [3, {"attempts": 3}, RetryPolicy])
-    def test_retry_must_be_a_policy(self, policy: object) -> None:
-        """retry must be a RetryPolicy value; anything else names the step."""
+    def test_retry_policy_must_be_a_policy(self, policy: object) -> None:
+        """retry_policy must be a RetryPolicy value; anything else names the step."""
         with pytest.raises(
-            TypeError, match=r"step 'charge': retry must be a RetryPolicy, not"
+            TypeError, match=r"step 'charge': retry_policy must be a RetryPolicy, not"
         ):
-            Step("charge", lambda ctx: Ok(1), retry=policy)  # type: ignore[arg-type]
+            Step("charge", lambda ctx: Ok(1), retry_policy=policy)  # type: ignore[arg-type]
 
     def test_keyword_only_options(self) -> None:
-        """compensate_failed and retry are keyword-only."""
+        """compensate_failed and retry_policy are keyword-only."""
         with pytest.raises(TypeError):
             Step("a", lambda ctx: Ok(1), None, None)  # type: ignore[misc]
 
@@ -997,7 +998,7 @@ class TestRetry:
         saga = journal.saga(
             [
                 journal.step(
-                    "charge", Flaky(), Flaky(), Flaky(), Ok("paid"), retry=policy
+                    "charge", Flaky(), Flaky(), Flaky(), Ok("paid"), retry_policy=policy
                 )
             ]
         )
@@ -1014,7 +1015,7 @@ class TestRetry:
                     "charge",
                     TimeoutError("psp"),
                     Ok("paid"),
-                    retry=RetryPolicy(attempts=2, base_delay=2.0),
+                    retry_policy=RetryPolicy(attempts=2, base_delay=2.0),
                 )
             ],
             classifier=DEFAULT_CLASSIFIER,
@@ -1027,7 +1028,7 @@ class TestRetry:
         journal = Journal()
         busy = Errors([ErrorDetail(None, "busy", cause=Flaky())])
         saga = journal.saga(
-            [journal.step("charge", Err(busy), Ok("paid"), retry=RetryPolicy())]
+            [journal.step("charge", Err(busy), Ok("paid"), retry_policy=RetryPolicy())]
         )
         assert saga.run(CTX) == Ok({"charge": "paid"})
         assert len(journal.sleeps) == 1
@@ -1045,7 +1046,7 @@ class TestRetry:
                     Flaky("second"),
                     last,
                     undo_failed=[None],
-                    retry=RetryPolicy(attempts=3, base_delay=1.0),
+                    retry_policy=RetryPolicy(attempts=3, base_delay=1.0),
                 ),
             ]
         )
@@ -1072,7 +1073,11 @@ class TestRetry:
         """A failure that is not transient is not retried, whatever the policy."""
         journal = Journal()
         saga = journal.saga(
-            [journal.step("charge", failure, Ok(1), retry=RetryPolicy(attempts=5))]
+            [
+                journal.step(
+                    "charge", failure, Ok(1), retry_policy=RetryPolicy(attempts=5)
+                )
+            ]
         )
         with (
             pytest.raises(KeyError) if isinstance(failure, KeyError) else nullcontext()
@@ -1096,12 +1101,11 @@ class TestRetry:
                     "charge",
                     Flaky(),
                     Ok(1),
-                    retry=RetryPolicy(attempts=5, deadline=5.0),
+                    retry_policy=RetryPolicy(attempts=5, deadline=5.0),
                 )
             ],
             classifier=CLASSIFIER,
-            sleep=journal.sleeps.append,
-            clock=clock,
+            retrying=Retrying(sleep=journal.sleeps.append, clock=clock),
         )
         assert failure_of(saga.run(CTX)).step == "charge"
         assert journal.sleeps == []
@@ -1114,7 +1118,7 @@ class TestRetry:
                 journal.step(
                     "reserve",
                     undo=[Flaky(), Err(Flaky()), None],
-                    retry=RetryPolicy(attempts=3, base_delay=1.0),
+                    retry_policy=RetryPolicy(attempts=3, base_delay=1.0),
                 ),
                 journal.step("charge", Err(declined())),
             ]
@@ -1131,7 +1135,9 @@ class TestRetry:
         saga = journal.saga(
             [
                 journal.step(
-                    "reserve", undo=[Flaky(), last], retry=RetryPolicy(attempts=2)
+                    "reserve",
+                    undo=[Flaky(), last],
+                    retry_policy=RetryPolicy(attempts=2),
                 ),
                 journal.step("charge", Err(declined())),
             ]
@@ -1147,7 +1153,9 @@ class TestRetry:
         saga = journal.saga(
             [
                 journal.step(
-                    "reserve", undo=[KeyError("hold")], retry=RetryPolicy(attempts=3)
+                    "reserve",
+                    undo=[KeyError("hold")],
+                    retry_policy=RetryPolicy(attempts=3),
                 ),
                 journal.step(
                     "charge", TimeoutError("psp"), undo_failed=[KeyError("charge")]
@@ -1172,7 +1180,7 @@ class TestRetry:
                     "enqueue",
                     Err(declined()),
                     undo_failed=[Flaky(), None],
-                    retry=RetryPolicy(attempts=2),
+                    retry_policy=RetryPolicy(attempts=2),
                 )
             ]
         )
@@ -1188,13 +1196,60 @@ class TestRetry:
                     "a",
                     Flaky(),
                     Ok(1),
-                    retry=RetryPolicy(attempts=2, base_delay=1000.0, max_delay=1000.0),
+                    retry_policy=RetryPolicy(
+                        attempts=2, base_delay=1000.0, max_delay=1000.0
+                    ),
                 )
             ]
         )
         assert saga.run(CTX) == Ok({"a": 1})
         assert journal.sleeps == [500.0]
         assert journal.async_sleeps == []
+
+    def test_retrying_hooks_see_each_step_retry(self) -> None:
+        """The saga's Retrying gives its on_retry to every step that retries."""
+        journal, retried = Journal(), list[tuple[int, float]]()
+        saga = Saga(
+            [journal.step("charge", Flaky(), Ok(1), retry_policy=RetryPolicy())],
+            classifier=CLASSIFIER,
+            retrying=Retrying(
+                on_retry=lambda details: retried.append(
+                    (details.attempt, details.delay)
+                ),
+                sleep=journal.sleeps.append,
+                random=lambda: 1.0,
+            ),
+        )
+        assert saga.run(CTX) == Ok({"charge": 1})
+        assert retried == [(1, 0.5)]
+
+    def test_the_classifier_of_retrying_is_the_sagas(self) -> None:
+        """Without classifier=, the Retrying's classifier decides for the saga."""
+        saga = Saga(
+            [Step("a", lambda ctx: Ok(1))], retrying=Retrying(classifier=CLASSIFIER)
+        )
+        assert saga.classifier is CLASSIFIER
+        assert Saga([Step("a", lambda ctx: Ok(1))]).classifier is DEFAULT_CLASSIFIER
+
+    def test_two_classifiers_are_refused(self) -> None:
+        """A classifier given to Saga and another to its Retrying is a ValueError."""
+        with pytest.raises(ValueError, match="give the classifier once"):
+            Saga(
+                [Step("a", lambda ctx: Ok(1))],
+                classifier=CLASSIFIER,
+                retrying=Retrying(classifier=Classifier()),
+            )
+        same = Saga(
+            [Step("a", lambda ctx: Ok(1))],
+            classifier=CLASSIFIER,
+            retrying=Retrying(classifier=CLASSIFIER),
+        )
+        assert same.classifier is CLASSIFIER
+
+    def test_retrying_must_be_a_retrying(self) -> None:
+        """Anything else given as retrying= is a TypeError naming it."""
+        with pytest.raises(TypeError, match=r"Saga retrying must be a Retrying, not 3"):
+            Saga([Step("a", lambda ctx: Ok(1))], retrying=3)  # type: ignore[arg-type]
 
 
 class TestHooks:

@@ -36,6 +36,7 @@ from outcome import (
     Errors,
     Ok,
     Result,
+    Retrying,
     RetryPolicy,
     Saga,
     SagaFailure,
@@ -535,17 +536,17 @@ GATEWAY_RETRY: Final = RetryPolicy(attempts=3, base_delay=0.5, max_delay=5.0)
 """For the gateway: three tries in all, with backoff, honouring Retry-After."""
 
 MARK_PROCESSING: Final = Step(
-    "mark_processing", mark_processing, put_back, retry=DATABASE_RETRY
+    "mark_processing", mark_processing, put_back, retry_policy=DATABASE_RETRY
 )
 AUTHORIZE_PAYMENT: Final = Step(
     "authorize_payment",
     authorize_payment,
     void_authorization,
     compensate_failed=void_unconfirmed,
-    retry=GATEWAY_RETRY,
+    retry_policy=GATEWAY_RETRY,
 )
 ENQUEUE_PAYMENT: Final = Step(
-    "enqueue_payment", enqueue_payment, cancel_payment, retry=DATABASE_RETRY
+    "enqueue_payment", enqueue_payment, cancel_payment, retry_policy=DATABASE_RETRY
 )
 
 CHECKOUT_STEPS: Final = (MARK_PROCESSING, AUTHORIZE_PAYMENT, ENQUEUE_PAYMENT)
@@ -684,8 +685,7 @@ class CheckoutService:
             on_compensated=lambda step: self.log(f"saga: {step} compensated"),
             on_stuck=tell_support,
             on_failure=lambda failure: self.log(failure.describe()),
-            sleep=self._wait,
-            random=self._random,
+            retrying=Retrying(sleep=self._wait, random=self._random),
         )
         return saga.run(ctx)
 

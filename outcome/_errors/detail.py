@@ -45,9 +45,9 @@ def _check_fields(code: object, message: object, bucket: object, cause: object) 
     if type(bucket) is not Bucket:
         msg = f"bucket must be a Bucket such as Bucket.USER_FIXABLE, not {bucket!r}"
         raise TypeError(msg)
-    if cause is not None and not isinstance(cause, BaseException):
-        msg = f"cause must be an exception or None, not {cause!r}"
-        raise TypeError(msg)
+    # Every other field is right, so the cause is not.
+    msg = f"cause must be an exception or None, not {cause!r}"
+    raise TypeError(msg)
 
 
 @final

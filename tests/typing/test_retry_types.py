@@ -10,21 +10,20 @@ so the ignore itself is the assertion.
 from __future__ import annotations
 
 import functools
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import Any, assert_type
 
 from outcome import (
     Bucket,
+    Classifier,
     Decision,
     Err,
     Ok,
     Result,
     RetryDetails,
+    Retrying,
     RetryPolicy,
-    aretry,
-    aretrying,
     retry,
-    retrying,
 )
 
 
@@ -63,23 +62,29 @@ def log_anything(decision: object, failure: object) -> str:
 
 
 def returns() -> None:
-    assert_type(retry(lambda: 1), int)
-    assert_type(retry(lambda: fetch("u", timeout=2)), bytes)
-    assert_type(retry(functools.partial(fetch, "u")), bytes)
-    assert_type(retry(lambda: charge(3)), Ok[str] | Err[ValueError])
+    retrying = Retrying()
+    assert_type(retrying.call(lambda: 1), int)
+    assert_type(retrying.call(fetch, "u", timeout=2), bytes)
+    assert_type(retrying.call(functools.partial(fetch, "u")), bytes)
+    assert_type(retrying.call(charge, 3), Ok[str] | Err[ValueError])
 
 
-def hooks() -> None:
-    retry(lambda: 1, on_retry=log_retry, on_give_up=log_give_up)
-    retry(lambda: 1, on_retry=print, on_give_up=log_anything)
-    retry(
-        lambda: 1,
+def configuration() -> None:
+    Retrying(on_retry=log_retry, on_give_up=log_give_up)
+    Retrying(on_retry=print, on_give_up=log_anything)
+    retrying = Retrying(
         policy=RetryPolicy(attempts=5, deadline=10),
         classifier=None,
         sleep=lambda seconds: None,
+        sleep_async=ping_after,
         clock=lambda: 0.0,
         random=lambda: 0.5,
     )
+    assert_type(retrying.policy, RetryPolicy)
+    assert_type(retrying.classifier, Classifier | None)
+
+
+async def ping_after(seconds: float) -> None: ...
 
 
 def policy() -> None:
@@ -94,58 +99,81 @@ def policy() -> None:
 
 
 def decorators() -> None:
-    retried = retrying(on_retry=log_retry)(fetch)
+    retried = retry(fetch)
     assert_type(retried("u"), bytes)
     assert_type(retried("u", timeout=3.0), bytes)
 
-    @retrying()
+    @retry(using=Retrying(on_retry=log_retry))
     def reserve(sku: str, quantity: int = 1) -> Result[str, KeyError]:
         return Ok(sku * quantity)
 
     assert_type(reserve("tea"), Ok[str] | Err[KeyError])
 
-    refunding = aretrying()(refund)
-    pending = assert_type(
-        refunding("A-17"), Coroutine[Any, Any, Ok[int] | Err[KeyError]]
-    )
-    pending.close()
+    @retry(policy=RetryPolicy(attempts=2))
+    def release(hold: str) -> None: ...
+
+    assert_type(release("h-1"), None)
+
+    refunding: Callable[[str], Coroutine[Any, Any, Result[int, KeyError]]]
+    refunding = retry(refund)  # an async function stays one
+    refunding("A-17").close()
 
 
 async def awaited() -> None:
-    assert_type(await aretry(ping), float)
-    assert_type(await aretry(lambda: refund("A")), Ok[int] | Err[KeyError])
-    assert_type(await aretry(ping, on_retry=log_retry, on_give_up=log_give_up), float)
+    retrying = Retrying()
+    assert_type(await retrying.call_async(ping), float)
+    assert_type(await retrying.call_async(refund, "A"), Ok[int] | Err[KeyError])
 
-    @aretrying(policy=RetryPolicy(attempts=2))
+    @retry(policy=RetryPolicy(attempts=2))
     async def pay(order: str, amount: int) -> str:
         return order * amount
 
     assert_type(await pay("A", 2), str)
 
+    @retry
+    async def cancel(order: str) -> bool:
+        return bool(order)
+
+    assert_type(await cancel("A"), bool)
+
 
 def wrong_types() -> None:
-    retry(42)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
-    retry(fetch)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
-    retry(lambda: 1, on_retry=log_give_up)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
-    retry(lambda: 1, on_give_up=log_retry)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
-    retry(lambda: 1, on_give_up=give_up_on_exceptions)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
-    retry(lambda: 1, classifier=log_retry)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
-    retry(lambda: 1, policy=3)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
-    retry(lambda: 1, sleep=ping)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
-    retry(lambda: 1, random=lambda: "0.5")  # type: ignore[arg-type,return-value]  # pyright: ignore[reportArgumentType]
-    retry(lambda: 1, RetryPolicy())  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+    retrying = Retrying()
+    retrying.call(42)  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
+    retrying.call(fetch)  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue]
+    retrying.call(fetch, 3)  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
+    retrying.call(charge, amount="3")  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
+    Retrying(on_retry=log_give_up)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    Retrying(on_give_up=log_retry)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    Retrying(on_give_up=give_up_on_exceptions)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    Retrying(classifier=log_retry)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    Retrying(policy=3)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    Retrying(sleep_async=print)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    Retrying(random=lambda: "0.5")  # type: ignore[arg-type,return-value]  # pyright: ignore[reportArgumentType]
+    Retrying(RetryPolicy(), None, None, None, print, ping_after, print)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    Retrying().policy = RetryPolicy()  # type: ignore[misc]  # pyright: ignore[reportAttributeAccessIssue]
     RetryPolicy(attempts=2.5)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     RetryPolicy().attempts = 4  # type: ignore[misc]  # pyright: ignore[reportAttributeAccessIssue]
 
-    retried = retrying()(fetch)
+    retried = retry(fetch)
     retried(3)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     retried("u", 3.0)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
     retried("u", timeout="long")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
-    retrying(RetryPolicy())  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+    retry(RetryPolicy())  # type: ignore[call-overload]  # pyright: ignore[reportArgumentType]
+    retry(using=RetryPolicy())  # type: ignore[call-overload]  # pyright: ignore[reportArgumentType]
+    retry(policy=Retrying())  # type: ignore[call-overload]  # pyright: ignore[reportArgumentType]
+
+
+def async_through_the_sync_form() -> None:
+    # Retrying an async def with call() would fail at run time: both checkers
+    # report it, as a call of a deprecated overload.
+    Retrying().call(ping)  # type: ignore[deprecated]  # pyright: ignore[reportDeprecated]
+    Retrying().call(refund, "A-17")  # type: ignore[deprecated]  # pyright: ignore[reportDeprecated]
 
 
 async def wrong_async() -> None:
-    await aretry(fetch)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
-    await aretry(lambda: 1)  # type: ignore[arg-type,return-value]  # pyright: ignore[reportArgumentType]
-    await aretry(ping, sleep=print)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
-    await aretrying()(refund)(3)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    retrying = Retrying()
+    await retrying.call_async(fetch, "u")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    await retrying.call_async(lambda: 1)  # type: ignore[arg-type,return-value]  # pyright: ignore[reportArgumentType]
+    await retrying.call_async(refund, 3)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    await retry(refund)(3)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]

@@ -19,6 +19,7 @@ from outcome import (
     Errors,
     Ok,
     Result,
+    Retrying,
     RetryPolicy,
     Saga,
     SagaFailure,
@@ -97,7 +98,7 @@ def steps() -> None:
             enqueue,
             cancel_job,
             compensate_failed=cancel_if_enqueued,
-            retry=RetryPolicy(attempts=3),
+            retry_policy=RetryPolicy(attempts=3),
         ),
         Step[Order, int],
     )
@@ -117,7 +118,7 @@ def steps() -> None:
     )
     assert_type(step.compensate, Callable[[Order, int], object] | None)
     assert_type(step.compensate_failed, Callable[[Order], object] | None)
-    assert_type(step.retry, RetryPolicy | None)
+    assert_type(step.retry_policy, RetryPolicy | None)
 
 
 def sagas() -> None:
@@ -149,9 +150,7 @@ def sagas() -> None:
         on_compensated=on_compensated,
         on_stuck=on_stuck,
         on_failure=on_failure,
-        sleep=lambda seconds: None,
-        clock=lambda: 0.0,
-        random=lambda: 0.5,
+        retrying=Retrying(sleep=lambda seconds: None, clock=lambda: 0.0),
     )
     Saga([Step("enqueue", enqueue)], on_step=print, on_failure=print)
 
@@ -162,7 +161,7 @@ async def awaited() -> None:
 
     async def no_wait(seconds: float) -> None: ...
 
-    Saga([Step("charge", charge)], async_sleep=no_wait)
+    Saga([Step("charge", charge)], retrying=Retrying(sleep_async=no_wait))
 
 
 def failures() -> None:
@@ -191,7 +190,7 @@ def wrong_steps() -> None:
     Step("x", count)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     Step("x", lambda ctx: 42)  # type: ignore[arg-type,return-value]  # pyright: ignore[reportArgumentType]
     Step(1, enqueue)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
-    Step("x", enqueue, retry=3)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    Step("x", enqueue, retry_policy=3)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     Step("x", enqueue, cancel_job, cancel_if_enqueued)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
     Step("x", enqueue).name = "y"  # type: ignore[misc]  # pyright: ignore[reportAttributeAccessIssue]
 
@@ -204,7 +203,8 @@ def wrong_sagas() -> None:
     Saga([Step("enqueue", enqueue)], on_step=on_step_int)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     Saga([Step("enqueue", enqueue)], on_stuck=on_stuck_str)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     Saga([Step("enqueue", enqueue)], on_failure=on_stuck)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
-    Saga([Step("enqueue", enqueue)], async_sleep=time.sleep)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    Saga([Step("enqueue", enqueue)], retrying=RetryPolicy())  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    Saga([Step("enqueue", enqueue)], sleep=time.sleep)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
     Saga([Step("enqueue", enqueue)], RetryPolicy())  # type: ignore[call-arg,arg-type]  # pyright: ignore[reportCallIssue]
     failure = SagaFailure("charge", Errors())
     failure.step = "other"  # type: ignore[misc]  # pyright: ignore[reportAttributeAccessIssue]
