@@ -1153,7 +1153,9 @@ class TestTotality:
         odd.body, odd.response = {}, Read()  # type: ignore[attr-defined]
         assert classify(plain).kind == classify(odd).kind == "quota"
 
-    @settings(max_examples=300)
+    # Six kinds of hostile object, each with its own junk: three times the
+    # profile's examples, so that every kind is tried often.
+    @settings(max_examples=3 * settings().max_examples)
     @given(hostile_failures())
     def test_never_raises(self, failure: object) -> None:
         """Whatever the object, a Decision comes back."""

@@ -42,6 +42,10 @@ from outcome.testing import (
     results,
 )
 
+# For the tests of the law checks, whose verdicts and messages a few examples
+# show: each call is a whole Hypothesis run (the library's own laws run under
+# the profile, in test_laws.py). No database: every call of one check shares
+# one database key, so a failure provoked here would be replayed everywhere.
 FEW = settings(max_examples=25, database=None)
 
 
@@ -78,21 +82,18 @@ def _at_most_ten(quantity: int) -> Result[int, str]:
 class TestResultStrategies:
     """oks(), errs() and results()."""
 
-    @FEW
     @given(oks(st.integers()))
     def test_oks_hold_the_values(self, result: Ok[int]) -> None:
         """oks() generates Ok values holding what its strategy generates."""
         assert type(result) is Ok
         assert type(result.ok_value) is int
 
-    @FEW
     @given(errs(st.text()))
     def test_errs_hold_the_errors(self, result: Err[str]) -> None:
         """errs() generates Err values holding what its strategy generates."""
         assert type(result) is Err
         assert type(result.err_value) is str
 
-    @FEW
     @given(results(st.integers(), st.text()))
     def test_results_are_ok_of_values_or_err_of_errors(
         self, result: Result[int, str]
@@ -230,7 +231,6 @@ class TestErrorsCollections:
         """min_size and max_size bound the length of the collection itself."""
         assert 2 <= len(errors) <= 3
 
-    @FEW
     @given(errors_collections(max_size=None))
     def test_max_size_none_means_no_limit(self, errors: Errors) -> None:
         """max_size=None is accepted and gives collections."""
@@ -266,7 +266,6 @@ class TestErrorsCollections:
 class TestPlugin:
     """The Hypothesis entry point: st.from_type() and inference for outcome's types."""
 
-    @FEW
     @given(
         st.from_type(Ok[int]),
         st.from_type(Err[str]),
@@ -306,7 +305,6 @@ class TestPlugin:
         )
         assert type(found.ok_value.err_value) is Errors
 
-    @FEW
     @given(st.from_type(Ok), st.from_type(Err), st.from_type(Result))
     def test_unparametrised_types(
         self, ok: Ok[object], err: Err[object], result: Result[object, object]
@@ -319,7 +317,6 @@ class TestPlugin:
         assert isinstance(err.err_value, simple)
         assert type(result) in {Ok, Err}
 
-    @FEW
     @given(result=..., errors=...)
     def test_given_infers_from_annotations(
         self, result: Result[int, str], errors: Errors
@@ -329,7 +326,6 @@ class TestPlugin:
         assert isinstance(result.unwrap_or(0), int)
         assert type(errors) is Errors
 
-    @FEW
     @given(st.builds(Checkout))
     def test_builds_infers_from_annotations(self, checkout: Checkout) -> None:
         """st.builds() fills fields annotated Result[int, str] and Errors."""
