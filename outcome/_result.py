@@ -888,10 +888,12 @@ def do(gen: Generator[Result[T, E], None, None]) -> Result[T, E]:
     except _DoShortCircuit as short_circuit:
         return cast("Err[E]", short_circuit.err)  # it came out of a Result[T, E]
     except TypeError as exc:
-        if "'async_generator' object is not an iterator" in str(exc):
+        if inspect.isasyncgen(cast("object", gen)):  # callers may be untyped
+            # result's wording first, so its users' tests keep passing.
             msg = (
-                "do() got an async generator (an `await` inside the generator "
-                "expression makes one); use `await do_async(...)` instead"
+                "Got async_generator but expected generator: do() got an async "
+                "generator (an `await` inside the generator expression makes "
+                "one); use `await do_async(...)` instead"
             )
             raise TypeError(msg) from exc
         raise

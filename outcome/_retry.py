@@ -525,6 +525,9 @@ def retry(
         msg = f"retry(using=...) takes a Retrying, not {using!r}"
         raise TypeError(msg)
     if policy is not None:
+        if type(cast("object", policy)) is not RetryPolicy:  # callers may be untyped
+            msg = f"retry(policy=...) takes a RetryPolicy, not {policy!r}"
+            raise TypeError(msg)
         retrying = attrs.evolve(retrying, policy=policy)
 
     def decorator(fn: Callable[P, R]) -> Callable[P, R]:

@@ -282,8 +282,9 @@ class Saga(Generic[C]):
     ['release hold-1']
 
     Raises:
-        TypeError: When a step is not a `Step`.
-        ValueError: When two steps have the same name.
+        TypeError: When a step is not a `Step`, or `retrying` is not a `Retrying`.
+        ValueError: When two steps have the same name, or `classifier` and the
+            classifier of `retrying` are both given and differ.
 
     .. versionadded:: 0.1.0
     """

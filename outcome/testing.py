@@ -148,7 +148,8 @@ def _default_paths() -> st.SearchStrategy[PathInput]:
     names = st.sampled_from(_FIELD_NAMES + _AWKWARD_NAMES) | st.text(
         _TEXT, min_size=1, max_size=8
     )
-    indices = st.integers(min_value=0, max_value=3) | st.integers(min_value=0)
+    # Small indices repeat often; any other is still a valid list index.
+    indices = st.integers(min_value=0, max_value=3) | st.integers(0, 2**63 - 1)
     return st.lists(names | indices, max_size=4).map(tuple)
 
 

@@ -908,6 +908,37 @@ class TestDecision:
         with pytest.raises(TypeError, match="Decision is final"):
             type("Sub", (Decision,), {})
 
+    def test_pickle_keeps_every_field_but_the_link(self) -> None:
+        """A pickled decision comes back field for field; its link stays behind."""
+        decision = Decision(
+            VISIBLE,
+            True,
+            "rate_limit",
+            status=429,
+            code="slow_down",
+            retry_after=2.5,
+            defer=True,
+            rule="status:429",
+            link=TimeoutError("secret"),
+        )
+        copy = pickle.loads(pickle.dumps(decision))  # noqa: S301
+        assert repr(copy) == repr(decision).replace("<TimeoutError>", "None")
+        assert copy.link is None
+
+    def test_replace_keeps_what_it_does_not_change(self) -> None:
+        """replace() changes only the fields named, the link included."""
+        link = TimeoutError()
+        decision = Decision(VISIBLE, True, "timeout", status=504, link=link)
+        changed = decision.replace(transient=False, rule="mine")
+        assert (changed.transient, changed.rule) == (False, "mine")
+        assert (changed.bucket, changed.kind, changed.status) == (
+            VISIBLE,
+            "timeout",
+            504,
+        )
+        assert changed.link is link
+        assert decision.replace(link=None).link is None
+
     def test_default_classifier_is_the_module_function(self) -> None:
         """classify() uses DEFAULT_CLASSIFIER."""
         assert classify(TimeoutError()) == DEFAULT_CLASSIFIER.classify(TimeoutError())

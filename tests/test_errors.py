@@ -29,8 +29,8 @@ from outcome._errors import params as params_module
 from outcome._errors import paths as paths_module
 from tests.strategies import (
     any_paths,
-    error_details,
-    errors_collections,
+    pooled_details,
+    pooled_errors,
     simple_paths,
 )
 
@@ -185,7 +185,7 @@ class TestErrorDetail:
         assert first != ErrorDetail("b", "x", params={"n": 1})
         assert first != "a"
 
-    @given(error_details(), error_details())
+    @given(pooled_details(), pooled_details())
     def test_equal_details_hash_equal(
         self, first: ErrorDetail, second: ErrorDetail
     ) -> None:
@@ -331,9 +331,17 @@ class TestErrorDetail:
 
     def test_canonical_text_orders_sets_and_dicts(self) -> None:
         """The text behind a reference does not depend on set or dict order."""
-        canonical = params_module._canonical
-        assert canonical({"b", "a"}) == canonical(frozenset({"a", "b"})) == "{'a', 'b'}"
-        assert canonical({"z": [1, (2,)], "a": 0}) == "{'a': 0, 'z': [1, [2]]}"
+
+        def canonical(value: object) -> str:
+            _frozen, _key, plain = params_module._freeze_params({"value": value})
+            return params_module._plain_text(dict(plain))
+
+        assert canonical({"b", "a"}) == canonical(frozenset({"a", "b"}))
+        assert canonical({"b", "a"}) == '{"value": ["a", "b"]}'
+        assert canonical({"z": [1, (2,)], "a": 0}) == (
+            '{"value": {"a": 0, "z": [1, [2]]}}'
+        )
+        assert canonical({"z": 1, "a": 0}) == canonical({"a": 0, "z": 1})
 
     def test_str_is_the_safe_message(self) -> None:
         """str() gives what a user may see; a bug's text only shows in repr()."""
@@ -374,7 +382,7 @@ class TestErrorDetail:
             repr(ErrorDetail("a", "blank")) == "ErrorDetail(path=('a',), code='blank')"
         )
 
-    @given(error_details())
+    @given(pooled_details())
     def test_pickle_round_trip(self, detail: ErrorDetail) -> None:
         """A detail survives pickling with every field."""
         restored = pickle.loads(pickle.dumps(detail))  # noqa: S301
@@ -471,32 +479,32 @@ class TestAdd:
 class TestMerge:
     """Errors.merge: the laws and the edges."""
 
-    @given(errors_collections(), errors_collections(), errors_collections())
+    @given(pooled_errors(), pooled_errors(), pooled_errors())
     def test_associative(self, a: Errors, b: Errors, c: Errors) -> None:
         """(a + b) + c == a + (b + c)."""
         left = a.copy().merge(b).merge(c)
         right = a.copy().merge(b.copy().merge(c))
         assert left == right
 
-    @given(errors_collections())
+    @given(pooled_errors())
     def test_empty_is_identity(self, a: Errors) -> None:
         """Merging the empty collection, either way round, changes nothing."""
         assert a.copy().merge(Errors()) == a
         assert Errors().merge(a) == a
 
-    @given(errors_collections(), errors_collections())
+    @given(pooled_errors(), pooled_errors())
     def test_idempotent(self, a: Errors, b: Errors) -> None:
         """Merging the same collection twice is merging it once."""
         assert a.copy().merge(b).merge(b) == a.copy().merge(b)
 
-    @given(errors_collections())
+    @given(pooled_errors())
     def test_merge_with_itself_is_a_no_op(self, a: Errors) -> None:
         """merge(self) terminates and changes nothing."""
         before = a.copy()
         assert a.merge(a) is a
         assert a == before
 
-    @given(errors_collections(), errors_collections())
+    @given(pooled_errors(), pooled_errors())
     def test_order_kept_and_first_wins(self, a: Errors, b: Errors) -> None:
         """The result is a's errors, then b's new ones, each in order, no duplicates."""
         merged = a.copy().merge(b)
@@ -506,7 +514,7 @@ class TestMerge:
             held = [d for d in a if d == detail] or [d for d in b if d == detail]
             assert detail.bucket is held[0].bucket
 
-    @given(errors_collections(), simple_paths)
+    @given(pooled_errors(), simple_paths)
     def test_prefix(self, a: Errors, prefix: tuple[str | int, ...]) -> None:
         """With a prefix every path moves under it, and subtree takes it back off."""
         merged = Errors().merge(a, prefix=prefix)
@@ -893,7 +901,7 @@ class TestSerialisers:
         assert params["nan"] == "nan"
         assert params["when"] == {"1": "one", "two": [2, [3]]}
 
-    @given(errors_collections())
+    @given(pooled_errors())
     def test_output_is_json_and_deterministic(self, errors: Errors) -> None:
         """Every output is JSON with sortable str keys, the same on every call."""
         outputs = _all_outputs(errors)
@@ -903,6 +911,118 @@ class TestSerialisers:
             text = json.dumps(output, sort_keys=True, allow_nan=False)
             assert json.loads(text) == output
         assert outputs == _all_outputs(errors.copy())
+
+
+class TestHostileParams:
+    """Params no serialiser could render are rendered safely, read once."""
+
+    def _outputs_are_json(self, errors: Errors) -> str:
+        texts = [json.dumps(output, allow_nan=False) for output in _all_outputs(errors)]
+        return "".join(texts)
+
+    def test_a_param_that_holds_itself(self) -> None:
+        """A cyclic list is shown to a depth, then as a short text: no recursion."""
+        cycle: list[object] = []
+        cycle.append(cycle)
+        errors = Errors()
+        errors.add("a", "invalid", looped=cycle)
+        assert "<list nested more than 20 deep>" in self._outputs_are_json(errors)
+        assert errors.add("a", "invalid", looped=cycle) is next(iter(errors))
+
+    def test_a_very_deep_param(self) -> None:
+        """A 100,000-deep nest costs its first 20 levels only."""
+        deep: list[object] = []
+        for _ in range(100_000):
+            deep = [deep]
+        errors = Errors()
+        errors.add("a", "invalid", deep=deep)
+        assert "<list nested more than 20 deep>" in self._outputs_are_json(errors)
+
+    def test_a_very_wide_param(self) -> None:
+        """Past 10,000 values, containers are shown as a short text."""
+        errors = Errors()
+        errors.add("a", "invalid", rows=[[n] for n in range(20_000)])
+        params = errors.to_list()[0]["params"]
+        assert isinstance(params, dict)
+        rows = params["rows"]
+        assert isinstance(rows, list)
+        assert rows[0] == [0]
+        assert rows[-1] == "<list past 10,000 values>"
+
+    def test_an_int_too_large_to_render(self) -> None:
+        """An int of over 4,300 digits reaches no serialiser as digits."""
+        huge = 10**5000
+        errors = Errors()
+        errors.add("count", "greater_than", count=huge)
+        text = self._outputs_are_json(errors)
+        assert "<int of 16,610 bits>" in text
+        assert "must be greater than <int object>" in errors.full_messages()[0]
+
+    def test_a_param_whose_str_and_repr_raise(self) -> None:
+        """A param whose __str__ and __repr__ raise is shown by its type."""
+
+        class Hostile:
+            def __str__(self) -> str:
+                raise RuntimeError
+
+            def __repr__(self) -> str:
+                raise RuntimeError
+
+        errors = Errors()
+        errors.add("a", "too_long", maximum=Hostile())
+        assert "<Hostile object>" in self._outputs_are_json(errors)
+        assert errors.full_messages() == [
+            "A is too long (maximum is <Hostile object> characters)"
+        ]
+        assert "params=<dict object>" in repr(errors)
+
+    def test_params_are_read_when_added(self) -> None:
+        """Changing a list after adding it changes neither its key nor its output."""
+        allowed = ["EUR", "USD"]
+        errors = Errors()
+        errors.add("currency", "inclusion", allowed=allowed)
+        allowed.append("GBP")
+        assert errors.to_list()[0]["params"] == {"allowed": ["EUR", "USD"]}
+        assert len(errors.add("currency", "inclusion", allowed=["EUR", "USD"]).params)
+        assert len(errors) == 1
+
+    def test_serialised_params_can_be_changed(self) -> None:
+        """What a serialiser returns is a copy: changing it changes nothing held."""
+        errors = Errors()
+        errors.add("currency", "inclusion", allowed=["EUR"])
+        output = errors.to_list()[0]["params"]
+        assert isinstance(output, dict)
+        output["allowed"].append("GBP")
+        assert errors.to_list()[0]["params"] == {"allowed": ["EUR"]}
+
+    @pytest.mark.parametrize(
+        "path",
+        [
+            ("items", 2**64),
+            2**64,
+            "items[99999999999999999999]",
+            "items[9999999999999999999]",
+            ("a", 10**5000),
+        ],
+    )
+    def test_a_path_index_too_large(self, path: object) -> None:
+        """An index beyond any list is refused, with a message that renders."""
+        errors = Errors()
+        with pytest.raises(ValueError, match="is not a list index"):
+            errors.add(path, "invalid")
+        assert len(errors) == 0
+
+    def test_a_pointer_segment_too_long_is_a_name(self) -> None:
+        """A JSON Pointer segment of many digits is read as a name, not an index."""
+        assert parse_pointer("/" + "9" * 5000) == ("9" * 5000,)
+
+    def test_long_paths_are_not_cached(self) -> None:
+        """Only short path texts are kept by the parse cache."""
+        paths_module._PARSED_PATHS.clear()
+        long_path = "a" * 100_000
+        assert parse_path(long_path) == (long_path,)
+        assert long_path not in paths_module._PARSED_PATHS
+        assert parse_path("items[0].price") in paths_module._PARSED_PATHS.values()
 
 
 class TestRedaction:

@@ -22,7 +22,7 @@ from outcome._errors.messages import (
     _public_params,
     _with_reference,
 )
-from outcome._errors.params import _NO_PARAMS, _NO_PARAMS_KEY, _freeze_params
+from outcome._errors.params import _FROZEN_NOTHING, _freeze_params
 from outcome._errors.paths import (
     Path,
     PathInput,
@@ -158,15 +158,14 @@ class Errors:
             raise TypeError(msg)
         _check_fields(code, message, bucket, cause)
         checked_path = _to_path(path)
-        if params:
-            frozen, params_key = _freeze_params(params)
-        else:
-            frozen, params_key = _NO_PARAMS, _NO_PARAMS_KEY
+        frozen, params_key, plain = (
+            _freeze_params(params) if params else _FROZEN_NOTHING
+        )
         key = (checked_path, code, message, params_key)
         details = self._details
         held = details.get(key)
         if held is None:
-            held = details[key] = _build_detail(key, frozen, bucket, cause)
+            held = details[key] = _build_detail(key, frozen, plain, bucket, cause)
         return held
 
     def add_exception(

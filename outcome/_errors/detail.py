@@ -12,10 +12,10 @@ from outcome._classify.classifier import DEFAULT_CLASSIFIER, Classifier
 from outcome._classify.decision import Decision
 from outcome._errors.messages import _public_full_message
 from outcome._errors.params import (
-    _NO_PARAMS,
-    _NO_PARAMS_KEY,
-    _canonical,
+    _FROZEN_NOTHING,
     _freeze_params,
+    _plain_text,
+    _safe_repr,
 )
 from outcome._errors.paths import Path, PathInput, _to_path
 
@@ -81,7 +81,7 @@ class ErrorDetail:
 
     # The key is (path, code, message, params as a frozenset): what equality,
     # hashing and the collection's deduplication use.
-    __slots__ = ("_bucket", "_cause", "_key", "_params")
+    __slots__ = ("_bucket", "_cause", "_key", "_params", "_plain")
 
     def __init_subclass__(cls) -> NoReturn:
         msg = "ErrorDetail is final and cannot be subclassed; put extra data in params"
@@ -99,12 +99,12 @@ class ErrorDetail:
     ) -> None:
         checked_path = _to_path(path)
         _check_fields(code, message, bucket, cause)
-        if params:
-            frozen, params_key = _freeze_params(params)
-        else:
-            frozen, params_key = _NO_PARAMS, _NO_PARAMS_KEY
+        frozen, params_key, plain = (
+            _freeze_params(params) if params else _FROZEN_NOTHING
+        )
         self._key = (checked_path, code, message, params_key)
         self._params = frozen
+        self._plain = plain
         self._bucket = bucket
         self._cause = cause
 
@@ -112,6 +112,7 @@ class ErrorDetail:
     def _build(
         key: tuple[Path, str, str | None, frozenset[tuple[str, object]]],
         params: Mapping[str, object],
+        plain: Mapping[str, object],
         bucket: Bucket,
         cause: BaseException | None,
     ) -> ErrorDetail:
@@ -119,6 +120,7 @@ class ErrorDetail:
         detail = object.__new__(ErrorDetail)
         detail._key = key
         detail._params = params
+        detail._plain = plain
         detail._bucket = bucket
         detail._cause = cause
         return detail
@@ -164,6 +166,11 @@ class ErrorDetail:
         return self._params
 
     @property
+    def _plain_params(self) -> Mapping[str, object]:
+        """The params as JSON-safe values, read when the error was made."""
+        return self._plain
+
+    @property
     def bucket(self) -> Bucket:
         """
         Who must act on the error.
@@ -200,7 +207,7 @@ class ErrorDetail:
         text = "|".join(
             [
                 repr((path, code, message)),
-                _canonical(self._params),
+                _plain_text(dict(self._plain)),
                 "" if cause is None else f"{type(cause).__qualname__}: {cause}",
             ]
         )
@@ -222,6 +229,7 @@ class ErrorDetail:
         return ErrorDetail._build(
             (prefix_path + path, code, message, params_key),
             self._params,
+            self._plain,
             self._bucket,
             self._cause,
         )
@@ -308,7 +316,7 @@ class ErrorDetail:
         if message is not None:
             parts.append(f"message={message!r}")
         if self._params:
-            parts.append(f"params={dict(self._params)!r}")
+            parts.append(f"params={_safe_repr(dict(self._params))}")
         if self._bucket is not Bucket.USER_FIXABLE:
             parts.append(f"bucket=Bucket.{self._bucket.name}")
         if self._cause is not None:

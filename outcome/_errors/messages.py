@@ -7,7 +7,7 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Final, Protocol
 
 from outcome._bucket import Bucket
-from outcome._errors.params import _json_safe
+from outcome._errors.params import _copy_plain, _safe_repr
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -32,6 +32,8 @@ class _Detail(Protocol):
     def bucket(self) -> Bucket: ...
     @property
     def reference(self) -> str: ...
+    @property
+    def _plain_params(self) -> Mapping[str, object]: ...
 
 
 DEFAULT_MESSAGES: Final[Mapping[str, str]] = MappingProxyType(
@@ -98,9 +100,17 @@ def _fill_template(template: str, params: Mapping[str, object]) -> str:
         name = match[1]
         if name is None:  # "{{" or "}}", as in str.format
             return match[0][0]
-        return str(params[name]) if name in params else match[0]
+        return _param_text(params[name]) if name in params else match[0]
 
     return _PLACEHOLDER.sub(substitute, template)
+
+
+def _param_text(value: object) -> str:
+    """`value` as its message shows it: str, or repr if str fails (as a huge int's)."""
+    try:
+        return str(value)
+    except Exception:  # noqa: BLE001 - a param's __str__ may raise anything
+        return _safe_repr(value)
 
 
 def _humanize(name: str) -> str:
@@ -152,7 +162,8 @@ def _public_code(detail: _Detail) -> str:
 def _public_params(detail: _Detail) -> dict[str, object]:
     if detail.bucket is Bucket.PROGRAMMER_ERROR:
         return {}
-    return {name: _json_safe(value) for name, value in detail.params.items()}
+    plain = detail._plain_params  # noqa: SLF001 - the package's own record
+    return {name: _copy_plain(value) for name, value in plain.items()}
 
 
 def _with_reference(detail: _Detail, entry: dict[str, object]) -> dict[str, object]:

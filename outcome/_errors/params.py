@@ -1,7 +1,17 @@
-"""Params: the values that fill an error's message, frozen, keyed and made JSON-safe."""
+"""
+Params: the values that fill an error's message, checked and read once.
+
+One bounded walk, when an error is made, turns each value into two things: a
+hashable key, equal when the values are equal, for deduplication; and a
+JSON-safe copy (str keys, finite floats, lists, sorted sets, and the ``repr``
+of anything else), which every serialiser and the reference read. What nests
+too deep (a value that holds itself does), holds too many values, or is an int
+too large to render is shown as a short text instead, so no serialiser fails.
+"""
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
@@ -12,53 +22,131 @@ _RESERVED_PARAMS: Final = frozenset(
 )
 _NO_PARAMS: Final[Mapping[str, object]] = MappingProxyType({})
 _NO_PARAMS_KEY: Final[frozenset[tuple[str, object]]] = frozenset()
+_NO_PLAIN: Final[Mapping[str, object]] = MappingProxyType({})
+_FROZEN_NOTHING: Final = (_NO_PARAMS, _NO_PARAMS_KEY, _NO_PLAIN)
+
+# How deep containers may nest in a param, and how many values all of an
+# error's params may hold: enough for any message, and a bound for cycles.
+_MAX_NESTING: Final = 20
+_MAX_VALUES: Final = 10_000
+# Python renders no int of more than 4,300 digits; stay well below.
+_MAX_INT_BITS: Final = 12_000
+_SCALARS: Final = (str, bool, type(None))
 
 
-def _hashable(value: object) -> object:
-    """Return a hashable stand-in for `value`, equal when the values are equal."""
+def _plain_text(plain: object) -> str:
+    """The canonical JSON text of a plain value: sorted keys, the same everywhere."""
+    return json.dumps(plain, sort_keys=True, ensure_ascii=False)
+
+
+def _safe_repr(value: object) -> str:
+    try:
+        return repr(value)
+    except Exception:  # noqa: BLE001 - a param's repr may raise anything
+        return f"<{type(value).__name__} object>"
+
+
+def _elided(value: object, why: str) -> tuple[object, object]:
+    """What stands for a value too deep or too large to show: a short text."""
+    text = f"<{type(value).__name__} {why}>"
+    return ("elided", text), text
+
+
+def _walk(  # noqa: PLR0911 - one return for each kind of value
+    value: object, depth: int, budget: list[int]
+) -> tuple[object, object]:
+    """
+    The (key, plain) pair of one value: see the module's docstring.
+
+    `budget` holds how many more values may be read, shared by the whole walk.
+    Past the budget, past `_MAX_NESTING` (a value that holds itself gets there)
+    or for an int too large to render, a short text stands in the plain copy.
+    """
+    budget[0] -= 1
+    kind = type(value)
+    if kind in _SCALARS:
+        return value, value
+    if kind is int:
+        bits = cast("int", value).bit_length()
+        if bits > _MAX_INT_BITS:
+            return value, f"<int of {bits:,} bits>"
+        return value, value
+    if kind is float:
+        number = cast("float", value)
+        return value, value if math.isfinite(number) else repr(number)
+    if isinstance(value, Mapping | list | tuple | set | frozenset):
+        if depth >= _MAX_NESTING:
+            return _elided(value, f"nested more than {_MAX_NESTING} deep")
+        if budget[0] < 0:
+            return _elided(value, f"past {_MAX_VALUES:,} values")
+        return _walk_container(cast("object", value), depth + 1, budget)
+    plain = _safe_repr(value)
     try:
         hash(value)
-    except TypeError:
-        pass
+    except Exception:  # noqa: BLE001 - unhashable, or a __hash__ that raises
+        return ("unhashable", type(value).__qualname__, plain), plain
+    return value, plain
+
+
+def _walk_container(
+    value: object, depth: int, budget: list[int]
+) -> tuple[object, object]:
+    key: object
+    plain: object
+    if isinstance(value, Mapping):
+        pairs = [
+            (_walk(name, depth, budget), _walk(item, depth, budget))
+            for name, item in cast("Mapping[object, object]", value).items()
+        ]
+        key = ("mapping", frozenset((k[0], v[0]) for k, v in pairs))
+        plain = {
+            k[1] if type(k[1]) is str else _plain_text(k[1]): v[1] for k, v in pairs
+        }
+        return key, plain
+    walked = [_walk(item, depth, budget) for item in cast("Iterable[object]", value)]
+    if isinstance(value, set | frozenset):
+        key = ("set", frozenset(k for k, _ in walked))
+        plain = sorted((p for _, p in walked), key=_plain_text)
     else:
-        return value
-    if isinstance(value, Mapping):
-        mapping = cast("Mapping[object, object]", value)
-        return (
-            "mapping",
-            frozenset((_hashable(k), _hashable(v)) for k, v in mapping.items()),
-        )
-    if isinstance(value, (list, tuple, set, frozenset)):
-        items = cast("Iterable[object]", value)
-        kind = "set" if isinstance(value, (set, frozenset)) else "sequence"
-        frozen = [_hashable(item) for item in items]
-        return (kind, frozenset(frozen) if kind == "set" else tuple(frozen))
-    return ("unhashable", type(value).__qualname__, repr(value))
+        key = ("sequence", tuple(k for k, _ in walked))
+        plain = [p for _, p in walked]
+    if isinstance(value, tuple | frozenset):
+        try:
+            hash(cast("object", value))
+        except TypeError:
+            pass
+        else:
+            key = cast("object", value)  # as it is equal in Python, like a dict key
+    return key, plain
 
 
-def _canonical(value: object) -> str:
-    """Text that is the same in every process for equal values, sets included."""
-    if isinstance(value, Mapping):
-        mapping = cast("Mapping[object, object]", value)
-        items = sorted(f"{_canonical(k)}: {_canonical(v)}" for k, v in mapping.items())
-        return "{" + ", ".join(items) + "}"
-    if isinstance(value, (list, tuple)):
-        sequence = cast("Iterable[object]", value)
-        return "[" + ", ".join(_canonical(item) for item in sequence) + "]"
-    if isinstance(value, (set, frozenset)):
-        members = cast("Iterable[object]", value)
-        return "{" + ", ".join(sorted(_canonical(item) for item in members)) + "}"
-    return repr(value)
+def _copy_plain(plain: object) -> object:
+    """A fresh copy of a plain value, so a caller can change what it is handed."""
+    if type(plain) is dict:
+        return {k: _copy_plain(v) for k, v in cast("dict[str, object]", plain).items()}
+    if type(plain) is list:
+        return [_copy_plain(item) for item in cast("list[object]", plain)]
+    return plain
 
 
 def _freeze_params(
     params: object,
-) -> tuple[Mapping[str, object], frozenset[tuple[str, object]]]:
+) -> tuple[Mapping[str, object], frozenset[tuple[str, object]], Mapping[str, object]]:
+    """
+    Check `params`; return them read-only, with their key and their plain copy.
+
+    Raises:
+        TypeError: When `params` is not a mapping or a name is not an identifier.
+        ValueError: When a name shadows a field of `ErrorDetail`.
+    """
     if not isinstance(params, Mapping):
         msg = f"params must be a mapping of names to values, not {params!r}"
         raise TypeError(msg)
     checked = dict(cast("Mapping[object, object]", params))
-    for name in checked:
+    budget = [_MAX_VALUES]
+    keys: list[tuple[str, object]] = []
+    plain: dict[str, object] = {}
+    for name, value in checked.items():
         if type(name) is not str or not name.isidentifier():
             msg = (
                 f"the param name {name!r} is not a valid identifier; params fill "
@@ -71,27 +159,7 @@ def _freeze_params(
                 f"rename it (reserved: {', '.join(sorted(_RESERVED_PARAMS))})"
             )
             raise ValueError(msg)
+        key, plain[name] = _walk(value, 0, budget)
+        keys.append((name, key))
     frozen = cast("dict[str, object]", checked)
-    key = frozenset((name, _hashable(value)) for name, value in frozen.items())
-    return MappingProxyType(frozen), key
-
-
-def _json_safe(value: object, depth: int = 0) -> object:
-    """A JSON-serialisable copy of `value`: str keys, finite floats, else repr."""
-    if value is None or isinstance(value, (bool, int, str)):
-        return value
-    if isinstance(value, float):
-        return value if math.isfinite(value) else repr(value)
-    if depth < 20:  # noqa: PLR2004 - deep enough for params, bounded for cycles
-        if isinstance(value, Mapping):
-            mapping = cast("Mapping[object, object]", value)
-            return {str(k): _json_safe(v, depth + 1) for k, v in mapping.items()}
-        if isinstance(value, (list, tuple)):
-            items = cast("Iterable[object]", value)
-            return [_json_safe(item, depth + 1) for item in items]
-        if isinstance(value, (set, frozenset)):
-            members = cast("Iterable[object]", value)
-            return sorted(
-                (_json_safe(item, depth + 1) for item in members), key=_canonical
-            )
-    return repr(value)
+    return MappingProxyType(frozen), frozenset(keys), MappingProxyType(plain)

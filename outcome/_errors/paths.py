@@ -30,6 +30,11 @@ _SEGMENT: Final = re.compile(rf'({_NAME})|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]')
 _SIMPLE_NAME: Final = re.compile(_NAME)
 _PARSED_PATHS: dict[str, Path] = {}
 _PARSED_PATHS_LIMIT: Final = 4096
+_CACHED_PATH_LENGTH: Final = 256
+# No list has more items than this; a larger index is a mistake (and one of
+# over 4,300 digits cannot even be rendered).
+_MAX_INDEX_BITS: Final = 63
+_MAX_INDEX_DIGITS: Final = 19
 
 
 def parse_path(text: str) -> Path:
@@ -66,13 +71,23 @@ def parse_path(text: str) -> Path:
             "contain '.', '[' or ']' pass a tuple such as ('a.b', 0)"
         )
         raise ValueError(msg)
-    parsed = tuple(
-        name or (int(index) if index else json.loads(quoted))
-        for name, index, quoted in _SEGMENT.findall(text)
-    )
-    if len(_PARSED_PATHS) >= _PARSED_PATHS_LIMIT:
-        _PARSED_PATHS.clear()  # bounded: paths with many distinct indices
-    _PARSED_PATHS[text] = parsed
+    segments: list[str | int] = []
+    for name, index, quoted in _SEGMENT.findall(text):
+        if index and len(index) > _MAX_INDEX_DIGITS:
+            msg = (
+                f"a path index of {len(index)} digits is not a list index: "
+                f"indices are below 2**{_MAX_INDEX_BITS}; quote a name such as "
+                '["123"] for anything else'
+            )
+            raise ValueError(msg)
+        if index and int(index).bit_length() > _MAX_INDEX_BITS:
+            raise _too_large_index(int(index))
+        segments.append(name or (int(index) if index else json.loads(quoted)))
+    parsed = tuple(segments)
+    if len(text) <= _CACHED_PATH_LENGTH:  # long paths would hold memory for long
+        if len(_PARSED_PATHS) >= _PARSED_PATHS_LIMIT:
+            _PARSED_PATHS.clear()  # bounded: paths with many distinct indices
+        _PARSED_PATHS[text] = parsed
     return parsed
 
 
@@ -151,7 +166,12 @@ def parse_pointer(pointer: str) -> Path:
             msg = f"{pointer!r} has an empty segment; field names cannot be empty"
             raise ValueError(msg)
         text = raw.replace("~1", "/").replace("~0", "~")
-        is_index = text.isdecimal() and text.isascii() and str(int(text)) == text
+        is_index = (
+            text.isdecimal()
+            and text.isascii()
+            and len(text) <= _MAX_INDEX_DIGITS
+            and str(int(text)) == text
+        )
         segments.append(int(text) if is_index else text)
     return tuple(segments)
 
@@ -171,8 +191,17 @@ def _negative_index(path: object, index: int) -> ValueError:
     )
 
 
+def _too_large_index(index: int) -> ValueError:
+    return ValueError(
+        f"a path index of {index.bit_length()} bits is not a list index: indices "
+        f"are below 2**{_MAX_INDEX_BITS}; use a str name for anything else"
+    )
+
+
 def _check_segment(path: tuple[object, ...], segment: object) -> None:
     if type(segment) is int:
+        if segment.bit_length() > _MAX_INDEX_BITS:
+            raise _too_large_index(segment)
         if segment < 0:
             raise _negative_index(path, segment)
     elif type(segment) is not str:
@@ -207,6 +236,8 @@ def _to_path(path: PathInput) -> Path:
             _check_segment(path, segment)
         return path
     if type(path) is int:
+        if path.bit_length() > _MAX_INDEX_BITS:
+            raise _too_large_index(path)
         if path < 0:
             raise _negative_index(path, path)
         return (path,)

@@ -34,6 +34,10 @@ def decisions(exc: Exception) -> None:
     assert_type(decision.rule, str)
     assert_type(decision.link, object)
     assert_type(decision.replace(transient=False), Decision)
+    assert_type(decision.replace(retry_after=None, link=exc, rule="mine"), Decision)
+    decision.replace(trasient=False)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+    decision.replace(transient="no")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    decision.replace(bucket="user_fixable")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     decision.transient = False  # type: ignore[misc]  # pyright: ignore[reportAttributeAccessIssue]
 
 
