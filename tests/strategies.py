@@ -39,14 +39,14 @@ values: st.SearchStrategy[object] = st.recursive(
 )
 
 
-def results(
-    oks: st.SearchStrategy[T], errs: st.SearchStrategy[E]
+def ok_or_err(
+    ok_values: st.SearchStrategy[T], err_values: st.SearchStrategy[E]
 ) -> st.SearchStrategy[Result[T, E]]:
-    """Build Ok values from `oks` and Err values from `errs`."""
-    return st.one_of(st.builds(Ok, oks), st.builds(Err, errs))
+    """Build Ok values from `ok_values` and Err values from `err_values`."""
+    return st.one_of(st.builds(Ok, ok_values), st.builds(Err, err_values))
 
 
-int_results: st.SearchStrategy[Result[int, str]] = results(
+int_results: st.SearchStrategy[Result[int, str]] = ok_or_err(
     st.integers(), st.text(max_size=5)
 )
 
@@ -100,7 +100,7 @@ param_values = st.one_of(
 )
 
 
-def error_details(
+def pooled_details(
     paths: st.SearchStrategy[tuple[str | int, ...]] = simple_paths,
     buckets: st.SearchStrategy[Bucket] | None = None,
 ) -> st.SearchStrategy[ErrorDetail]:
@@ -115,8 +115,8 @@ def error_details(
     )
 
 
-def errors_collections(
+def pooled_errors(
     details: st.SearchStrategy[ErrorDetail] | None = None,
 ) -> st.SearchStrategy[Errors]:
     """Build Errors collections, duplicates included in what is added."""
-    return st.lists(details or error_details(), max_size=6).map(Errors)
+    return st.lists(details or pooled_details(), max_size=6).map(Errors)
