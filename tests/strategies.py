@@ -50,10 +50,28 @@ int_results: st.SearchStrategy[Result[int, str]] = ok_or_err(
     st.integers(), st.text(max_size=5)
 )
 
-# Functions int -> int and int -> Result[int, str], as data so failures print well.
-int_functions = st.sampled_from(
-    [lambda n: n + 1, lambda n: n * 2, lambda n: -n, lambda n: n // 3, abs]
-)
+# Functions int -> int and int -> Result[int, str], named so that failing
+# examples and parametrized test ids say which one was used.
+
+
+def _plus_one(n: int) -> int:
+    return n + 1
+
+
+def _double(n: int) -> int:
+    return n * 2
+
+
+def _negate(n: int) -> int:
+    return -n
+
+
+def _third(n: int) -> int:
+    return n // 3
+
+
+INT_FUNCTIONS = (_plus_one, _double, _negate, _third, abs)
+int_functions = st.sampled_from(INT_FUNCTIONS)
 
 
 def _halve(n: int) -> Result[int, str]:
@@ -72,7 +90,7 @@ def _fail(n: int) -> Result[int, str]:
     return Err(f"failed on {n}")
 
 
-int_binders = st.sampled_from([_halve, _positive, _increment, _fail])
+INT_BINDERS = (_halve, _positive, _increment, _fail)
 
 
 # Errors ---------------------------------------------------------------------
