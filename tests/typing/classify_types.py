@@ -1,7 +1,7 @@
 """
 Type-level tests of the classifier, checked by mypy --strict and pyright strict.
 
-Never run; see test_result_types.py for how negative cases are written.
+Never run; see result_types.py for how negative cases are written.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """
 Type-level tests of ErrorDetail, Errors, paths and accumulate.
 
-Checked by mypy --strict and pyright strict, never run; see test_result_types.py
+Checked by mypy --strict and pyright strict, never run; see result_types.py
 for how negative cases are written.
 """
 
