@@ -333,7 +333,7 @@ class TestErrorDetail:
         """The text behind a reference does not depend on set or dict order."""
 
         def canonical(value: object) -> str:
-            _frozen, _key, plain = params_module._freeze_params({"value": value})
+            (_given, plain), _key = params_module._freeze_params({"value": value})
             return params_module._plain_text(dict(plain))
 
         assert canonical({"b", "a"}) == canonical(frozenset({"a", "b"}))

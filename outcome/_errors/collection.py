@@ -10,7 +10,7 @@ from outcome._errors.adapters import _from_django, _from_marshmallow, _from_pyda
 from outcome._errors.detail import (
     ErrorDetail,
     _build_detail,
-    _check_fields,
+    _checked_key,
     _decide_reported,
     _key_of,
     _prefixed,
@@ -156,16 +156,12 @@ class Errors:
                 "errors.add(code='blank') for the base"
             )
             raise TypeError(msg)
-        _check_fields(code, message, bucket, cause)
-        checked_path = _to_path(path)
-        frozen, params_key, plain = (
-            _freeze_params(params) if params else _FROZEN_NOTHING
-        )
-        key = (checked_path, code, message, params_key)
+        pair, params_key = _freeze_params(params) if params else _FROZEN_NOTHING
+        key = _checked_key(path, code, message, params_key, bucket, cause)
         details = self._details
         held = details.get(key)
         if held is None:
-            held = details[key] = _build_detail(key, frozen, plain, bucket, cause)
+            held = details[key] = _build_detail(key, pair, bucket, cause)
         return held
 
     def add_exception(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import math
 from operator import attrgetter
-from typing import TYPE_CHECKING, Final, NoReturn, cast, final
+from typing import TYPE_CHECKING, Final, NoReturn, TypeAlias, cast, final
 
 from outcome._bucket import Bucket
 from outcome._classify.classifier import DEFAULT_CLASSIFIER, Classifier
@@ -14,25 +14,57 @@ from outcome._errors.messages import _public_full_message
 from outcome._errors.params import (
     _FROZEN_NOTHING,
     _freeze_params,
+    _Params,
+    _ParamsKey,
     _plain_text,
     _safe_repr,
 )
-from outcome._errors.paths import Path, PathInput, _to_path
+from outcome._errors.paths import Path, PathInput, _cached_path, _to_path
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
 
 
-def _check_fields(code: object, message: object, bucket: object, cause: object) -> None:
-    """Raise a clear error when a field has the wrong type or value."""
-    if (
+_allocate: Final = object.__new__  # a bound global: cheaper than the lookup
+# What equality, hashing and the collection's deduplication use.
+_Key: TypeAlias = tuple[Path, str, "str | None", _ParamsKey]
+
+
+def _checked_key(  # noqa: PLR0913, PLR0917 - one argument per part of the key
+    path: object,
+    code: object,
+    message: object,
+    params_key: _ParamsKey,
+    bucket: object,
+    cause: object,
+) -> _Key:
+    """
+    The key of an error from its parts, each checked.
+
+    The one place the fields are checked, for `ErrorDetail` and `Errors.add`
+    alike; its first test is the whole fast path.
+
+    Raises:
+        TypeError, ValueError: As `ErrorDetail` says.
+    """
+    if not (
         type(code) is str
         and code
         and (message is None or type(message) is str)
         and type(bucket) is Bucket
         and (cause is None or isinstance(cause, BaseException))
     ):
-        return
+        _refuse_fields(code, message, bucket, cause)
+    checked = _cached_path(path) if type(path) is str else None
+    if checked is None:
+        checked = _to_path(cast("PathInput", path))
+    return (checked, code, message, params_key)
+
+
+def _refuse_fields(
+    code: object, message: object, bucket: object, cause: object
+) -> NoReturn:
+    """Raise the clear error for the first field that is wrong."""
     if type(code) is not str:
         msg = f"an error code must be a str such as 'blank' or 'too_long', not {code!r}"
         raise TypeError(msg)
@@ -81,7 +113,7 @@ class ErrorDetail:
 
     # The key is (path, code, message, params as a frozenset): what equality,
     # hashing and the collection's deduplication use.
-    __slots__ = ("_bucket", "_cause", "_key", "_params", "_plain")
+    __slots__ = ("_bucket", "_cause", "_key", "_params")
 
     def __init_subclass__(cls) -> NoReturn:
         msg = "ErrorDetail is final and cannot be subclassed; put extra data in params"
@@ -97,30 +129,23 @@ class ErrorDetail:
         bucket: Bucket = Bucket.USER_FIXABLE,
         cause: BaseException | None = None,
     ) -> None:
-        checked_path = _to_path(path)
-        _check_fields(code, message, bucket, cause)
-        frozen, params_key, plain = (
-            _freeze_params(params) if params else _FROZEN_NOTHING
+        pair, params_key = _freeze_params(params) if params else _FROZEN_NOTHING
+        # The path is checked before the other fields, as it always was.
+        self._key = _checked_key(
+            _to_path(path), code, message, params_key, bucket, cause
         )
-        self._key = (checked_path, code, message, params_key)
-        self._params = frozen
-        self._plain = plain
+        self._params = pair
         self._bucket = bucket
         self._cause = cause
 
     @staticmethod
     def _build(
-        key: tuple[Path, str, str | None, frozenset[tuple[str, object]]],
-        params: Mapping[str, object],
-        plain: Mapping[str, object],
-        bucket: Bucket,
-        cause: BaseException | None,
+        key: _Key, params: _Params, bucket: Bucket, cause: BaseException | None
     ) -> ErrorDetail:
         # Fields already checked: the fast path of Errors.add and with_prefix.
-        detail = object.__new__(ErrorDetail)
+        detail: ErrorDetail = _allocate(ErrorDetail)
         detail._key = key
         detail._params = params
-        detail._plain = plain
         detail._bucket = bucket
         detail._cause = cause
         return detail
@@ -163,12 +188,12 @@ class ErrorDetail:
         >>> dict(ErrorDetail("name", "too_long", params={"maximum": 40}).params)
         {'maximum': 40}
         """
-        return self._params
+        return self._params[0]
 
     @property
     def _plain_params(self) -> Mapping[str, object]:
         """The params as JSON-safe values, read when the error was made."""
-        return self._plain
+        return self._params[1]
 
     @property
     def bucket(self) -> Bucket:
@@ -207,7 +232,7 @@ class ErrorDetail:
         text = "|".join(
             [
                 repr((path, code, message)),
-                _plain_text(dict(self._plain)),
+                _plain_text(dict(self._params[1])),
                 "" if cause is None else f"{type(cause).__qualname__}: {cause}",
             ]
         )
@@ -229,7 +254,6 @@ class ErrorDetail:
         return ErrorDetail._build(
             (prefix_path + path, code, message, params_key),
             self._params,
-            self._plain,
             self._bucket,
             self._cause,
         )
@@ -290,7 +314,8 @@ class ErrorDetail:
     def __reduce__(self) -> tuple[object, ...]:
         # Through a classmethod, so pickles name `outcome.ErrorDetail` only.
         path, code, message, _params_key = self._key
-        fields = (path, code, message, dict(self._params), self._bucket, self._cause)
+        params = dict(self._params[0])
+        fields = (path, code, message, params, self._bucket, self._cause)
         return (ErrorDetail._restore, fields)
 
     @classmethod
@@ -315,8 +340,8 @@ class ErrorDetail:
         parts = [f"path={path!r}", f"code={code!r}"]
         if message is not None:
             parts.append(f"message={message!r}")
-        if self._params:
-            parts.append(f"params={_safe_repr(dict(self._params))}")
+        if self._params[0]:
+            parts.append(f"params={_safe_repr(dict(self._params[0]))}")
         if self._bucket is not Bucket.USER_FIXABLE:
             parts.append(f"bucket=Bucket.{self._bucket.name}")
         if self._cause is not None:

@@ -15,7 +15,7 @@ import json
 import math
 from collections.abc import Iterable, Mapping
 from types import MappingProxyType
-from typing import Final, cast
+from typing import Final, TypeAlias, cast
 
 _RESERVED_PARAMS: Final = frozenset(
     {"path", "code", "message", "params", "bucket", "cause"}
@@ -23,7 +23,12 @@ _RESERVED_PARAMS: Final = frozenset(
 _NO_PARAMS: Final[Mapping[str, object]] = MappingProxyType({})
 _NO_PARAMS_KEY: Final[frozenset[tuple[str, object]]] = frozenset()
 _NO_PLAIN: Final[Mapping[str, object]] = MappingProxyType({})
-_FROZEN_NOTHING: Final = (_NO_PARAMS, _NO_PARAMS_KEY, _NO_PLAIN)
+# An error's params as given (read-only) and their plain copy, in one tuple so
+# that an ErrorDetail holds them in one slot: a fifth slot costs every add().
+_Params: TypeAlias = tuple[Mapping[str, object], Mapping[str, object]]
+_ParamsKey: TypeAlias = frozenset[tuple[str, object]]
+_NO_PARAMS_PAIR: Final[_Params] = (_NO_PARAMS, _NO_PLAIN)
+_FROZEN_NOTHING: Final[tuple[_Params, _ParamsKey]] = (_NO_PARAMS_PAIR, _NO_PARAMS_KEY)
 
 # How deep containers may nest in a param, and how many values all of an
 # error's params may hold: enough for any message, and a bound for cycles.
@@ -32,6 +37,7 @@ _MAX_VALUES: Final = 10_000
 # Python renders no int of more than 4,300 digits; stay well below.
 _MAX_INT_BITS: Final = 12_000
 _SCALARS: Final = (str, bool, type(None))
+_CONTAINERS: Final = (Mapping, list, tuple, set, frozenset)
 
 
 def _plain_text(plain: object) -> str:
@@ -74,12 +80,13 @@ def _walk(  # noqa: PLR0911 - one return for each kind of value
     if kind is float:
         number = cast("float", value)
         return value, value if math.isfinite(number) else repr(number)
-    if isinstance(value, Mapping | list | tuple | set | frozenset):
+    if isinstance(value, _CONTAINERS):
+        container = cast("object", value)  # its items are read as objects
         if depth >= _MAX_NESTING:
-            return _elided(value, f"nested more than {_MAX_NESTING} deep")
+            return _elided(container, f"nested more than {_MAX_NESTING} deep")
         if budget[0] < 0:
-            return _elided(value, f"past {_MAX_VALUES:,} values")
-        return _walk_container(cast("object", value), depth + 1, budget)
+            return _elided(container, f"past {_MAX_VALUES:,} values")
+        return _walk_container(container, depth + 1, budget)
     plain = _safe_repr(value)
     try:
         hash(value)
@@ -129,11 +136,9 @@ def _copy_plain(plain: object) -> object:
     return plain
 
 
-def _freeze_params(
-    params: object,
-) -> tuple[Mapping[str, object], frozenset[tuple[str, object]], Mapping[str, object]]:
+def _freeze_params(params: object) -> tuple[_Params, _ParamsKey]:
     """
-    Check `params`; return them read-only, with their key and their plain copy.
+    Check `params`; return them read-only with their plain copy, and their key.
 
     Raises:
         TypeError: When `params` is not a mapping or a name is not an identifier.
@@ -162,4 +167,4 @@ def _freeze_params(
         key, plain[name] = _walk(value, 0, budget)
         keys.append((name, key))
     frozen = cast("dict[str, object]", checked)
-    return MappingProxyType(frozen), frozenset(keys), MappingProxyType(plain)
+    return (MappingProxyType(frozen), MappingProxyType(plain)), frozenset(keys)

@@ -29,6 +29,8 @@ _DOTTED: Final = re.compile(
 _SEGMENT: Final = re.compile(rf'({_NAME})|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]')
 _SIMPLE_NAME: Final = re.compile(_NAME)
 _PARSED_PATHS: dict[str, Path] = {}
+# The path of a text parsed before, or None: the hot callers' fast path.
+_cached_path: Final = _PARSED_PATHS.get
 _PARSED_PATHS_LIMIT: Final = 4096
 _CACHED_PATH_LENGTH: Final = 256
 # No list has more items than this; a larger index is a mistake (and one of
