@@ -332,7 +332,8 @@ class Saga(Generic[C]):
         self.on_compensated = on_compensated
         self.on_stuck = on_stuck
         self.on_failure = on_failure
-        # Built once: each step that retries, under its own policy.
+        # Built once: each step that retries, under its own policy. Most sagas
+        # have none, and then it costs each step one truth test.
         self._retrying: dict[str, Retrying] = {
             step.name: attrs.evolve(
                 base, policy=step.retry_policy, classifier=self.classifier
@@ -411,7 +412,7 @@ class Saga(Generic[C]):
     def _attempt(
         self, step: Step[Any, Any], ctx: object
     ) -> Result[object, object] | Exception:
-        retrying = self._retrying.get(step.name)
+        retrying = self._retrying.get(step.name) if self._retrying else None
         try:
             if retrying is None:  # nothing to retry: no retry machinery either
                 return self._call(step, ctx)
@@ -422,7 +423,7 @@ class Saga(Generic[C]):
     async def _attempt_async(
         self, step: Step[Any, Any], ctx: object
     ) -> Result[object, object] | Exception | asyncio.CancelledError:
-        retrying = self._retrying.get(step.name)
+        retrying = self._retrying.get(step.name) if self._retrying else None
         try:
             if retrying is None:
                 return await self._call_async(step, ctx)
@@ -536,7 +537,7 @@ class Saga(Generic[C]):
     def _undo(
         self, step: Step[Any, Any], call: Callable[[], object], state: _Run
     ) -> None:
-        retrying = self._retrying.get(step.name)
+        retrying = self._retrying.get(step.name) if self._retrying else None
         try:
             if retrying is None:
                 outcome = _undo_outcome(call(), step.name)
@@ -555,7 +556,7 @@ class Saga(Generic[C]):
                 outcome = await outcome
             return _undo_outcome(outcome, step.name)
 
-        retrying = self._retrying.get(step.name)
+        retrying = self._retrying.get(step.name) if self._retrying else None
         try:
             if retrying is None:
                 outcome = await attempt()
