@@ -1,0 +1,209 @@
+"""
+Huey: jobs that retry through the queue, give up once, and report their status.
+
+`task` makes a Huey task from a function under a `JobPolicy`. Each failure is
+classified in the worker, on the original exception. A transient one is retried
+with ``RetryTask(delay=...)``: a countdown kept by Huey's scheduler, never a
+sleep in the worker, logged at INFO. One that is not, or the last one, gives up:
+``CancelExecution(retry=False)``, logged at WARNING, or, for a programmer error,
+the exception itself, logged at ERROR with its traceback so the tracker sees it
+once. Attempts are counted by the integration across the job's whole life,
+since ``RetryTask`` does not consume Huey's ``retries``; give the task no
+``retries`` of its own.
+
+The latest status of each job is stored in Huey's storage, beside its results,
+as a JSON-safe `outcome.jobs.JobStatus`; `job_status` reads it by job id.
+
+>>> from huey import MemoryHuey
+>>> from outcome import RetryPolicy
+>>> from outcome.jobs import JobPolicy
+>>> from outcome.integrations.huey import job_status, task
+>>> huey = MemoryHuey(immediate=True)
+>>> @task(huey, policy=JobPolicy(retry=RetryPolicy(attempts=3)))
+... def capture(order: str) -> str:
+...     return f"captured {order}"
+>>> result = capture("A-17")
+>>> result()
+'captured A-17'
+>>> job_status(huey, result.id)["state"]
+'succeeded'
+
+.. versionadded:: 0.1.0
+"""
+
+# Huey ships no types: the module reaches it through the protocols below.
+# pyright: reportMissingTypeStubs=false
+
+from __future__ import annotations
+
+import functools
+from typing import TYPE_CHECKING, Final, Protocol, cast
+
+from outcome._result import Err
+from outcome.jobs import JobPolicy, JobStatus, RetryIn, _is_bug, _Job
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from huey import Huey
+    from huey.api import TaskWrapper
+
+__all__ = ["job_status", "task"]
+
+_ATTEMPTS: Final = "outcome-attempts:"
+_STATUS: Final = "outcome-status:"
+
+
+class _Task(Protocol):
+    """What the integration reads of a Huey task (Huey ships no types)."""
+
+    id: str
+    name: str
+    args: tuple[object, ...]
+    kwargs: dict[str, object]
+
+
+class _Huey(Protocol):
+    """What the integration calls on a Huey instance."""
+
+    def task(self, **options: object) -> Callable[[Callable[..., object]], TaskWrapper]:
+        """Declare a task."""
+        ...
+
+    def signal(
+        self, *signals: str
+    ) -> Callable[[Callable[[str, _Task], None]], Callable[[str, _Task], None]]:
+        """Connect a signal handler."""
+        ...
+
+    def put(self, key: str, data: object) -> object:
+        """Store a value."""
+        ...
+
+    def get(self, key: str, peek: bool = False) -> object:  # noqa: FBT001, FBT002 - Huey's
+        """Read a value."""
+        ...
+
+    def delete(self, key: str) -> object:
+        """Remove a value."""
+        ...
+
+
+def task(
+    huey: Huey, *, policy: JobPolicy, **task_options: object
+) -> Callable[[Callable[..., object]], TaskWrapper]:
+    """
+    Make a Huey task of a function, retried and reported under `policy`.
+
+    The keywords are Huey's own task options (``priority``, ``expires``,
+    ``name``, ...), except ``retries``, ``retry_delay``, ``retry_backoff`` and
+    ``context``: the policy owns retrying.
+
+    Raises:
+        TypeError: When `policy` is not a `outcome.jobs.JobPolicy`, or a
+            retry option of Huey's is given.
+
+    .. versionadded:: 0.1.0
+    """
+    from huey.signals import SIGNAL_ENQUEUED  # noqa: PLC0415 - optional
+
+    if type(cast("object", policy)) is not JobPolicy:  # callers may be untyped
+        msg = f"task() takes policy=JobPolicy(...), not {policy!r}"
+        raise TypeError(msg)
+    owned = {"retries", "retry_delay", "retry_backoff", "context"} & task_options.keys()
+    if owned:
+        msg = (
+            f"task() does not take Huey's {', '.join(sorted(owned))}: the "
+            "JobPolicy owns retrying (JobPolicy(retry=RetryPolicy(attempts=...)))"
+        )
+        raise TypeError(msg)
+    engine = cast("_Huey", huey)
+
+    def decorator(fn: Callable[..., object]) -> TaskWrapper:
+        @functools.wraps(fn)
+        def run(*args: object, task: _Task, **kwargs: object) -> object:
+            return _run(engine, policy, fn, task, args, kwargs)
+
+        wrapper = engine.task(context=True, **task_options)(run)
+        name = cast("type[object]", wrapper.task_class).__name__
+
+        @engine.signal(SIGNAL_ENQUEUED)
+        def queued(_signal: str, enqueued: _Task) -> None:
+            # Enqueued again to retry at once, a job is not queued anew.
+            if (
+                enqueued.name == name
+                and engine.get(_ATTEMPTS + enqueued.id, peek=True) is None
+            ):
+                _job(
+                    engine, policy, enqueued, enqueued.args, enqueued.kwargs, 1
+                ).queued()
+
+        return wrapper
+
+    return decorator
+
+
+def _run(  # noqa: PLR0913, PLR0917 - the attempt and what it runs
+    engine: _Huey,
+    policy: JobPolicy,
+    fn: Callable[..., object],
+    task: _Task,
+    args: tuple[object, ...],
+    kwargs: dict[str, object],
+) -> object:
+    """One attempt: run `fn`, then retry, give up or succeed, telling the hooks."""
+    from huey.exceptions import CancelExecution, RetryTask  # noqa: PLC0415 - optional
+
+    job = _job(engine, policy, task, args, kwargs, _count_attempt(engine, task.id))
+    job.running()
+    try:
+        value = fn(*args, **kwargs)
+    except Exception as exc:
+        step = job.failed(exc, longest_wait=None)
+        if isinstance(step, RetryIn):
+            raise RetryTask(delay=step.seconds) from None
+        engine.delete(_ATTEMPTS + task.id)
+        if _is_bug(step.decision):
+            raise
+        # Not chained: Huey's error result would carry the cause's text.
+        raise CancelExecution(retry=False) from None
+    if type(value) is Err:
+        step = job.failed(cast("Err[object]", value), longest_wait=None)
+        if isinstance(step, RetryIn):
+            raise RetryTask(delay=step.seconds)
+        engine.delete(_ATTEMPTS + task.id)
+        raise CancelExecution(retry=False)
+    engine.delete(_ATTEMPTS + task.id)
+    job.succeeded()
+    return value
+
+
+def _job(  # noqa: PLR0913, PLR0917 - what identifies the attempt
+    engine: _Huey,
+    policy: JobPolicy,
+    task: _Task,
+    args: tuple[object, ...],
+    kwargs: dict[str, object],
+    attempt: int,
+) -> _Job:
+    def publish(status: JobStatus) -> None:
+        engine.put(_STATUS + task.id, status)
+
+    return _Job(policy, task.name, task.id, tuple(args), dict(kwargs), attempt, publish)
+
+
+def _count_attempt(engine: _Huey, job_id: str) -> int:
+    """Count one more attempt of the job; only one attempt of a job runs at once."""
+    attempts = cast("int | None", engine.get(_ATTEMPTS + job_id, peek=True)) or 0
+    engine.put(_ATTEMPTS + job_id, attempts + 1)
+    return attempts + 1
+
+
+def job_status(huey: Huey, job_id: str) -> JobStatus | None:
+    """
+    Return the latest status of the job `job_id`, or `None` if none was stored.
+
+    .. versionadded:: 0.1.0
+    """
+    engine = cast("_Huey", huey)
+    return cast("JobStatus | None", engine.get(_STATUS + job_id, peek=True))

@@ -1,0 +1,1 @@
+"""Tests of the integrations, against the real systems they integrate."""
