@@ -369,7 +369,16 @@ class _Job:
     `publish` stores the latest status where the engine keeps results.
     """
 
-    __slots__ = ("args", "attempt", "job_id", "kwargs", "name", "policy", "publish")
+    __slots__ = (
+        "args",
+        "attempt",
+        "job_id",
+        "kwargs",
+        "last_status",
+        "name",
+        "policy",
+        "publish",
+    )
 
     def __init__(  # noqa: PLR0913, PLR0917 - what identifies the attempt
         self,
@@ -388,6 +397,7 @@ class _Job:
         self.kwargs = kwargs
         self.attempt = attempt
         self.publish = publish
+        self.last_status: JobStatus = self.event("queued").to_status()
 
     def event(  # noqa: PLR0913 - one argument per field of the event
         self,
@@ -416,8 +426,9 @@ class _Job:
 
     def changed(self, event: JobEvent) -> None:
         """Store the new status, then tell on_status."""
+        self.last_status = event.to_status()
         try:
-            self.publish(event.to_status())
+            self.publish(self.last_status)
         except Exception:  # noqa: BLE001 - the status store failing must not fail the job
             _LOG.exception("could not store the status of job %s", self.job_id)
         _call_hook(self.policy.on_status, event)
@@ -477,18 +488,31 @@ class JobFailed(Exception):  # noqa: N818 - what happened to the job, not an err
     .. versionadded:: 0.1.0
     """
 
-    def __init__(self, status: JobStatus) -> None:
-        """Make the exception from the job's last status."""
+    def __init__(self, message: str, status: JobStatus) -> None:
+        """Make the exception; both arguments are JSON-safe, as Celery stores them."""
+        super().__init__(message, status)
         self.status = status
+
+    @classmethod
+    def gave_up(cls, status: JobStatus) -> JobFailed:
+        """
+        Make the exception from the job's last status, with a user-safe message.
+
+        >>> from outcome.jobs import JobEvent, JobFailed
+        >>> status = JobEvent("capture", "j-1", (), {}, 3, "failed").to_status()
+        >>> str(JobFailed.gave_up(status))
+        'job capture j-1 gave up (failed: failure)'
+        """
         reason = status["reason"] or "failed"
         kind = status["kind"] or "failure"
-        super().__init__(
-            f"job {status['job_name']} {status['job_id']} gave up ({reason}: {kind})"
+        return cls(
+            f"job {status['job_name']} {status['job_id']} gave up ({reason}: {kind})",
+            status,
         )
 
-    def __reduce__(self) -> tuple[object, ...]:
-        """Pickle by the status, so the message is made again the same way."""
-        return (JobFailed, (self.status,))
+    def __str__(self) -> str:
+        """The message alone, not the status beside it."""
+        return str(self.args[0])
 
 
 def _is_bug(decision: Decision) -> bool:

@@ -227,7 +227,7 @@ class TestJobFailed:
             decision=RATE_LIMITED,
             reason="exhausted",
         )
-        failed = JobFailed(event.to_status())
+        failed = JobFailed.gave_up(event.to_status())
         assert str(failed) == "job capture j-1 gave up (exhausted: rate_limit)"
         copy = pickle.loads(pickle.dumps(failed))  # noqa: S301
         assert (str(copy), copy.status) == (str(failed), failed.status)
@@ -235,4 +235,7 @@ class TestJobFailed:
     def test_message_without_a_decision(self) -> None:
         """With no reason or decision, the message still reads."""
         status = JobEvent("capture", "j-1", (), {}, 1, "failed").to_status()
-        assert str(JobFailed(status)) == "job capture j-1 gave up (failed: failure)"
+        assert (
+            str(JobFailed.gave_up(status))
+            == "job capture j-1 gave up (failed: failure)"
+        )

@@ -1,0 +1,275 @@
+"""
+Celery: jobs that retry through the broker, give up once, and report their status.
+
+`task` makes a Celery task from a function under a `JobPolicy`. Each failure is
+classified in the worker, on the original exception, before Celery pickles
+anything: Celery hands ``on_failure``, the ``task_failure`` signal and
+``AsyncResult`` a copy with the response stripped, and classified there an
+``httpx.HTTPStatusError`` is a bare error, so a quota, an outage or a declined
+card would be called a bug.
+
+- A transient failure is retried with ``self.retry(countdown=...)``: a countdown
+  kept by the broker and the worker's timer, never a sleep in the worker. The
+  countdown is the policy's backoff or the server's wait (Retry-After,
+  ``retry-after-ms``), whichever is longer. Attempts count across the job's
+  whole life (Celery's ``request.retries``).
+- A failure that is not transient, or the last one, gives up at once. An
+  expected failure is raised as `outcome.jobs.JobFailed`, which the task
+  ``throws``: Celery logs it at INFO without a traceback, and Sentry's Celery
+  integration skips it. A programmer error fails the task as usual, so the
+  tracker sees it once.
+- On Redis and SQS a task waiting for its countdown is held unacknowledged, and
+  the broker hands it to another worker after the visibility timeout (1 hour by
+  default): the task would run twice. A policy whose backoff can reach the
+  visibility timeout is refused when the task is declared, and a server's
+  longer Retry-After is cut to it (the event says ``capped``).
+- The latest status of each job is stored in the result backend, JSON-safe,
+  beside the task's own result; `job_status` reads it by job id. With no result
+  backend configured, nothing is stored.
+
+.. versionadded:: 0.1.0
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Final, Protocol, cast
+from urllib.parse import urlparse
+
+from outcome._result import Err
+from outcome.jobs import JobFailed, JobPolicy, JobStatus, RetryIn, _is_bug, _Job
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Mapping
+
+    from celery import Celery, Task
+
+__all__ = ["job_status", "task"]
+
+_STATUS: Final = "outcome-status-"
+# A state of Celery's own would be final: a backend never overwrites SUCCESS.
+_STATE: Final = "OUTCOME_STATUS"
+# Brokers that hand an unacknowledged task to another worker after a timeout.
+_VISIBILITY_BROKERS: Final = frozenset({"redis", "rediss", "sentinel", "sqs"})
+_DEFAULT_VISIBILITY_TIMEOUT: Final = 3600.0
+# Celery's own retry options: the JobPolicy owns retrying.
+_OWNED_OPTIONS: Final = frozenset(
+    {
+        "autoretry_for",
+        "dont_autoretry_for",
+        "retry_backoff",
+        "retry_backoff_max",
+        "retry_jitter",
+        "retry_kwargs",
+        "max_retries",
+        "default_retry_delay",
+        "bind",
+    }
+)
+
+
+class _Request(Protocol):
+    id: str
+    retries: int
+
+
+class _Task(Protocol):
+    name: str
+    request: _Request
+
+    def retry(self, *, countdown: float, max_retries: int | None) -> Exception:
+        """Schedule the task again; returns (and raises) Celery's Retry."""
+        ...
+
+
+class _Backend(Protocol):
+    def store_result(self, task_id: str, result: object, state: str) -> object:
+        """Store a task's result."""
+        ...
+
+    def get_task_meta(self, task_id: str) -> Mapping[str, object]:
+        """Read a task's state and result."""
+        ...
+
+
+class _Conf(Protocol):
+    broker_url: str | None
+    broker_transport_options: Mapping[str, object]
+
+
+class _App(Protocol):
+    conf: _Conf
+    backend: _Backend
+
+    def task(
+        self, **options: object
+    ) -> Callable[[Callable[..., object]], Task[Any, Any]]:
+        """Declare a task."""
+        ...
+
+
+def _visibility_timeout(app: _App) -> float | None:
+    """How long the broker waits for an ack before redelivering, if it does."""
+    scheme = urlparse(app.conf.broker_url or "amqp://").scheme
+    if scheme.partition("+")[0] not in _VISIBILITY_BROKERS:
+        return None
+    given = app.conf.broker_transport_options.get("visibility_timeout")
+    if given is None:
+        return _DEFAULT_VISIBILITY_TIMEOUT
+    return float(cast("float", given))
+
+
+def task(
+    app: Celery, *, policy: JobPolicy, **task_options: object
+) -> Callable[[Callable[..., object]], Task[Any, Any]]:
+    """
+    Make a Celery task of a function, retried and reported under `policy`.
+
+    The keywords are Celery's own task options (``name``, ``acks_late``,
+    ``queue``, ``throws``, ...), except those of Celery's own retrying
+    (``autoretry_for``, ``max_retries``, ``retry_backoff``, ...) and
+    ``bind``: the policy owns retrying.
+
+    Raises:
+        TypeError: When `policy` is not a `outcome.jobs.JobPolicy`, or one of
+            Celery's retry options is given.
+        ValueError: When the broker redelivers unacknowledged tasks (Redis,
+            SQS) and the policy's largest backoff reaches its visibility
+            timeout: raise the timeout or lower ``max_delay``.
+
+    .. versionadded:: 0.1.0
+    """
+    if type(cast("object", policy)) is not JobPolicy:  # callers may be untyped
+        msg = f"task() takes policy=JobPolicy(...), not {policy!r}"
+        raise TypeError(msg)
+    owned = sorted(_OWNED_OPTIONS & task_options.keys())
+    if owned:
+        msg = (
+            f"task() does not take Celery's {', '.join(owned)}: the JobPolicy "
+            "owns retrying (JobPolicy(retry=RetryPolicy(attempts=...)))"
+        )
+        raise TypeError(msg)
+    engine = cast("_App", app)
+    visibility = _visibility_timeout(engine)
+    if visibility is not None and policy.retry.max_delay >= visibility:
+        msg = (
+            f"the policy's max_delay of {policy.retry.max_delay:g} s reaches the "
+            f"broker's visibility timeout of {visibility:g} s, after which it runs "
+            "a waiting task again: lower max_delay, or raise "
+            "broker_transport_options['visibility_timeout']"
+        )
+        raise ValueError(msg)
+    throws = (*cast("tuple[type[BaseException], ...]", task_options.pop("throws", ())),)
+
+    def decorator(fn: Callable[..., object]) -> Task[Any, Any]:
+        def run(self: _Task, *args: object, **kwargs: object) -> object:
+            return _run(self, engine, policy, fn, args, kwargs, visibility)
+
+        # Named after fn, but not wrapping it: Celery reads the signature of
+        # the function it is given, and this one takes the task first.
+        for attribute in ("__module__", "__name__", "__qualname__", "__doc__"):
+            setattr(run, attribute, getattr(fn, attribute, None))
+        declared = engine.task(
+            bind=True, throws=(*throws, JobFailed), max_retries=None, **task_options
+        )(run)
+        _say_when_queued(engine, policy, declared.name)
+        return declared
+
+    return decorator
+
+
+def _say_when_queued(app: _App, policy: JobPolicy, name: str) -> None:
+    """Tell the policy when a job of task `name` is published, but not a retry."""
+    from celery.signals import before_task_publish  # noqa: PLC0415 - optional
+
+    def queued(
+        sender: object = None,
+        headers: Mapping[str, object] | None = None,
+        body: object = None,
+        **_: object,
+    ) -> None:
+        if sender != name or headers is None or headers.get("retries"):
+            return
+        # Task message protocol 2: the body is (args, kwargs, embed).
+        args, kwargs = cast(
+            "tuple[tuple[object, ...], dict[str, object], object]", body
+        )[:2]
+        job_id = cast("str", headers.get("id"))
+        _job(app, policy, name, job_id, args, kwargs, 1).queued()
+
+    before_task_publish.connect(queued, weak=False)
+
+
+def _run(  # noqa: PLR0913, PLR0917 - the attempt and what it runs
+    task: _Task,
+    app: _App,
+    policy: JobPolicy,
+    fn: Callable[..., object],
+    args: tuple[object, ...],
+    kwargs: dict[str, object],
+    visibility: float | None,
+) -> object:
+    """One attempt: run `fn`, then retry, give up or succeed, telling the hooks."""
+    request = task.request
+    job = _job(app, policy, task.name, request.id, args, kwargs, request.retries + 1)
+    job.running()
+    try:
+        value = fn(*args, **kwargs)
+    except Exception as exc:
+        step = job.failed(exc, longest_wait=visibility)
+        if isinstance(step, RetryIn):
+            raise task.retry(countdown=step.seconds, max_retries=None) from None
+        if _is_bug(step.decision):
+            raise
+        # Not chained: the result backend would keep the cause's text.
+        raise JobFailed.gave_up(job.last_status) from None
+    if type(value) is Err:
+        step = job.failed(cast("Err[object]", value), longest_wait=visibility)
+        if isinstance(step, RetryIn):
+            raise task.retry(countdown=step.seconds, max_retries=None)
+        raise JobFailed.gave_up(job.last_status)
+    job.succeeded()
+    return value
+
+
+def _job(  # noqa: PLR0913, PLR0917 - what identifies the attempt
+    app: _App,
+    policy: JobPolicy,
+    name: str,
+    job_id: str,
+    args: tuple[object, ...] | None,
+    kwargs: Mapping[str, object] | None,
+    attempt: int,
+) -> _Job:
+    def publish(status: JobStatus) -> None:
+        if not _no_backend(app):
+            app.backend.store_result(_STATUS + job_id, status, _STATE)
+
+    return _Job(
+        policy, name, job_id, tuple(args or ()), dict(kwargs or {}), attempt, publish
+    )
+
+
+def _no_backend(app: _App) -> bool:
+    return type(app.backend).__name__ == "DisabledBackend"
+
+
+def job_status(app: Celery, job_id: str) -> JobStatus | None:
+    """
+    Return the latest status of the job `job_id`, or `None` if none was stored.
+
+    Raises:
+        ValueError: When the app has no result backend, so no status is kept.
+
+    .. versionadded:: 0.1.0
+    """
+    engine = cast("_App", app)
+    if _no_backend(engine):
+        msg = (
+            "job_status() reads the result backend, and this Celery app has none: "
+            "set result_backend (e.g. 'redis://...') to keep job statuses"
+        )
+        raise ValueError(msg)
+    meta = engine.backend.get_task_meta(_STATUS + job_id)
+    if meta.get("status") != _STATE:
+        return None
+    return cast("JobStatus", meta.get("result"))
