@@ -11,7 +11,7 @@ PYRIGHT := PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/pyright
 SHELL := bash
 .SHELLFLAGS := -eu -o pipefail -c
 
-.PHONY: demo check lint typecheck test docs bench-smoke bench clean
+.PHONY: demo check lint typecheck typecheck-docs test docs bench-smoke bench clean
 
 DEMO_INSTALLED := $(VENV)/.demo-installed
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
@@ -45,6 +45,20 @@ typecheck: $(INSTALLED)
 	grep -q 'Package directory: "$(CURDIR)/outcome"' $(VENV)/verifytypes.txt \
 	  || { echo "pyright verified another 'outcome' package:"; head -3 $(VENV)/verifytypes.txt; exit 1; }
 	grep -E 'Type completeness score|Functions without docstring' $(VENV)/verifytypes.txt
+	$(MAKE) --no-print-directory typecheck-docs
+
+# The code blocks of README.md and docs/*.md, one module per page (prompts and
+# output stripped, each line at its line number on the page), checked like
+# tests/typing/. The sed turns docs/_build/code/docs/retry.py:12 into docs/retry.md:12.
+DOCS_CODE := docs/_build/code
+TO_PAGES := sed -E 's|$(DOCS_CODE)/([^:]*)\.py|\1.md|g'
+# Both checkers run before it fails, so that one run lists every error.
+typecheck-docs: $(INSTALLED)
+	$(BIN)/python -m tests.markdown_code $(DOCS_CODE) README.md docs/*.md
+	failed=0; \
+	$(BIN)/mypy $(DOCS_CODE) | $(TO_PAGES) || failed=1; \
+	$(PYRIGHT) $(DOCS_CODE) | $(TO_PAGES) || failed=1; \
+	exit $$failed
 
 test: $(INSTALLED)
 	$(BIN)/pytest --cov --cov-report=term-missing
