@@ -1,120 +1,39 @@
 """
 The recipes of docs/retry.md, run against the real stamina, tenacity and Celery.
 
-The docs include the recipe functions from this file, so what they show is what
-runs here. The last tests count the requests that the openai and anthropic
-clients make with and without their own retries, as the docs' section on retry
-budgets says.
+The recipes are loaded from the page itself, so what it shows is what runs here;
+a traceback into a recipe names its line in docs/retry.md. The last tests count
+the requests that the openai and anthropic clients make with and without their
+own retries, as the docs' section on retry budgets says.
 """
 
 from __future__ import annotations
 
-import random
-import sys
-from typing import TYPE_CHECKING, Any, Protocol
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import anthropic
-import celery
 import httpx2
 import openai
 import pytest
 import stamina
-import tenacity
 from celery.exceptions import Retry
 
-from outcome import Retrying, RetryPolicy, classify
+from outcome import Retrying, classify
+from tests.markdown_code import load_section
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
+RETRY_PAGE = Path(__file__).resolve().parent.parent / "docs" / "retry.md"
+recipes = load_section(RETRY_PAGE, "Recipes", "retry_recipes")
 
-class ReportsClient(Protocol):
-    """The part of an SDK's client that the recipes call."""
-
-    def fetch(self, report_id: str) -> dict[str, str]:
-        """Return the report, or raise the SDK's error."""
-        ...
-
-
-# stamina ------------------------------------------------------------------------
-
-
-def transient(exc: Exception) -> bool | float:
-    """
-    Tell stamina whether to retry `exc`, and how long the server asked to wait.
-
-    A float is stamina's custom backoff: the Retry-After replaces its own.
-    A wait too long to sleep through (`defer`) is not retried in place.
-    """
-    decision = classify(exc)
-    if not decision.transient or decision.defer:
-        return False
-    if decision.retry_after is not None:
-        return decision.retry_after
-    return True
-
-
-@stamina.retry(on=transient, attempts=5)
-def fetch_report_with_stamina(client: ReportsClient, report_id: str) -> dict[str, str]:
-    """Fetch a report, retrying what the classifier calls transient."""
-    return client.fetch(report_id)
-
-
-# tenacity -----------------------------------------------------------------------
-
-
-def is_transient(exc: BaseException) -> bool:
-    """Retry what the classifier calls transient, unless the wait is too long."""
-    decision = classify(exc)
-    return decision.transient and not decision.defer
-
-
-full_jitter = tenacity.wait_random_exponential(multiplier=0.5, max=30)
-
-
-def wait_retry_after(retry_state: tenacity.RetryCallState) -> float:
-    """Wait as long as the server asked (Retry-After), or back off with jitter."""
-    wait = full_jitter(retry_state)
-    attempt = retry_state.outcome
-    failure = attempt.exception() if attempt is not None else None
-    retry_after = classify(failure).retry_after if failure is not None else None
-    return wait if retry_after is None else max(wait, retry_after)
-
-
-@tenacity.retry(
-    retry=tenacity.retry_if_exception(is_transient),
-    wait=wait_retry_after,
-    stop=tenacity.stop_after_attempt(5),
-    reraise=True,
-)
-def fetch_report_with_tenacity(client: ReportsClient, report_id: str) -> dict[str, str]:
-    """Fetch a report, retrying what the classifier calls transient."""
-    return client.fetch(report_id)
-
-
-# Celery -------------------------------------------------------------------------
-
-
-def reports_client() -> ReportsClient:
-    """Return the reports SDK's client, made with its own retries turned off."""
-    raise NotImplementedError  # each test puts a scripted client in its place
-
-
-app = celery.Celery("reports")
-policy = RetryPolicy(attempts=5, base_delay=2.0, max_delay=300.0)
-
-
-@app.task(bind=True, max_retries=policy.attempts - 1)
-def summarise_report(self: celery.Task, report_id: str) -> dict[str, str]:
-    """Fetch a report; re-enqueue the task on a transient failure."""
-    try:
-        return reports_client().fetch(report_id)
-    except Exception as exc:
-        decision = classify(exc)
-        if not decision.transient:
-            raise  # a bug, or the user must act: retrying will not help
-        countdown = policy.delay(self.request.retries + 1, decision, random.random)
-        raise self.retry(exc=exc, countdown=countdown) from exc
+transient = recipes.transient
+fetch_report_with_stamina = recipes.fetch_report_with_stamina
+fetch_report_with_tenacity = recipes.fetch_report_with_tenacity
+app = recipes.app
+policy = recipes.policy
+summarise_report = recipes.summarise_report
 
 
 # Test doubles -------------------------------------------------------------------
@@ -277,8 +196,7 @@ class TestCelery:
     def client(self, monkeypatch: pytest.MonkeyPatch) -> ScriptedClient:
         """Put a scripted client where the task finds its client."""
         scripted = ScriptedClient()
-        module = sys.modules[__name__]
-        monkeypatch.setattr(module, "reports_client", lambda: scripted)
+        monkeypatch.setattr(recipes, "reports_client", lambda: scripted)
         return scripted
 
     @pytest.fixture
