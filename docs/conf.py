@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import doctest
 import inspect
+import re
 from importlib.metadata import version as _distribution_version
 from typing import TYPE_CHECKING
 
+from docutils import nodes
 from sphinx.util import logging
 
 import outcome
@@ -93,6 +95,43 @@ def _check_api_is_documented(_app: Sphinx, env: BuildEnvironment) -> None:
             )
 
 
+# The guides name the API in plain code, `Errors.merge` rather than a Sphinx role,
+# so that they read as well on a code host as here. In the HTML, such code is a
+# link to the name's entry in the API reference, when it has one.
+_CODE_NAME = re.compile(r"[A-Za-z_]\w*(?:\.[A-Za-z_]\w*)*")
+_NAMESPACES = ("", "outcome.", "outcome.testing.")
+
+
+def _link_code_to_api(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    if app.builder.format != "html":
+        return
+    objects = app.env.domains.python_domain.objects
+    for literal in list(doctree.findall(nodes.literal)):
+        text = literal.astext()
+        if _CODE_NAME.fullmatch(text) is None or _in_link_or_title(literal):
+            continue
+        name = next(
+            (f"{ns}{text}" for ns in _NAMESPACES if f"{ns}{text}" in objects), ""
+        )
+        if not name.startswith("outcome."):
+            continue
+        entry = objects[name]
+        uri = app.builder.get_relative_uri(docname, entry.docname)
+        link = nodes.reference("", "", internal=True, refuri=f"{uri}#{entry.node_id}")
+        literal.replace_self(link)
+        link.append(literal)
+
+
+def _in_link_or_title(node: nodes.Node) -> bool:
+    parent = node.parent
+    while parent is not None:
+        if isinstance(parent, (nodes.reference, nodes.title)):
+            return True
+        parent = parent.parent
+    return False
+
+
 def setup(app: Sphinx) -> None:
-    """Register the check that the API reference is complete."""
+    """Register the check that the API reference is complete, and the code links."""
     app.connect("env-check-consistency", _check_api_is_documented)
+    app.connect("doctree-resolved", _link_code_to_api)
