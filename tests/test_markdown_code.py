@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
@@ -10,7 +11,11 @@ from pathlib import Path
 import pytest
 
 from tests.markdown_code import (
+    FENCE as FENCE_LINE,
+)
+from tests.markdown_code import (
     MarkdownCodeError,
+    _closing,
     blocks,
     load_section,
     main,
@@ -427,3 +432,77 @@ def test_a_chained_failure_in_the_docs_is_reported(tmp_path: Path) -> None:
     assert run.returncode == 1, run.stdout + run.stderr
     assert "INTERNALERROR" not in run.stdout
     assert "1 failed, 1 passed" in run.stdout
+
+
+ROLE = re.compile(r"(?<!`)\{[\w:-]+\}`")
+INCLUDES = {"{literalinclude}", "{include}"}
+# The API reference is autodoc's, which no code host renders; it says so at the top.
+RST_ALLOWED = {"api.md"}
+
+
+def code_host_problems(path: Path) -> list[str]:
+    """What in a page shows as raw text, or as nothing, when a code host renders it."""
+    lines = path.read_text(encoding="utf-8").splitlines()
+    problems: list[str] = []
+    index = 0
+    while index < len(lines):
+        line, number = lines[index], index + 1
+        fence = FENCE_LINE.match(line)
+        if fence is not None:
+            info = fence["info"].strip()
+            directive = info.split()[0] if info else ""
+            if directive in INCLUDES:
+                problems.append(
+                    f"{number}: {directive} shows nothing; put the code here"
+                )
+            if directive == "{eval-rst}" and path.name not in RST_ALLOWED:
+                problems.append(f"{number}: {{eval-rst}} shows as raw reST")
+            index = _closing(lines, index, fence) + 1
+            continue
+        if ROLE.search(line):
+            problems.append(
+                f"{number}: a Sphinx role shows as raw text; write plain `code` "
+                "or a [Markdown link](page.md)"
+            )
+        if line.startswith("%"):
+            problems.append(f"{number}: a MyST % comment shows; use <!-- ... -->")
+        index += 1
+    return problems
+
+
+@pytest.mark.parametrize("path", PAGES, ids=[path.name for path in PAGES])
+def test_every_page_reads_on_a_code_host(path: Path) -> None:
+    """No Sphinx role, MyST comment or include, which a code host shows raw or not."""
+    assert code_host_problems(path) == []
+
+
+def test_what_a_code_host_cannot_show_is_found(tmp_path: Path) -> None:
+    """Each kind of problem is reported with its line; code that shows them is not."""
+    path = page(
+        tmp_path,
+        """\
+        # Title
+
+        See {py:meth}`~outcome.Errors.merge` and {doc}`retry`, not `{py:meth}`.
+        % a MyST comment
+
+        FENCE{literalinclude} ../tests/test_recipes.py
+        FENCE
+
+        FENCE{eval-rst}
+        .. autofunction:: outcome.classify
+        FENCE
+
+        FENCEmarkdown
+        {py:meth}`shown as an example` is fine in a code block.
+        % and so is this
+        FENCE
+        """,
+    )
+
+    assert [problem.split(":")[0] for problem in code_host_problems(path)] == [
+        "3",
+        "4",
+        "6",
+        "9",
+    ]
