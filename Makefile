@@ -74,12 +74,14 @@ bench-smoke: $(INSTALLED)
 	$(BIN)/python benchmarks/bench_errors.py --quick > /dev/null
 	$(BIN)/python benchmarks/bench_classify.py --quick > /dev/null
 	$(BIN)/python benchmarks/bench_saga.py --quick > /dev/null
+	$(BIN)/python benchmarks/bench_jobs.py --quick > /dev/null
 
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/bench_result.py
 	$(BIN)/python benchmarks/bench_errors.py
 	$(BIN)/python benchmarks/bench_classify.py
 	$(BIN)/python benchmarks/bench_saga.py
+	$(BIN)/python benchmarks/bench_jobs.py
 
 clean:
 	rm -rf $(VENV) docs/_build .coverage .mypy_cache .pytest_cache .ruff_cache .hypothesis

@@ -397,7 +397,7 @@ class _Job:
         self.kwargs = kwargs
         self.attempt = attempt
         self.publish = publish
-        self.last_status: JobStatus = self.event("queued").to_status()
+        self.last_status: JobStatus = self._status("queued")
 
     def event(  # noqa: PLR0913 - one argument per field of the event
         self,
@@ -426,24 +426,48 @@ class _Job:
 
     def changed(self, event: JobEvent) -> None:
         """Store the new status, then tell on_status."""
-        self.last_status = event.to_status()
+        self._store(event.to_status())
+        _call_hook(self.policy.on_status, event)
+
+    def _store(self, status: JobStatus) -> None:
+        """Keep `status` as the latest, where the engine keeps results."""
+        self.last_status = status
         try:
-            self.publish(self.last_status)
+            self.publish(status)
         except Exception:  # noqa: BLE001 - the status store failing must not fail the job
             _LOG.exception("could not store the status of job %s", self.job_id)
-        _call_hook(self.policy.on_status, event)
+
+    def _status(self, state: JobState) -> JobStatus:
+        """The status of a state with no failure, made without an event."""
+        return {
+            "job_id": self.job_id,
+            "job_name": self.name,
+            "state": state,
+            "attempt": self.attempt,
+            "retry_in": None,
+            "reason": None,
+            "kind": None,
+            "bucket": None,
+            "errors": [],
+        }
+
+    def _plainly(self, state: JobState) -> None:
+        """Store a state with no failure; build its event only if a hook wants it."""
+        self._store(self._status(state))
+        if self.policy.on_status is not None:
+            _call_hook(self.policy.on_status, self.event(state))
 
     def queued(self) -> None:
         """The job was put on the queue."""
-        self.changed(self.event("queued"))
+        self._plainly("queued")
 
     def running(self) -> None:
         """The attempt started."""
-        self.changed(self.event("running"))
+        self._plainly("running")
 
     def succeeded(self) -> None:
         """The attempt succeeded."""
-        self.changed(self.event("succeeded"))
+        self._plainly("succeeded")
 
     def failed(
         self, failure: BaseException | Err[object], *, longest_wait: float | None

@@ -50,7 +50,6 @@ if TYPE_CHECKING:
 
 __all__ = ["job_status", "task"]
 
-_ATTEMPTS: Final = "outcome-attempts:"
 _STATUS: Final = "outcome-status:"
 
 
@@ -129,11 +128,8 @@ def task(
 
         @engine.signal(SIGNAL_ENQUEUED)
         def queued(_signal: str, enqueued: _Task) -> None:
-            # Enqueued again to retry at once, a job is not queued anew.
-            if (
-                enqueued.name == name
-                and engine.get(_ATTEMPTS + enqueued.id, peek=True) is None
-            ):
+            # The scheduler enqueues a retry when its time comes: not queued anew.
+            if enqueued.name == name and not _retrying(engine, enqueued.id):
                 _job(
                     engine, policy, enqueued, enqueued.args, enqueued.kwargs, 1
                 ).queued()
@@ -154,7 +150,7 @@ def _run(  # noqa: PLR0913, PLR0917 - the attempt and what it runs
     """One attempt: run `fn`, then retry, give up or succeed, telling the hooks."""
     from huey.exceptions import CancelExecution, RetryTask  # noqa: PLC0415 - optional
 
-    job = _job(engine, policy, task, args, kwargs, _count_attempt(engine, task.id))
+    job = _job(engine, policy, task, args, kwargs, _next_attempt(engine, task.id))
     job.running()
     try:
         value = fn(*args, **kwargs)
@@ -162,7 +158,6 @@ def _run(  # noqa: PLR0913, PLR0917 - the attempt and what it runs
         step = job.failed(exc, longest_wait=None)
         if isinstance(step, RetryIn):
             raise RetryTask(delay=step.seconds) from None
-        engine.delete(_ATTEMPTS + task.id)
         if _is_bug(step.decision):
             raise
         # Not chained: Huey's error result would carry the cause's text.
@@ -171,9 +166,7 @@ def _run(  # noqa: PLR0913, PLR0917 - the attempt and what it runs
         step = job.failed(cast("Err[object]", value), longest_wait=None)
         if isinstance(step, RetryIn):
             raise RetryTask(delay=step.seconds)
-        engine.delete(_ATTEMPTS + task.id)
         raise CancelExecution(retry=False)
-    engine.delete(_ATTEMPTS + task.id)
     job.succeeded()
     return value
 
@@ -192,11 +185,22 @@ def _job(  # noqa: PLR0913, PLR0917 - what identifies the attempt
     return _Job(policy, task.name, task.id, tuple(args), dict(kwargs), attempt, publish)
 
 
-def _count_attempt(engine: _Huey, job_id: str) -> int:
-    """Count one more attempt of the job; only one attempt of a job runs at once."""
-    attempts = cast("int | None", engine.get(_ATTEMPTS + job_id, peek=True)) or 0
-    engine.put(_ATTEMPTS + job_id, attempts + 1)
-    return attempts + 1
+def _next_attempt(engine: _Huey, job_id: str) -> int:
+    """
+    The number of the attempt about to run, from the job's last status.
+
+    The attempt after a retry is the next one; any other status (queued, or
+    running, when a consumer died mid-task) is the same attempt again.
+    """
+    last = cast("JobStatus | None", engine.get(_STATUS + job_id, peek=True))
+    if last is None:
+        return 1
+    return last["attempt"] + (last["state"] == "retrying")
+
+
+def _retrying(engine: _Huey, job_id: str) -> bool:
+    last = cast("JobStatus | None", engine.get(_STATUS + job_id, peek=True))
+    return last is not None and last["state"] == "retrying"
 
 
 def job_status(huey: Huey, job_id: str) -> JobStatus | None:

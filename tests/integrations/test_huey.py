@@ -114,6 +114,20 @@ class TestSuccess:
             result.id,
         )
 
+    def test_a_job_run_without_being_queued_is_attempt_one(
+        self, tmp_path: Path, recorder: Recorder
+    ) -> None:
+        """A task executed directly, never enqueued, counts as its first attempt."""
+        instance = SqliteHuey(filename=str(tmp_path / "direct.db"))
+
+        @task(instance, policy=recorder.policy())
+        def hello() -> str:
+            return "hello"
+
+        assert instance.execute(hello.s()) == "hello"
+        assert [event.attempt for event in recorder.calls("on_status")] == [1, 1]
+        assert recorder.states() == ["running", "succeeded"]
+
     def test_unknown_job_has_no_status(self, huey: SqliteHuey) -> None:
         """A job id never seen has no status."""
         assert job_status(huey, "no-such-job") is None
