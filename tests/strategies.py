@@ -7,6 +7,7 @@ from typing import TypeVar
 from hypothesis import strategies as st
 
 from outcome import Bucket, Err, ErrorDetail, Errors, Ok, Result
+from outcome.testing import error_details, errors_collections
 
 T = TypeVar("T")
 E = TypeVar("E")
@@ -138,3 +139,36 @@ def pooled_errors(
 ) -> st.SearchStrategy[Errors]:
     """Build Errors collections, duplicates included in what is added."""
     return st.lists(details or pooled_details(), max_size=6).map(Errors)
+
+
+# Text that no generated error holds by chance, for what a bug must never show.
+HIDDEN_TEXT = "s3cr3t-\u2603-7f3a"
+
+
+class SecretFailure(Exception):
+    """A cause whose text, and whose note, hold HIDDEN_TEXT."""
+
+    def __init__(self) -> None:
+        super().__init__(f"no account row for the token {HIDDEN_TEXT!r}")
+        self.add_note(HIDDEN_TEXT)
+
+
+def secret_bugs() -> st.SearchStrategy[ErrorDetail]:
+    """Programmer errors whose code, message, params and cause all hold HIDDEN_TEXT."""
+    return error_details(
+        codes=st.sampled_from([HIDDEN_TEXT, f"sql_{HIDDEN_TEXT}"]),
+        messages=st.sampled_from(
+            [HIDDEN_TEXT, f"KeyError: {HIDDEN_TEXT} {{query}}", None]
+        ),
+        params=st.fixed_dictionaries(
+            {"query": st.just(HIDDEN_TEXT)},
+            optional={"rows": st.just([HIDDEN_TEXT, 1]), "count": st.integers()},
+        ),
+        buckets=st.just(Bucket.PROGRAMMER_ERROR),
+        causes=st.builds(SecretFailure) | st.builds(RuntimeError, st.just(HIDDEN_TEXT)),
+    )
+
+
+def collections_with_bugs() -> st.SearchStrategy[Errors]:
+    """Errors collections of every kind of error, with bugs that hold HIDDEN_TEXT."""
+    return errors_collections(st.one_of(error_details(), secret_bugs()), min_size=1)

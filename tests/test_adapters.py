@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import pickle
 from collections.abc import Callable
-from typing import Annotated, Any, cast
+from typing import Annotated, Any, Literal, cast
 
 import django.conf
 import django.core.exceptions as django_exceptions
@@ -14,7 +14,9 @@ import pydantic
 import pydantic.v1
 import pytest
 from django import forms
+from django.core import validators
 from django.core.validators import MaxLengthValidator
+from django.db import models
 from hypothesis import given
 from hypothesis import strategies as st
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -77,6 +79,93 @@ class Choice(pydantic.BaseModel):
     value: Annotated[int, pydantic.AfterValidator(_identity)] | list[int]
 
 
+class Checked(pydantic.BaseModel):
+    """A field whose validators raise a ValueError and an AssertionError."""
+
+    count: int
+
+    @pydantic.field_validator("count")
+    @classmethod
+    def _check(cls, count: int) -> int:
+        if count == 5:
+            msg = f"{count} is not allowed"
+            raise ValueError(msg)
+        assert count != 6, f"{count} is not allowed"
+        return count
+
+
+class Cat(pydantic.BaseModel):
+    """One member of a tagged union."""
+
+    kind: Literal["cat"]
+    lives: int = 9
+
+
+class Dog(pydantic.BaseModel):
+    """The other member."""
+
+    kind: Literal["dog"]
+
+
+class Adoption(pydantic.BaseModel):
+    """A tagged union, whose tag pydantic's message shows."""
+
+    pet: Annotated[Cat | Dog, pydantic.Field(discriminator="kind")]
+
+
+class StrictCat(Cat):
+    """A member that refuses keys it does not know."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+
+class StrictAdoption(pydantic.BaseModel):
+    """A tagged union refusing unknown keys, at the top and in a member."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    pet: Annotated[StrictCat | Dog, pydantic.Field(discriminator="kind")]
+
+
+class LegacyCat(pydantic.v1.BaseModel):
+    """A pydantic v1 member of a tagged union."""
+
+    kind: Literal["cat"]
+
+
+class LegacyDog(pydantic.v1.BaseModel):
+    """The other one."""
+
+    kind: Literal["dog"]
+
+
+def assert_nothing_shows(errors: Errors, text: str) -> None:
+    """`text` is in no output, param, message or cause of `errors`, nor pickles."""
+    shown = [
+        repr(errors),
+        json.dumps(errors.to_list(), ensure_ascii=False),
+        json.dumps(errors.to_dict(), ensure_ascii=False),
+        json.dumps(errors.to_problem_details(), ensure_ascii=False),
+        json.dumps(errors.to_jsonapi(), ensure_ascii=False),
+        json.dumps(errors.to_graphql(), ensure_ascii=False),
+        repr(errors.messages()),
+        repr(errors.full_messages()),
+        repr(pickle.dumps(errors)),
+    ]
+    for detail in errors:
+        shown += [repr(dict(detail.params)), str(detail.message)]
+        cause = detail.cause
+        if cause is not None:
+            shown += [repr(cause), str(cause), repr(cause.args), repr(vars(cause))]
+            shown.append(repr(pickle.loads(pickle.dumps(cause)).args))  # noqa: S301 - our own bytes
+            errors_method = getattr(cause, "errors", None)
+            if callable(errors_method):
+                shown.append(repr(errors_method()))
+    for output in shown:
+        assert text not in output
+        assert repr(text)[1:-1] not in output
+
+
 def pydantic_error(model: type[pydantic.BaseModel], data: object) -> BaseException:
     """The ValidationError raised when `data` is validated by `model`."""
     return caught(lambda: model.model_validate(data))
@@ -131,7 +220,90 @@ class TestFromPydantic:
         [detail] = errors.base
         assert detail.code == "value_error"
         assert detail.message == "Value error, refunds are closed"
-        assert repr(detail.params["error"]) == "ValueError('refunds are closed')"
+
+    @pytest.mark.parametrize("value", [5, 6])
+    def test_a_validators_exception_is_not_a_param(self, value: int) -> None:
+        """Ensures value_error and assertion_error keep no exception in params."""
+        exc = pydantic_error(Checked, {"count": value})
+
+        [detail] = Errors.from_pydantic(exc)
+
+        assert detail.code in {"value_error", "assertion_error"}
+        assert dict(detail.params) == {}
+        assert "Error(" not in json.dumps(Errors([detail]).to_list())
+        assert detail.message is not None
+        assert f"{value} is not allowed" in detail.message  # the validator's words
+
+    def test_a_union_tag_is_kept_nowhere(self) -> None:
+        """Ensures a union's tag, which is input, is in no message, param or cause."""
+        exc = pydantic_error(Adoption, {"pet": {"kind": SECRET}})
+        assert SECRET in str(exc)  # pydantic itself shows it
+
+        [detail] = Errors.from_pydantic(exc)
+
+        assert detail.code == "union_tag_invalid"
+        assert detail.message == (
+            "Input tag '…' found using 'kind' does not match any of the expected "
+            "tags: 'cat', 'dog'"
+        )
+        assert dict(detail.params) == {
+            "discriminator": "'kind'",
+            "expected_tags": "'cat', 'dog'",
+        }
+        assert_nothing_shows(Errors([detail]), SECRET)
+
+    def test_an_unknown_key_is_folded_into_its_object(self) -> None:
+        """Ensures an extra_forbidden key is not a path, nor kept in the cause."""
+        data = {SECRET: 1, "pet": {"kind": "cat", "lives": 9, "<b>x</b>": 2}}
+        exc = pydantic_error(StrictAdoption, data)
+
+        errors = Errors.from_pydantic(exc)
+
+        assert [(d.path, d.code) for d in errors] == [
+            (("pet", "cat"), "extra_forbidden"),
+            ((), "extra_forbidden"),
+        ]
+        assert errors.full_messages() == [
+            "Cat Extra inputs are not permitted",
+            "Extra inputs are not permitted",
+        ]
+        assert_nothing_shows(errors, SECRET)
+        assert_nothing_shows(errors, "<b>x</b>")
+
+    def test_unknown_keys_echoed_when_asked(self) -> None:
+        """Ensures echo_unknown_fields=True keeps the key as the path, as pydantic."""
+        exc = pydantic_error(StrictAdoption, {"pet": {"kind": "cat"}, "colour": 1})
+
+        errors = Errors.from_pydantic(exc, echo_unknown_fields=True)
+
+        assert errors.paths() == [("colour",)]
+        assert errors.full_messages() == ["Colour Extra inputs are not permitted"]
+
+    def test_pydantic_v1_keeps_no_input_either(self) -> None:
+        """Ensures a v1 tag, const or unknown key is hidden, the v1 cause dropped."""
+
+        class Tagged(pydantic.v1.BaseModel):
+            pet: LegacyCat | LegacyDog = pydantic.v1.Field(discriminator="kind")
+
+            class Config:
+                extra = "forbid"
+
+        tag = caught(lambda: Tagged.parse_obj({"pet": {"kind": SECRET}}))
+        extra = caught(lambda: Tagged.parse_obj({"pet": {"kind": "cat"}, SECRET: 1}))
+
+        [detail] = Errors.from_pydantic(tag)
+        assert detail.params == {
+            "discriminator_key": "kind",
+            "allowed_values": "'cat', 'dog'",
+        }
+        assert detail.message is None  # pydantic's message showed the tag
+        assert detail.cause is None  # its repr shows the ctx
+        assert_nothing_shows(Errors([detail]), SECRET)
+        folded = Errors.from_pydantic(extra)
+        assert [(d.path, d.cause) for d in folded] == [((), None)]
+        assert_nothing_shows(folded, SECRET)
+        [echoed] = Errors.from_pydantic(extra, echo_unknown_fields=True)
+        assert (echoed.path, echoed.cause) == ((SECRET,), extra)
 
     def test_input_never_kept(self) -> None:
         """Ensures the rejected input appears nowhere in the converted errors."""
@@ -298,8 +470,108 @@ class Signup(forms.Form):
         raise forms.ValidationError("Sign-ups are closed.", code="closed")
 
 
+class Upload:
+    """An uploaded file, whose name and repr show SECRET."""
+
+    name = f"{SECRET}.exe"
+
+    def __repr__(self) -> str:
+        return SECRET
+
+
+# Django's own fields and validators, each rejecting SECRET (or a value holding
+# it): most of their messages show the value, through %(value)s.
+DJANGO_REJECTIONS: dict[str, Callable[[], object]] = {
+    "IntegerField": lambda: models.IntegerField().clean(SECRET, None),
+    "DecimalField": lambda: models.DecimalField(max_digits=5, decimal_places=2).clean(
+        SECRET, None
+    ),
+    "FloatField": lambda: models.FloatField().clean(SECRET, None),
+    "BooleanField": lambda: models.BooleanField().clean(SECRET, None),
+    "DateField": lambda: models.DateField().clean(SECRET, None),
+    "DateTimeField": lambda: models.DateTimeField().clean(SECRET, None),
+    "TimeField": lambda: models.TimeField().clean(SECRET, None),
+    "DurationField": lambda: models.DurationField().clean(SECRET, None),
+    "UUIDField": lambda: models.UUIDField().clean(SECRET, None),
+    "choices": lambda: models.CharField(max_length=99, choices=[("a", "A")]).clean(
+        SECRET, None
+    ),
+    "GenericIPAddressField": lambda: models.GenericIPAddressField().clean(SECRET, None),
+    "forms.JSONField": lambda: forms.JSONField().clean("{" + SECRET),
+    "forms.ChoiceField": lambda: forms.ChoiceField(choices=[("a", "A")]).clean(SECRET),
+    "forms.MultipleChoiceField": lambda: forms.MultipleChoiceField(
+        choices=[("a", "A")]
+    ).clean([SECRET]),
+    "forms.IntegerField": lambda: forms.IntegerField().clean(SECRET),
+    "EmailValidator": lambda: validators.EmailValidator()(SECRET),
+    "URLValidator": lambda: validators.URLValidator()(SECRET),
+    "RegexValidator": lambda: validators.RegexValidator(r"^\d+$")(SECRET),
+    "MaxLengthValidator": lambda: MaxLengthValidator(3)(SECRET),
+    "validate_slug": lambda: validators.validate_slug(SECRET + "!"),
+    "FileExtensionValidator": lambda: validators.FileExtensionValidator(["txt"])(
+        Upload()
+    ),
+    "ProhibitNullCharactersValidator": lambda: (
+        validators.ProhibitNullCharactersValidator()(SECRET + "\x00")
+    ),
+}
+
+
 class TestFromDjango:
     """Errors.from_django."""
+
+    @pytest.mark.parametrize("rejection", list(DJANGO_REJECTIONS))
+    def test_no_field_or_validator_keeps_the_rejected_value(
+        self, rejection: str
+    ) -> None:
+        """Ensures Django's rejected value reaches no message, param or cause."""
+        exc = caught(DJANGO_REJECTIONS[rejection])
+
+        errors = Errors.from_django(exc)
+
+        assert errors
+        assert_nothing_shows(errors, SECRET)
+        for detail in errors:
+            cause = cast("django_exceptions.ValidationError", detail.cause)
+            assert type(cause) is type(exc)
+            assert [e.code for e in cause.error_list] == [
+                e.code
+                for e in cast("django_exceptions.ValidationError", exc).error_list
+            ]
+            assert cause.__traceback__ is exc.__traceback__
+            assert cause.__context__ is None  # int()'s ValueError shows the value
+
+    def test_a_message_that_showed_the_value_shows_an_ellipsis(self) -> None:
+        """Ensures Django's message keeps its words, the value shown as '…'."""
+        messages = {
+            name: Errors.from_django(caught(DJANGO_REJECTIONS[name])).full_messages()
+            for name in ("IntegerField", "choices", "forms.ChoiceField")
+        }
+
+        assert messages == {
+            "IntegerField": ["“…” value must be an integer."],
+            "choices": ["Value '…' is not a valid choice."],
+            "forms.ChoiceField": [
+                "Select a valid choice. … is not one of the available choices."
+            ],
+        }
+
+    def test_a_class_not_made_as_djangos_keeps_no_cause(self) -> None:
+        """Ensures an error whose class cannot be made again is kept as no cause."""
+
+        class Impostor(Exception):
+            def __init__(self, fields: dict[str, list[object]], extra: int) -> None:
+                super().__init__(fields, extra)
+                self.error_dict = fields
+
+        item = django_exceptions.ValidationError(
+            "“%(value)s” is bad", "bad", {"value": SECRET}
+        )
+        errors = Errors.from_django(Impostor({"name": [item]}, 1))
+
+        assert [(d.path, d.message, d.cause) for d in errors] == [
+            (("name",), "“…” is bad", None)
+        ]
 
     def test_field_errors_with_code_and_params(self) -> None:
         """Ensures a field error keeps its field, code and params, message rendered."""
@@ -319,7 +591,9 @@ class TestFromDjango:
             "too long: 5",
         )
         assert dict(detail.params) == {"max": 5}
-        assert (detail.bucket, detail.cause) == (Bucket.USER_FIXABLE, exc)
+        assert detail.bucket is Bucket.USER_FIXABLE
+        assert isinstance(detail.cause, django_exceptions.ValidationError)
+        assert detail.cause.message_dict == exc.message_dict
 
     def test_non_field_errors_at_base(self) -> None:
         """Ensures NON_FIELD_ERRORS ("__all__") and a None field land at the base."""
@@ -330,6 +604,7 @@ class TestFromDjango:
             }
         )
         exc.error_dict[None] = [django_exceptions.ValidationError("Try again.")]
+        exc.error_dict["name"] = ["A plain message."]  # filled by hand
 
         errors = Errors.from_django(exc)
 
@@ -337,8 +612,11 @@ class TestFromDjango:
             ((), "Passwords differ."),
             (("email",), "Enter a valid email."),
             ((), "Try again."),
+            (("name",), "A plain message."),
         ]
         assert errors.codes() == ["invalid"]
+        cause = cast("django_exceptions.ValidationError", next(iter(errors)).cause)
+        assert cause.message_dict["name"] == ["A plain message."]
 
     def test_plain_list(self) -> None:
         """Ensures a list ValidationError gives one base error per message."""
@@ -524,6 +802,83 @@ def marshmallow_error(schema: marshmallow.Schema, data: object) -> BaseException
 class TestFromMarshmallow:
     """Errors.from_marshmallow."""
 
+    def test_the_cause_keeps_no_input(self) -> None:
+        """Ensures the cause is a copy without marshmallow's data and valid_data."""
+        exc = marshmallow_error(
+            OrderSchema(), {"items": [{"price": 1, "name": SECRET}, {"price": SECRET}]}
+        )
+        assert SECRET in repr(vars(exc))  # marshmallow keeps the whole input
+
+        errors = Errors.from_marshmallow(exc)
+
+        assert_nothing_shows(errors, SECRET)
+        cause = cast("marshmallow.ValidationError", next(iter(errors)).cause)
+        assert (cause.data, cause.valid_data) == (None, None)
+        assert cause.__traceback__ is exc.__traceback__
+
+    def test_an_unknown_key_is_folded_into_its_object(self) -> None:
+        """Ensures 'Unknown field.' keys are not paths, nor kept in the cause."""
+        data = {"items": [{"price": 1, SECRET: 1}], "<b>x</b>": 1, "tags": {}}
+        exc = marshmallow_error(OrderSchema(), data)
+
+        errors = Errors.from_marshmallow(exc)
+
+        assert [(d.path, d.message) for d in errors] == [
+            (("items", 0), "Unknown field."),
+            ((), "Unknown field."),
+        ]
+        assert_nothing_shows(errors, SECRET)
+        assert_nothing_shows(errors, "<b>x</b>")
+
+    def test_unknown_keys_join_the_objects_own_errors(self) -> None:
+        """Ensures an object's _schema errors stay first, unknown keys after."""
+        exc = marshmallow.ValidationError(
+            {"b": ["Unknown field."], "_schema": ["Bad."], "a": ["Unknown field."]}
+        )
+
+        errors = Errors.from_marshmallow(exc)
+
+        assert [(d.path, d.message) for d in errors] == [
+            ((), "Bad."),
+            ((), "Unknown field."),
+        ]
+        cause = cast("marshmallow.ValidationError", next(iter(errors)).cause)
+        assert cause.messages == {"_schema": ["Bad.", "Unknown field."]}
+        schema_as_text = marshmallow.ValidationError(
+            {"x": ["Unknown field."], "_schema": "Bad."}
+        )
+        assert Errors.from_marshmallow(schema_as_text).full_messages() == [
+            "Bad.",
+            "Unknown field.",
+        ]
+
+    def test_unknown_keys_echoed_when_asked(self) -> None:
+        """Ensures echo_unknown_fields=True keeps the key as the path."""
+        exc = marshmallow_error(OrderSchema(), {"items": [{"price": 1}], "colour": 1})
+
+        errors = Errors.from_marshmallow(exc, echo_unknown_fields=True)
+
+        assert errors.full_messages() == ["Colour Unknown field."]
+
+    def test_a_class_not_made_as_marshmallows_keeps_no_cause(self) -> None:
+        """Ensures an error whose class cannot be made again is kept as no cause."""
+
+        class Impostor(Exception):
+            field_name = "_schema"
+
+            def __init__(self) -> None:
+                super().__init__()
+                self.messages = {"name": ["Too short."]}
+                self.data = {"name": SECRET}
+
+        [detail] = Errors.from_marshmallow(Impostor())
+
+        assert (detail.path, detail.message, detail.cause) == (
+            ("name",),
+            "Too short.",
+            None,
+        )
+
     def test_nested_schemas_with_list_indices(self) -> None:
         """Ensures nested messages become paths, with int keys as indices."""
         exc = marshmallow_error(
@@ -537,7 +892,9 @@ class TestFromMarshmallow:
             (("items", 0, "name"), "invalid", "Shorter than minimum length 3."),
             (("items", 1, "price"), "invalid", "Not a valid integer."),
         ]
-        assert all(d.bucket is Bucket.USER_FIXABLE and d.cause is exc for d in errors)
+        assert all(d.bucket is Bucket.USER_FIXABLE for d in errors)
+        cause = cast("marshmallow.ValidationError", next(iter(errors)).cause)
+        assert cause.messages == cast("marshmallow.ValidationError", exc).messages
 
     def test_schema_errors_at_base(self) -> None:
         """Ensures @validates_schema errors (_schema) land at the base."""

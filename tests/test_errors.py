@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import base64
 import copy
+import hashlib
 import inspect
 import json
 import os
 import pickle
+import re
 import subprocess
 import sys
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Mapping
+from http import HTTPStatus
 
 import pytest
 from hypothesis import assume, given
@@ -25,10 +30,13 @@ from outcome import (
     parse_path,
     parse_pointer,
 )
+from outcome._errors import detail as detail_module
 from outcome._errors import params as params_module
 from outcome._errors import paths as paths_module
 from tests.strategies import (
+    HIDDEN_TEXT,
     any_paths,
+    collections_with_bugs,
     pooled_details,
     pooled_errors,
     simple_paths,
@@ -295,40 +303,6 @@ class TestErrorDetail:
         assert detail.with_prefix(None) is detail
         assert detail.with_prefix(()) is detail
 
-    def test_reference_is_stable_and_content_derived(self) -> None:
-        """The same content gives the same reference; other content another one."""
-        detail = ErrorDetail(
-            (), "bug", "SELECT * FROM users failed", bucket=Bucket.PROGRAMMER_ERROR
-        )
-        again = ErrorDetail(
-            None, "bug", "SELECT * FROM users failed", bucket=Bucket.PROGRAMMER_ERROR
-        )
-        assert detail.reference == again.reference
-        assert detail.reference.startswith("ERR-")
-        assert len(detail.reference) == 14
-        assert detail.reference != ErrorDetail((), "bug", "other").reference
-
-    def test_reference_is_the_same_in_every_process(self) -> None:
-        """Set and dict params give the same reference whatever the hash seed."""
-        script = (
-            "from outcome import Bucket, ErrorDetail\n"
-            "d = ErrorDetail('a', 'bug', params={'skus': {'tea', 'mug', 'cup'},"
-            " 'by': {'z': 1, 'a': 2}}, bucket=Bucket.PROGRAMMER_ERROR,"
-            " cause=KeyError('tea'))\n"
-            "print(d.reference)\n"
-        )
-        seen = {
-            subprocess.run(  # noqa: S603 - this interpreter, our own script
-                [sys.executable, "-c", script],
-                env={**os.environ, "PYTHONHASHSEED": str(seed)},
-                capture_output=True,
-                text=True,
-                check=True,
-            ).stdout
-            for seed in (1, 2, 3)
-        }
-        assert len(seen) == 1
-
     def test_canonical_text_orders_sets_and_dicts(self) -> None:
         """The text behind a reference does not depend on set or dict order."""
 
@@ -392,6 +366,145 @@ class TestErrorDetail:
     def test_cannot_be_subclassed_statically_but_compares_by_type(self) -> None:
         """A detail never equals an object of another type with the same fields."""
         assert ErrorDetail("a", "x").__eq__(("a", "x")) is NotImplemented
+
+
+def _in_a_process(script: str, key: str | None, *, seed: int = 0) -> str:
+    """What `script` prints in a new interpreter, with OUTCOME_REFERENCE_KEY=`key`."""
+    env = {name: value for name, value in os.environ.items() if name != REFERENCE_KEY}
+    if key is not None:
+        env[REFERENCE_KEY] = key
+    return subprocess.run(  # noqa: S603 - this interpreter, our own script
+        [sys.executable, "-c", script],
+        env={**env, "PYTHONHASHSEED": str(seed)},
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+
+
+REFERENCE_KEY = "OUTCOME_REFERENCE_KEY"
+# A bug whose params hold a set and a dict: their order must not matter.
+PRINT_A_REFERENCE = (
+    "from outcome import Bucket, ErrorDetail\n"
+    "d = ErrorDetail('a', 'bug', params={'skus': {'tea', 'mug', 'cup'},"
+    " 'by': {'z': 1, 'a': 2}}, bucket=Bucket.PROGRAMMER_ERROR,"
+    " cause=KeyError('tea'))\n"
+    "print(d.reference)\n"
+)
+
+
+def _unkeyed_reference(detail: ErrorDetail) -> str:
+    """The reference as it was once made: a plain hash of the hidden text."""
+    cause = detail.cause
+    text = "|".join(
+        [
+            repr((detail.path, detail.code, detail.message)),
+            params_module._plain_text(dict(detail._plain_params)),
+            "" if cause is None else f"{type(cause).__qualname__}: {cause}",
+        ]
+    )
+    return "ERR-" + hashlib.blake2b(text.encode(), digest_size=5).hexdigest()
+
+
+class TestReference:
+    """ErrorDetail.reference: stable for a detail, keyed, carried by pickles."""
+
+    def test_stable_for_a_detail_its_copies_and_equal_errors(self) -> None:
+        """Read twice, moved under a prefix or out of one, the reference holds."""
+        errors = Errors()
+        bug = _programmer_error(errors)
+        first = bug.reference
+        assert re.fullmatch(r"ERR-[0-9a-f]{10}", first)
+        assert bug.reference == first
+        assert bug.with_prefix("order").reference == first
+        merged = Errors().merge(errors, prefix="checkout")
+        assert next(iter(merged)).reference == first
+        assert next(iter(merged.subtree("checkout"))).reference == first
+        again = ErrorDetail(
+            "elsewhere",
+            "sql_failed",
+            BUG_TEXT,
+            params={"query": BUG_TEXT},
+            bucket=Bucket.PROGRAMMER_ERROR,
+            cause=RuntimeError(BUG_TEXT),
+        )
+        assert again.reference == first  # the same bug, in the same process
+        assert ErrorDetail((), "bug", "other").reference != first
+
+    def test_keyed_so_not_a_function_of_the_hidden_text(self) -> None:
+        """One key, one reference (whatever the hash seed); other keys, others."""
+        shared = {
+            _in_a_process(PRINT_A_REFERENCE, "s3cret-shared", seed=seed)
+            for seed in (1, 2, 3)
+        }
+        assert len(shared) == 1
+        other = _in_a_process(PRINT_A_REFERENCE, "another secret")
+        unset = {_in_a_process(PRINT_A_REFERENCE, key) for key in (None, None, "")}
+        assert len(shared | {other} | unset) == 5
+
+    def test_a_guessed_secret_cannot_be_checked(self) -> None:
+        """An account id in the hidden SQL is not found by hashing each guess."""
+        bug = ErrorDetail(
+            (),
+            "sql_failed",
+            "SELECT * FROM accounts WHERE id = 4821",
+            bucket=Bucket.PROGRAMMER_ERROR,
+        )
+        guesses = {
+            _unkeyed_reference(
+                ErrorDetail(
+                    (),
+                    "sql_failed",
+                    f"SELECT * FROM accounts WHERE id = {guess}",  # noqa: S608 - a guess, not a query
+                    bucket=Bucket.PROGRAMMER_ERROR,
+                )
+            )
+            for guess in range(10_000)
+        }
+        assert bug.reference not in guesses
+
+    def test_the_key_is_derived_from_the_secret(self) -> None:
+        """A secret of any length gives a 32-byte key of its own, not itself."""
+        keys = [
+            detail_module._reference_key(secret) for secret in ("a", "a", "b" * 500)
+        ]
+        assert keys[0] == keys[1] != keys[2]
+        assert {len(key) for key in keys} == {32}
+        assert b"a" * 32 not in keys
+        assert detail_module._reference_key("") != detail_module._reference_key("")
+
+    def test_a_pickle_shows_the_reference_the_worker_logged(self) -> None:
+        """A job's bug, pickled by a worker with its own key, keeps its reference."""
+        worker = (
+            "import base64, pickle\n"
+            "from outcome import Bucket, Errors\n"
+            "errors = Errors()\n"
+            "bug = errors.add('sku', 'bug', 'KeyError: tea',"
+            " bucket=Bucket.PROGRAMMER_ERROR)\n"
+            "print(repr(bug))\n"
+            "print(base64.b64encode(pickle.dumps(errors)).decode())\n"
+        )
+        logged, pickled = _in_a_process(worker, None).splitlines()
+        errors = pickle.loads(base64.b64decode(pickled))  # noqa: S301 - our own bytes
+        [entry] = errors.to_problem_details()["errors"]
+        assert f"reference={entry['reference']!r}" in logged
+        [bug] = errors
+        assert bug.reference == entry["reference"]
+        assert pickle.loads(pickle.dumps(bug)).reference == bug.reference  # noqa: S301
+
+    def test_a_reference_once_read_is_carried_by_pickles(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Read, a user error's reference travels too; unread, none is made."""
+        read = ErrorDetail("email", "blank")
+        reference = read.reference
+        unread = ErrorDetail("email", "taken")
+        data = pickle.dumps([read, unread])
+        monkeypatch.setattr(detail_module, "_REFERENCE_KEY", b"another process")
+        restored_read, restored_unread = pickle.loads(data)  # noqa: S301
+        assert restored_read.reference == reference
+        assert ErrorDetail("email", "blank").reference != reference
+        assert restored_unread.reference == ErrorDetail("email", "taken").reference
 
 
 class TestAdd:
@@ -742,15 +855,17 @@ def _programmer_error(errors: Errors) -> ErrorDetail:
     )
 
 
-def _all_outputs(errors: Errors) -> list[object]:
+def _all_outputs(
+    errors: Errors, catalog: Mapping[str, str] | None = None
+) -> list[object]:
     return [
-        errors.messages(),
-        errors.full_messages(),
-        errors.to_list(),
-        errors.to_dict(),
-        errors.to_problem_details(),
-        errors.to_jsonapi(),
-        errors.to_graphql(),
+        errors.messages(catalog),
+        errors.full_messages(catalog),
+        errors.to_list(catalog),
+        errors.to_dict(catalog),
+        errors.to_problem_details(catalog=catalog),
+        errors.to_jsonapi(catalog=catalog),
+        errors.to_graphql(catalog),
     ]
 
 
@@ -837,6 +952,47 @@ class TestSerialisers:
         }
         assert self.errors.to_problem_details(status=409)["title"] == "Conflict"
 
+    @pytest.mark.parametrize(
+        ("status", "title"),
+        [
+            (529, "Server Error"),
+            (599, "Server Error"),
+            (499, "Client Error"),
+            (100, "Continue"),
+            (103, "Early Hints"),
+            (299, "Successful"),
+            (HTTPStatus.CONFLICT, "Conflict"),
+        ],
+    )
+    def test_any_http_status_is_taken(self, status: int, title: str) -> None:
+        """Any status from 100 to 599 is given back, titled by its class if need be."""
+        problem = self.errors.to_problem_details(status=status)
+        assert (problem["status"], problem["title"]) == (int(status), title)
+        assert type(problem["status"]) is int
+        assert self.errors.to_jsonapi(status=status)["errors"][0]["status"] == str(
+            int(status)
+        )
+
+    @pytest.mark.parametrize(
+        ("status", "error", "match"),
+        [
+            (True, TypeError, "takes status as an int from 100 to 599.*not True"),
+            ("503", TypeError, "not '503' \\(of type str\\)"),
+            (503.0, TypeError, "not 503.0"),
+            (600, ValueError, "from 100 to 599, not 600; pass None"),
+            (99, ValueError, "not 99"),
+            (-422, ValueError, "not -422"),
+        ],
+    )
+    def test_a_status_that_is_not_one_is_refused(
+        self, status: object, error: type[Exception], match: str
+    ) -> None:
+        """A bool, a str or an int outside 100..599 is refused, by both serialisers."""
+        with pytest.raises(error, match=f"to_problem_details\\(\\) .*{match}"):
+            self.errors.to_problem_details(status=status)  # type: ignore[arg-type]
+        with pytest.raises(error, match=f"to_jsonapi\\(\\) .*{match}"):
+            self.errors.to_jsonapi(status=status)  # type: ignore[arg-type]
+
     def test_jsonapi(self) -> None:
         """JSON:API error objects: string status, source pointer for fields only."""
         objects = self.errors.to_jsonapi(status=400, pointer_root="/data/attributes")[
@@ -893,6 +1049,42 @@ class TestSerialisers:
             text = json.dumps(output, sort_keys=True, allow_nan=False)
             assert json.loads(text) == output
         assert outputs == _all_outputs(errors.copy())
+
+
+class TestThreads:
+    """Reading a collection while another thread adds to it."""
+
+    def test_readers_work_on_a_snapshot_while_another_thread_adds(self) -> None:
+        """No serialiser or query fails because the errors changed meanwhile."""
+        errors = Errors()
+        for index in range(500):
+            errors.add(("items", index), "invalid")
+
+        def add_more() -> None:
+            for index in range(3_000):
+                errors.add(("more", index), "invalid", bucket=Bucket.PROGRAMMER_ERROR)
+
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(1e-5)  # switch threads far more often than usual
+        adder = threading.Thread(target=add_more)
+        try:
+            adder.start()
+            while adder.is_alive():
+                outputs = [
+                    *_all_outputs(errors),
+                    str(errors),
+                    errors.where(code="invalid"),
+                    errors.base,
+                    errors.bucket,
+                    errors.codes(),
+                    errors.paths(),
+                    errors.subtree("items"),
+                ]
+                assert all(output is not None for output in outputs)
+        finally:
+            adder.join()
+            sys.setswitchinterval(interval)
+        assert len(errors) == 3_500
 
 
 class TestHostileParams:
@@ -957,6 +1149,42 @@ class TestHostileParams:
             "A is too long (maximum is <Hostile object> characters)"
         ]
         assert "params=<dict object>" in repr(errors)
+
+    def test_a_bug_whose_cause_cannot_be_shown(self) -> None:
+        """A cause whose __str__ and __repr__ raise still lets the error page render."""
+
+        class Unprintable(Exception):
+            def __str__(self) -> str:
+                raise RuntimeError
+
+            def __repr__(self) -> str:
+                raise RuntimeError
+
+        errors = Errors()
+        bug = errors.add(
+            "a", "bug", bucket=Bucket.PROGRAMMER_ERROR, cause=Unprintable()
+        )
+        text = self._outputs_are_json(errors)
+        assert bug.reference in text
+        assert bug.reference in str(errors)
+        assert bug.reference in str(bug)
+        assert "cause=<Unprintable object>" in repr(bug)
+        other = ErrorDetail(
+            "a", "bug", bucket=Bucket.PROGRAMMER_ERROR, cause=KeyError()
+        )
+        assert bug.reference != other.reference  # the cause's type still counts
+
+    def test_a_bug_whose_text_holds_a_lone_surrogate(self) -> None:
+        """Params and a cause holding a lone surrogate, not UTF-8, have a reference."""
+        text = "bad \ud800 byte"  # as a file name decoded with surrogateescape is
+        bug = ErrorDetail(
+            (),
+            "bug",
+            params={"name": text},
+            bucket=Bucket.PROGRAMMER_ERROR,
+            cause=OSError(text),
+        )
+        assert bug.reference in Errors([bug]).full_messages()[0]
 
     def test_params_are_read_when_added(self) -> None:
         """Changing a list after adding it changes neither its key nor its output."""
@@ -1056,6 +1284,24 @@ class TestRedaction:
         assume(secret not in fixed_text and secret not in bug.reference)
         for output in _all_outputs(errors):
             assert secret not in json.dumps(output, ensure_ascii=False)
+
+    @given(collections_with_bugs(), st.booleans())
+    def test_no_output_for_users_of_any_collection_shows_a_bug(
+        self, errors: Errors, with_catalog: bool
+    ) -> None:
+        """No serialiser, message or str() shows a bug's code, text, params or cause."""
+        # A catalog with a template for the bugs' codes, filled from their params.
+        catalog = (
+            {HIDDEN_TEXT: "{query}", f"sql_{HIDDEN_TEXT}": "{query}", "blank": "!"}
+            if with_catalog
+            else None
+        )
+        shown = [*_all_outputs(errors, catalog), str(errors), *map(str, errors)]
+        text = json.dumps(shown, ensure_ascii=False)
+        assert HIDDEN_TEXT not in text
+        for detail in errors:
+            if detail.bucket is Bucket.PROGRAMMER_ERROR:
+                assert detail.reference in text  # what ties the user to the log
 
     def test_user_errors_are_not_redacted(self) -> None:
         """Only programmer errors are hidden; a user-visible one is shown."""

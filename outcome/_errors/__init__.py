@@ -8,7 +8,16 @@ keyed, JSON-safe), `messages` (templates and redaction), `detail`
 """
 
 from outcome._errors.accumulate import accumulate
-from outcome._errors.collection import Errors
+from outcome._errors.collection import (
+    ErrorEntry,
+    ErrorListEntry,
+    Errors,
+    GraphQLUserError,
+    JsonApiDocument,
+    JsonApiError,
+    ProblemDetails,
+    ProblemDetailsError,
+)
 from outcome._errors.detail import ErrorDetail
 from outcome._errors.messages import DEFAULT_MESSAGES
 from outcome._errors.paths import (
@@ -23,9 +32,16 @@ from outcome._errors.paths import (
 __all__ = [
     "DEFAULT_MESSAGES",
     "ErrorDetail",
+    "ErrorEntry",
+    "ErrorListEntry",
     "Errors",
+    "GraphQLUserError",
+    "JsonApiDocument",
+    "JsonApiError",
     "Path",
     "PathInput",
+    "ProblemDetails",
+    "ProblemDetailsError",
     "accumulate",
     "format_path",
     "format_pointer",

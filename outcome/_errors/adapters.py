@@ -3,9 +3,15 @@ Convert the validation errors of pydantic, Django and marshmallow into details.
 
 Each library is read by duck typing, from the attributes its ``ValidationError``
 has; none of them is imported here, so none is needed to use the rest of the
-package. Every converted error is `Bucket.USER_FIXABLE` and keeps, as its
-`cause`, the exception it came from: for pydantic, a copy of it that holds no
-input, since pydantic's repr shows each rejected value.
+package. Every converted error is `Bucket.USER_FIXABLE`.
+
+The rejected input is never kept: not in a message, not in the params, and
+not in the `cause`, which is a copy of the library's exception without the
+input (each library's repr or attributes show it). Where a library's message
+shows the value, the copy's message shows `_HIDDEN` in its place. An input
+key that the schema does not know (pydantic's ``extra_forbidden``,
+marshmallow's ``Unknown field.``) is input too: by default its error is put at
+the object that holds it, not under the key, unless `echo_unknown_fields`.
 
 Param names are made safe for `ErrorDetail`: a name that is not an identifier
 has each offending character replaced by ``_``, and a name that would shadow a
@@ -18,7 +24,7 @@ names that were already valid keep their spelling, so nothing is overwritten.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
-from typing import Final, cast
+from typing import Final, Protocol, cast
 
 from outcome._bucket import Bucket
 from outcome._errors.detail import ErrorDetail
@@ -27,11 +33,22 @@ from outcome._errors.paths import _BASE, Path
 
 _PREFIX: Final = "param_"
 _EMPTY_NAME: Final = "''"
+_HIDDEN: Final = "\u2026"
+"""What a library's message shows where it showed the rejected value: '…'."""
 _DJANGO_BASE_FIELDS: Final = (None, "__all__")
 _DJANGO_INPUT_PARAM: Final = "value"
 _MARSHMALLOW_SCHEMA: Final = "_schema"
+_MARSHMALLOW_UNKNOWN: Final = "Unknown field."  # marshmallow's default message
 _REDUCED_LENGTH: Final = 2  # (rebuild, arguments)
 _PICKLING_ARGUMENTS: Final = 4  # (title, lines, input_type, hide_input)
+# The ctx of these pydantic errors holds (part of) the input; their message too.
+_PYDANTIC_INPUT_CONTEXT: Final[Mapping[str, str]] = {
+    "union_tag_invalid": "tag",  # v2
+    "value_error.discriminated_union.invalid_discriminator": "discriminator_value",
+    "value_error.const": "given",  # v1
+}
+# The codes of an input key the model does not know: v2, v1.
+_PYDANTIC_UNKNOWN_FIELD: Final = frozenset({"extra_forbidden", "value_error.extra"})
 
 
 def _plain_text(value: object) -> str:
@@ -101,7 +118,7 @@ def _detail(
     code: str,
     message: str | None,
     params: Mapping[str, object],
-    exc: BaseException,
+    exc: BaseException | None,
 ) -> ErrorDetail:
     # The libraries' messages are finished text, not templates: escape their
     # braces so that rendering gives them back as they were.
@@ -119,6 +136,12 @@ def _not_an_error(exc: object, library: str, expected: str) -> TypeError:
 
 
 # pydantic --------------------------------------------------------------------
+
+
+class _PydanticError(Protocol):
+    """What is read of a pydantic v2 ``ValidationError`` that outcome rebuilt."""
+
+    def errors(self) -> list[Mapping[str, object]]: ...
 
 
 def _looks_like_pydantic_error(line: object) -> bool:
@@ -178,47 +201,116 @@ def _looks_like_pickling_arguments(arguments: tuple[object, ...]) -> bool:
     )
 
 
-def _without_input(exc: BaseException) -> BaseException:
+def _safe_pydantic_line(
+    line: Mapping[str, object], *, echo_unknown_fields: bool
+) -> dict[str, object]:
     """
-    A copy of a pydantic v2 ``ValidationError`` that holds no input, else `exc`.
+    One pydantic error without its input.
 
-    pydantic's repr shows every rejected value, so the exception kept as the
-    cause is rebuilt the way pickling rebuilds it, with each input dropped and
-    ``hide_input`` set. The copy keeps the traceback and the chained exceptions
-    of the original. An exception that is not rebuilt so (pydantic v1's, whose
-    repr shows no input) is kept as it is.
+    The ``input`` is dropped; a ctx value that is the input (a union's tag) is
+    replaced by `_HIDDEN`, in a new ctx; an unknown key's ``loc`` ends, in a
+    new tuple, at the object that holds the key, unless `echo_unknown_fields`.
+    """
+    safe = {**line, "input": None}
+    code = line.get("type")
+    if type(code) is not str:  # a PydanticCustomError, which holds its own ctx
+        return safe
+    hidden = _PYDANTIC_INPUT_CONTEXT.get(code)
+    context = line.get("ctx")
+    if hidden is not None and isinstance(context, Mapping) and hidden in context:
+        safe["ctx"] = {**cast("Mapping[str, object]", context), hidden: _HIDDEN}
+    if not echo_unknown_fields and code in _PYDANTIC_UNKNOWN_FIELD:
+        safe["loc"] = tuple(cast("Iterable[object]", line["loc"]))[:-1]
+    return safe
+
+
+def _without_input(
+    exc: BaseException, lines: list[Mapping[str, object]], *, echo_unknown_fields: bool
+) -> tuple[list[Mapping[str, object]], BaseException | None]:
+    """
+    The errors of `exc` to convert, and the cause to keep: neither holds input.
+
+    pydantic v2's errors are rebuilt the way pickling rebuilds them, from
+    lines made safe by `_safe_pydantic_line`, with ``hide_input`` set; the
+    copy, which keeps the traceback and the chained exceptions of `exc`, is the
+    cause, and its errors, whose messages pydantic renders again from the safe
+    ctx, are the ones converted. pydantic v1's errors, which are not rebuilt so,
+    are made safe one by one, a message that showed a hidden ctx value is left
+    out (the code's template renders instead), and `exc` is the cause only when
+    nothing of it had to be hidden: its repr shows every ctx and ``loc``.
     """
     recipe = _pickling_recipe(exc)
     if recipe is None:
-        return exc
-    rebuild, (title, lines, input_type, _) = recipe
+        converted: list[Mapping[str, object]] = []
+        hid_something = False
+        for line in lines:
+            safe = _safe_pydantic_line(line, echo_unknown_fields=echo_unknown_fields)
+            if safe.get("ctx") is not line.get("ctx"):
+                safe["msg"] = None  # it showed the value now hidden
+                hid_something = True
+            hid_something = hid_something or safe["loc"] is not line["loc"]
+            converted.append(safe)
+        return converted, None if hid_something else exc
+    rebuild, (title, pickled, input_type, _) = recipe
     copy = rebuild(
         title,
-        [{**line, "input": None} for line in cast("list[dict[str, object]]", lines)],
+        [
+            _safe_pydantic_line(line, echo_unknown_fields=echo_unknown_fields)
+            for line in cast("list[dict[str, object]]", pickled)
+        ],
         input_type,
         True,  # noqa: FBT003 - hide_input, by position as pickling passes it
     )
     copy.__cause__ = exc.__cause__
     copy.__context__ = exc.__context__
-    return copy.with_traceback(exc.__traceback__)
+    copy = copy.with_traceback(exc.__traceback__)
+    return cast("_PydanticError", copy).errors(), copy
 
 
-def _from_pydantic(exc: BaseException) -> list[ErrorDetail]:
+def _pydantic_params(code: str, context: object) -> dict[str, object]:
     """
-    Convert a pydantic v2 ``ValidationError``; see `Errors.from_pydantic`.
+    The params of one pydantic error: its ctx, less what holds input.
+
+    Left out: the ctx value that is the input (`_PYDANTIC_INPUT_CONTEXT`) and
+    any exception, such as the ``error`` of a ``value_error`` or an
+    ``assertion_error``: its repr is Python's, not a message, and its text is
+    in the error's message already.
+    """
+    if not isinstance(context, Mapping):
+        return _params(context)
+    hidden = _PYDANTIC_INPUT_CONTEXT.get(code)
+    return _params(
+        {
+            name: value
+            for name, value in cast("Mapping[object, object]", context).items()
+            if name != hidden and not isinstance(value, BaseException)
+        }
+    )
+
+
+def _from_pydantic(
+    exc: BaseException, *, echo_unknown_fields: bool = False
+) -> list[ErrorDetail]:
+    """
+    Convert a pydantic ``ValidationError``; see `Errors.from_pydantic`.
 
     Each entry of ``exc.errors()`` becomes one error: its ``loc`` is the path
     (``()``, as a ``model_validator`` gives, is the base), its ``type`` the
     code, its ``ctx`` the params and its ``msg`` the message. The ``input``
     (and the ``url``) is dropped, always: the rejected value may be personal
-    data, so it is never stored.
+    data, so it is never stored. Nor is what pydantic copies of it elsewhere:
+    a union's tag (``union_tag_invalid``) is left out of the params and shown
+    as `_HIDDEN` in the message, and an ``extra_forbidden`` error is put at the
+    object that holds the unknown key, unless `echo_unknown_fields`. A ctx
+    value that is an exception (the ``error`` of a ``value_error``) is not a
+    param; its text is in the message already.
 
     The segments pydantic puts in ``loc`` for unions and validators, such as
     ``'list[int]'`` or ``'function-after[check(), int]'``, are kept as they
     are. A segment that is neither a name nor a non-negative index is turned
     into its text, and an empty name (an empty dict key) becomes ``"''"``.
     Params are renamed as the module says (``ctx={"path": ...}`` becomes the
-    param ``param_path``); their values, which may be exceptions, are kept.
+    param ``param_path``).
 
     Raises:
         TypeError: When `exc` is not an exception whose ``errors()`` returns a
@@ -231,17 +323,20 @@ def _from_pydantic(exc: BaseException) -> list[ErrorDetail]:
             "pydantic",
             "an exception whose errors() returns a list of dicts with 'type' and 'loc'",
         )
-    cause = _without_input(exc)
+    converted, cause = _without_input(
+        exc, lines, echo_unknown_fields=echo_unknown_fields
+    )
     errors: list[ErrorDetail] = []
-    for line in lines:
+    for line in converted:
         location = cast("Iterable[object]", line["loc"])
+        code = cast("str", line["type"])
         message = line.get("msg")
         errors.append(
             _detail(
                 tuple(map(_segment, location)),
-                cast("str", line["type"]),
+                code,
                 _plain_text(message) if message is not None else None,
-                _params(line.get("ctx")),
+                _pydantic_params(code, line.get("ctx")),
                 cause,
             )
         )
@@ -269,17 +364,82 @@ def _render_django_message(message: object, params: object) -> str:
     return _plain_text(message)
 
 
-def _django_detail(item: object, path: Path, exc: BaseException) -> ErrorDetail:
+def _shown_params(params: object) -> object:
+    """The params of one Django error with its ``value`` shown as `_HIDDEN`."""
+    if not isinstance(params, Mapping):
+        return params
+    given = cast("Mapping[str, object]", params)
+    if _DJANGO_INPUT_PARAM not in given:
+        return given
+    return {**given, _DJANGO_INPUT_PARAM: _HIDDEN}
+
+
+def _django_detail(
+    item: object, path: Path, cause: BaseException | None
+) -> ErrorDetail:
     message: object = getattr(item, "message", item)  # a plain str has no .message
     code: object = getattr(item, "code", None)
     raw_params: object = getattr(item, "params", None)
     return _detail(
         path,
         _plain_text(code) if code else "invalid",
-        _render_django_message(message, raw_params),
+        _render_django_message(message, _shown_params(raw_params)),
         _params(raw_params, drop=_DJANGO_INPUT_PARAM),
-        exc,
+        cause,
     )
+
+
+def _django_item_without_value(item: object) -> object:
+    """One error of a Django ``ValidationError``, made again without its value."""
+    if not hasattr(item, "message"):
+        return item  # a plain message, as an error_dict filled by hand may hold
+    make = cast("Callable[..., object]", type(item))
+    return make(
+        getattr(item, "message", None),
+        getattr(item, "code", None),
+        _shown_params(getattr(item, "params", None)),
+    )
+
+
+def _django_without_value(
+    exc: BaseException, fields: list[tuple[object, object]]
+) -> BaseException | None:
+    """
+    A copy of a Django ``ValidationError`` that holds no value, or `None`.
+
+    Django keeps the rejected value in each error's ``value`` param, which its
+    str and repr render, and raises most errors while handling the failed
+    conversion (``int()``'s ``ValueError``), whose text shows the value too. So
+    the copy is made again from the messages, codes and params, each
+    ``value`` shown as `_HIDDEN`, the way Django's ``ValidationError`` takes
+    them; it keeps the traceback and the ``__cause__`` of `exc`, but not the
+    exception `exc` was raised while handling. `None` when `exc`'s class is
+    not made the way Django's is.
+    """
+    make = cast("Callable[..., BaseException]", type(exc))
+    items = cast("list[tuple[object, Iterable[object]]]", fields)
+    try:
+        if isinstance(getattr(exc, "error_dict", None), Mapping):
+            copy = make(
+                {
+                    field: [_django_item_without_value(item) for item in errors]
+                    for field, errors in items
+                }
+            )
+        elif hasattr(exc, "message"):  # one message: its error_list is [exc]
+            copy = cast("BaseException", _django_item_without_value(exc))
+        else:
+            copy = make(
+                [
+                    _django_item_without_value(item)
+                    for _, errors in items
+                    for item in errors
+                ]
+            )
+    except Exception:  # noqa: BLE001 - any failure of a class not made as Django's is
+        return None
+    copy.__cause__ = exc.__cause__
+    return copy.with_traceback(exc.__traceback__)
 
 
 def _django_fields(exc: object) -> list[tuple[object, object]] | None:
@@ -312,8 +472,11 @@ def _from_django(exc: BaseException) -> list[ErrorDetail]:
     does not fit its params is kept unrendered.
 
     The params are kept, renamed as the module says, except ``value``: Django's
-    validators put the rejected value there, and it is never stored. A tuple of
-    params is named by position (``param_0``, ``param_1``...).
+    fields and validators put the rejected value there, and it is never stored.
+    A message that shows it (``“%(value)s” value must be an integer.``) shows
+    `_HIDDEN` in its place. A tuple of params is named by position
+    (``param_0``, ``param_1``...). The cause is a copy of `exc` without the
+    value (see `_django_without_value`), or `None` when none can be made.
 
     Raises:
         TypeError: When `exc` is not an exception with a dict ``error_dict``
@@ -324,11 +487,13 @@ def _from_django(exc: BaseException) -> list[ErrorDetail]:
         raise _not_an_error(
             exc, "Django", "an exception with an error_dict or an error_list"
         )
+    cause = _django_without_value(exc, fields)
     errors: list[ErrorDetail] = []
     for field, items in fields:
         path = _BASE if field in _DJANGO_BASE_FIELDS else (_segment(field),)
         errors.extend(
-            _django_detail(item, path, exc) for item in cast("Iterable[object]", items)
+            _django_detail(item, path, cause)
+            for item in cast("Iterable[object]", items)
         )
     return errors
 
@@ -337,26 +502,63 @@ def _from_django(exc: BaseException) -> list[ErrorDetail]:
 
 
 def _walk_marshmallow(
-    node: object, path: Path, exc: BaseException, errors: list[ErrorDetail]
+    node: object, path: Path, cause: BaseException | None, errors: list[ErrorDetail]
 ) -> None:
     if isinstance(node, Mapping):
         for key, child in cast("Mapping[object, object]", node).items():
             child_path = path if key == _MARSHMALLOW_SCHEMA else (*path, _segment(key))
-            _walk_marshmallow(child, child_path, exc, errors)
+            _walk_marshmallow(child, child_path, cause, errors)
     elif isinstance(node, list | tuple):
         for child in cast("Iterable[object]", node):
-            _walk_marshmallow(child, path, exc, errors)
+            _walk_marshmallow(child, path, cause, errors)
     else:
-        errors.append(_detail(path, "invalid", _plain_text(node), {}, exc))
+        errors.append(_detail(path, "invalid", _plain_text(node), {}, cause))
 
 
-def _marshmallow_messages(exc: object) -> Mapping[object, object] | None:
+def _is_unknown_field(messages: object) -> bool:
+    """Whether `messages` are those marshmallow gives a key the schema lacks."""
+    if not isinstance(messages, list):
+        return False
+    given = cast("list[object]", messages)
+    return bool(given) and all(message == _MARSHMALLOW_UNKNOWN for message in given)
+
+
+def _without_unknown_keys(node: object) -> object:
     """
-    The messages of `exc` keyed by field, or `None` when it is not marshmallow's.
+    `node` with each unknown key's messages under its object's ``_schema``.
 
-    A dict of messages under the ``_schema`` field is keyed already; anything
-    else is put under its field, as marshmallow's ``normalized_messages()`` does.
+    So an unknown key's error is at the object that holds the key, where
+    the walk puts ``_schema`` errors, and the key, which whoever sent the
+    input chose, is not kept. The ``_schema`` entry stays where it was, or
+    takes the place of the first unknown key.
     """
+    if isinstance(node, list | tuple):
+        return [
+            _without_unknown_keys(child) for child in cast("Iterable[object]", node)
+        ]
+    if not isinstance(node, Mapping):
+        return node
+    folded: dict[object, object] = {}
+    unknown = False
+    for key, child in cast("Mapping[object, object]", node).items():
+        if key != _MARSHMALLOW_SCHEMA and _is_unknown_field(child):
+            unknown = True
+            folded.setdefault(_MARSHMALLOW_SCHEMA, [])
+        else:
+            folded[key] = _without_unknown_keys(child)
+    if unknown:
+        schema = folded[_MARSHMALLOW_SCHEMA]
+        held = (
+            list(cast("Iterable[object]", schema))
+            if isinstance(schema, list)
+            else [schema]
+        )
+        folded[_MARSHMALLOW_SCHEMA] = [*held, _MARSHMALLOW_UNKNOWN]
+    return folded
+
+
+def _marshmallow_parts(exc: object) -> tuple[object, object] | None:
+    """The messages and field name of `exc`, or `None` when it is not marshmallow's."""
     messages: object = getattr(exc, "messages", None)
     if (
         not isinstance(exc, BaseException)
@@ -364,13 +566,50 @@ def _marshmallow_messages(exc: object) -> Mapping[object, object] | None:
         or not isinstance(messages, Mapping | list | tuple | str)
     ):
         return None
-    field_name: object = getattr(exc, "field_name", _MARSHMALLOW_SCHEMA)
+    return cast("object", messages), getattr(exc, "field_name", _MARSHMALLOW_SCHEMA)
+
+
+def _keyed_by_field(messages: object, field_name: object) -> object:
+    """
+    `messages` keyed by field.
+
+    A dict of messages under the ``_schema`` field is keyed already; anything
+    else is put under its field, as marshmallow's ``normalized_messages()`` does.
+    """
     if field_name == _MARSHMALLOW_SCHEMA and isinstance(messages, Mapping):
-        return cast("Mapping[object, object]", messages)
-    return {field_name: cast("object", messages)}
+        return cast("object", messages)
+    return {field_name: messages}
 
 
-def _from_marshmallow(exc: BaseException) -> list[ErrorDetail]:
+def _marshmallow_without_input(
+    exc: BaseException, messages: object, field_name: object
+) -> BaseException | None:
+    """
+    A copy of a marshmallow ``ValidationError`` without the input, or `None`.
+
+    marshmallow keeps the whole input as ``data`` and what it had loaded as
+    ``valid_data``; the copy holds only `messages`, the field name and the
+    extra keyword arguments, with the traceback and the chained exceptions.
+    `None` when `exc`'s class is not made the way marshmallow's is.
+    """
+    make = cast("Callable[..., BaseException]", type(exc))
+    extra: object = getattr(exc, "kwargs", None)
+    try:
+        copy = make(
+            messages,
+            field_name,
+            **(cast("dict[str, object]", extra) if isinstance(extra, dict) else {}),
+        )
+    except Exception:  # noqa: BLE001 - any failure of a class not made as marshmallow's is
+        return None
+    copy.__cause__ = exc.__cause__
+    copy.__context__ = exc.__context__
+    return copy.with_traceback(exc.__traceback__)
+
+
+def _from_marshmallow(
+    exc: BaseException, *, echo_unknown_fields: bool = False
+) -> list[ErrorDetail]:
     """
     Convert a marshmallow ``ValidationError``; see `Errors.from_marshmallow`.
 
@@ -383,18 +622,28 @@ def _from_marshmallow(exc: BaseException) -> list[ErrorDetail]:
     (the base for ``_schema``, the default). marshmallow has no codes, so each
     error's code is ``"invalid"`` and its message is kept.
 
+    A key the schema does not know, whose messages are marshmallow's
+    ``"Unknown field."``, is not a path: its error is at the object that holds
+    it, unless `echo_unknown_fields`. (A schema whose ``error_messages`` give
+    ``unknown`` other words has its unknown keys kept as paths.) The cause is
+    a copy of `exc` without the input; see `_marshmallow_without_input`.
+
     Raises:
         TypeError: When `exc` is not an exception with a ``field_name`` and
             ``messages`` that are a dict, a list or a str.
     """
-    messages = _marshmallow_messages(exc)
-    if messages is None:
+    parts = _marshmallow_parts(exc)
+    if parts is None:
         raise _not_an_error(
             exc,
             "marshmallow",
             "an exception with a field_name and messages that are a dict, "
             "a list or a str",
         )
+    messages, field_name = parts
+    if not echo_unknown_fields:
+        messages = _without_unknown_keys(messages)
+    cause = _marshmallow_without_input(exc, messages, field_name)
     errors: list[ErrorDetail] = []
-    _walk_marshmallow(messages, _BASE, exc, errors)
+    _walk_marshmallow(_keyed_by_field(messages, field_name), _BASE, cause, errors)
     return errors

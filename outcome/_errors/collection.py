@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import TYPE_CHECKING, ClassVar, Final, final, overload
+from typing import (
+    TYPE_CHECKING,
+    ClassVar,
+    Final,
+    Never,
+    NotRequired,
+    TypedDict,
+    cast,
+    final,
+    overload,
+)
 
 from outcome._bucket import Bucket
 from outcome._errors.adapters import _from_django, _from_marshmallow, _from_pydantic
@@ -13,6 +23,7 @@ from outcome._errors.detail import (
     _checked_key,
     _decide_reported,
     _key_of,
+    _moved,
     _prefixed,
 )
 from outcome._errors.messages import (
@@ -20,7 +31,6 @@ from outcome._errors.messages import (
     _public_fragment,
     _public_full_message,
     _public_params,
-    _with_reference,
 )
 from outcome._errors.params import _FROZEN_NOTHING, _freeze_params
 from outcome._errors.paths import (
@@ -45,6 +55,145 @@ _STATUS_BY_BUCKET: Final = {
     Bucket.USER_VISIBLE: HTTPStatus.SERVICE_UNAVAILABLE,
     Bucket.PROGRAMMER_ERROR: HTTPStatus.INTERNAL_SERVER_ERROR,
 }
+# The title of a status that http.HTTPStatus does not know (529, 599...): the
+# name of its class, as RFC 9110 section 15 gives it.
+_PHRASES: Final = {status.value: status.phrase for status in HTTPStatus}
+_CLASS_TITLES: Final = {
+    1: "Informational",
+    2: "Successful",
+    3: "Redirection",
+    4: "Client Error",
+    5: "Server Error",
+}
+_LOWEST_STATUS: Final = 100
+_HIGHEST_STATUS: Final = 599
+
+
+class ErrorEntry(TypedDict):
+    """
+    One error as `Errors.to_dict` gives it, under its dotted path.
+
+    ``reference`` is there for a programmer error only, whose ``code`` is
+    ``"internal_error"``, ``message`` the generic one and ``params`` empty.
+
+    .. versionadded:: 0.1.0
+    """
+
+    code: str
+    message: str
+    params: dict[str, object]
+    reference: NotRequired[str]
+
+
+class ErrorListEntry(ErrorEntry):
+    """
+    One error as `Errors.to_list` gives it: an `ErrorEntry` with its path.
+
+    ``path`` is the path as a list, ``pointer`` its JSON Pointer.
+
+    .. versionadded:: 0.1.0
+    """
+
+    path: list[str | int]
+    pointer: str
+
+
+class ProblemDetailsError(TypedDict):
+    """
+    One member of the ``errors`` of `ProblemDetails`.
+
+    .. versionadded:: 0.1.0
+    """
+
+    detail: str
+    pointer: str
+    code: str
+    reference: NotRequired[str]
+
+
+class ProblemDetails(TypedDict):
+    """
+    An RFC 9457 problem details object, as `Errors.to_problem_details` gives it.
+
+    .. versionadded:: 0.1.0
+    """
+
+    type: str
+    title: str
+    status: int
+    detail: NotRequired[str]
+    instance: NotRequired[str]
+    errors: list[ProblemDetailsError]
+
+
+class JsonApiError(TypedDict):
+    """
+    One JSON:API error object of a `JsonApiDocument`.
+
+    ``source`` (``{"pointer": ...}``) is there for a field's error, ``meta``
+    (``{"reference": ...}``) for a programmer error.
+
+    .. versionadded:: 0.1.0
+    """
+
+    status: str
+    code: str
+    detail: str
+    source: NotRequired[dict[str, str]]
+    meta: NotRequired[dict[str, str]]
+
+
+class JsonApiDocument(TypedDict):
+    """
+    A JSON:API errors document, as `Errors.to_jsonapi` gives it.
+
+    .. versionadded:: 0.1.0
+    """
+
+    errors: list[JsonApiError]
+
+
+class GraphQLUserError(TypedDict):
+    """
+    One GraphQL user error, as `Errors.to_graphql` gives it.
+
+    ``field`` is `None` for an error at the base.
+
+    .. versionadded:: 0.1.0
+    """
+
+    field: list[str] | None
+    message: str
+    code: str
+    reference: NotRequired[str]
+
+
+def _checked_status(method: str, status: object) -> int:
+    """
+    `status` as a plain int, when it is an HTTP status: an int from 100 to 599.
+
+    Raises:
+        TypeError: When `status` is not an int, or is a bool.
+        ValueError: When `status` is outside 100..599.
+    """
+    if isinstance(status, bool) or not isinstance(status, int):
+        msg = (
+            f"{method}() takes status as an int from 100 to 599, such as 422 or "
+            f"HTTPStatus.CONFLICT, not {status!r} (of type {type(status).__name__})"
+        )
+        raise TypeError(msg)
+    if not _LOWEST_STATUS <= status <= _HIGHEST_STATUS:
+        msg = (
+            f"{method}() takes an HTTP status from 100 to 599, not {status!r}; "
+            "pass None for the status of the most severe error"
+        )
+        raise ValueError(msg)
+    return int(status)
+
+
+def _title(status: int) -> str:
+    """The phrase of `status`, or the name of its class when it has none."""
+    return _PHRASES.get(status) or _CLASS_TITLES[status // 100]
 
 
 class _Any:
@@ -93,19 +242,30 @@ class Errors:
         if details is not _NONE_GIVEN:  # an empty collection needs no merge
             self.extend(details)
 
+    def _held(self) -> list[ErrorDetail]:
+        # A copy made in one C call, which no other thread runs into the middle
+        # of: what reads it is not upset by an add() in another thread.
+        return list(self._details.values())
+
     # Adding ------------------------------------------------------------------
 
+    # The path is positional-only, so `path=` and `params=` would be taken for
+    # params, which add() refuses at run time as fields' names. Typed `Never`,
+    # they are refused by the type checkers too. A signature cannot name two
+    # parameters `path`, so the positional one is `where` in the first overload.
     @overload
     def add(
         self,
-        path: PathInput,
+        where: PathInput,
         /,
         code: str,
         message: str | None = None,
         *,
         bucket: Bucket = Bucket.USER_FIXABLE,
         cause: BaseException | None = None,
-        **params: object,
+        path: Never = ...,
+        params: Never = ...,
+        **more_params: object,
     ) -> ErrorDetail: ...
 
     @overload
@@ -117,7 +277,9 @@ class Errors:
         message: str | None = None,
         bucket: Bucket = Bucket.USER_FIXABLE,
         cause: BaseException | None = None,
-        **params: object,
+        path: Never = ...,
+        params: Never = ...,
+        **more_params: object,
     ) -> ErrorDetail: ...
 
     def add(
@@ -192,7 +354,7 @@ class Errors:
         self, classify: Callable[[object], Decision], /
     ) -> Decision:
         """Decide for the errors held: see `Classifier.classify`."""
-        return _decide_reported(list(self._details.values()), self, classify)
+        return _decide_reported(self._held(), self, classify)
 
     def append(self, detail: ErrorDetail) -> ErrorDetail:
         """
@@ -269,15 +431,25 @@ class Errors:
     # Converting from other libraries -----------------------------------------
 
     @classmethod
-    def from_pydantic(cls, exc: BaseException) -> Errors:
+    def from_pydantic(
+        cls, exc: BaseException, *, echo_unknown_fields: bool = False
+    ) -> Errors:
         """
         Convert a pydantic ``ValidationError`` into `Errors`.
 
         Each error's ``loc`` becomes the path, its ``type`` the code and its
         ``ctx`` the params; its ``msg`` is kept as the message. The rejected
-        ``input`` is never kept: not in the params, and not in the cause, which
-        is a copy of `exc` without the inputs. pydantic is read by duck typing,
+        ``input`` is never kept: not in the params, not in the message (a
+        union's tag, which pydantic's message shows, is shown as ``…``), and
+        not in the cause, which is a copy of `exc` without the inputs. A ctx
+        value that is an exception, as a ``value_error``'s ``error`` is, is not
+        a param: its text is in the message. pydantic is read by duck typing,
         never imported.
+
+        A key the model does not know (``extra="forbid"``: ``extra_forbidden``)
+        is input too, chosen by whoever sent it, so its error is at the object
+        that holds the key, not under the key, unless `echo_unknown_fields` is
+        true.
 
         >>> from pydantic import BaseModel, Field, ValidationError
         >>> class Item(BaseModel):
@@ -292,11 +464,30 @@ class Errors:
         [(('items', 0, 'price'), 'greater_than', {'gt': 0})]
         >>> errors.messages()
         {'items[0].price': ['Input should be greater than 0']}
+        >>> from pydantic import ConfigDict
+        >>> class Strict(BaseModel):
+        ...     model_config = ConfigDict(extra="forbid")
+        >>> try:
+        ...     Strict.model_validate({"<script>": 1})
+        ... except ValidationError as exc:
+        ...     unknown = exc
+        >>> Errors.from_pydantic(unknown).full_messages()
+        ['Extra inputs are not permitted']
+        >>> Errors.from_pydantic(unknown, echo_unknown_fields=True).paths()
+        [('<script>',)]
+
+        Args:
+            exc: The ``ValidationError``.
+            echo_unknown_fields: Put the error of an unknown key under the key,
+                naming it, as pydantic does.
 
         Raises:
             TypeError: When `exc` does not look like a pydantic ValidationError.
+
+        .. versionchanged:: 0.1.0
+           ``echo_unknown_fields``; an unknown key is no longer a path by default.
         """
-        return cls(_from_pydantic(exc))
+        return cls(_from_pydantic(exc, echo_unknown_fields=echo_unknown_fields))
 
     @classmethod
     def from_django(cls, exc: BaseException) -> Errors:
@@ -305,8 +496,11 @@ class Errors:
 
         Field errors keep their field as the path; non-field errors
         (``"__all__"``) go to the base. Codes and params are kept, except the
-        ``value`` param of Django's validators, which holds the rejected input.
-        Messages are rendered with their params, as Django does.
+        ``value`` param of Django's fields and validators, which holds the
+        rejected input. Messages are rendered with their params, as Django
+        does, with ``…`` where they showed the value. The cause is a copy of
+        `exc` without the value. (Django forms ignore keys they do not know,
+        so there are no unknown fields to report.)
 
         >>> from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
         >>> too_long = ValidationError("over %(max)s", "too_long", {"max": 5})
@@ -318,6 +512,13 @@ class Errors:
         >>> errors.messages()
         {'name': ['over 5'], '': ['Sign-ups are closed.']}
 
+        >>> from django.db.models import IntegerField
+        >>> try:
+        ...     IntegerField().clean("4111 1111 1111 1111", None)
+        ... except ValidationError as exc:
+        ...     Errors.from_django(exc).full_messages()
+        ['“…” value must be an integer.']
+
         A form's errors convert too: ``ValidationError(form.errors.as_data())``.
 
         Raises:
@@ -326,13 +527,22 @@ class Errors:
         return cls(_from_django(exc))
 
     @classmethod
-    def from_marshmallow(cls, exc: BaseException) -> Errors:
+    def from_marshmallow(
+        cls, exc: BaseException, *, echo_unknown_fields: bool = False
+    ) -> Errors:
         """
         Convert a marshmallow ``ValidationError`` into `Errors`.
 
         Nested dicts become paths (int keys become indices) and ``_schema``
         errors go to the base; marshmallow has no codes, so each is
-        ``"invalid"`` with its message kept.
+        ``"invalid"`` with its message kept. The cause is a copy of `exc`
+        without the input marshmallow keeps (``data`` and ``valid_data``).
+
+        A key the schema does not know (``Unknown field.``) is input chosen by
+        whoever sent it, so its error is at the object that holds the key, not
+        under the key, unless `echo_unknown_fields` is true. Only marshmallow's
+        own wording is recognised: a schema that words ``unknown`` otherwise
+        keeps its unknown keys as paths.
 
         >>> from marshmallow import Schema, ValidationError, fields
         >>> class ItemSchema(Schema):
@@ -345,11 +555,27 @@ class Errors:
         ...     errors = Errors.from_marshmallow(exc)
         >>> [(detail.path, detail.code, detail.message) for detail in errors]
         [(('items', 1, 'price'), 'invalid', 'Missing data for required field.')]
+        >>> try:
+        ...     ItemSchema().load({"price": 1, "<script>": 1})
+        ... except ValidationError as exc:
+        ...     unknown = exc
+        >>> Errors.from_marshmallow(unknown).full_messages()
+        ['Unknown field.']
+        >>> Errors.from_marshmallow(unknown, echo_unknown_fields=True).paths()
+        [('<script>',)]
+
+        Args:
+            exc: The ``ValidationError``.
+            echo_unknown_fields: Put the error of an unknown key under the key,
+                naming it, as marshmallow does.
 
         Raises:
             TypeError: When `exc` does not look like a marshmallow ValidationError.
+
+        .. versionchanged:: 0.1.0
+           ``echo_unknown_fields``; an unknown key is no longer a path by default.
         """
-        return cls(_from_marshmallow(exc))
+        return cls(_from_marshmallow(exc, echo_unknown_fields=echo_unknown_fields))
 
     # Querying ----------------------------------------------------------------
 
@@ -377,7 +603,7 @@ class Errors:
         wanted = None if isinstance(path, _Any) else _to_path(path)
         return [
             detail
-            for detail in self._details.values()
+            for detail in self._held()
             if (wanted is None or detail.path == wanted)
             and (code is None or detail.code == code)
             and all(
@@ -397,7 +623,7 @@ class Errors:
         wanted = _to_path(path)
         return any(
             detail.path == wanted and (code is None or detail.code == code)
-            for detail in self._details.values()
+            for detail in self._held()
         )
 
     def subtree(self, prefix: PathInput) -> Errors:
@@ -411,18 +637,9 @@ class Errors:
         prefix_path = _to_path(prefix)
         size = len(prefix_path)
         found = Errors()
-        for detail in self._details.values():
+        for detail in self._held():
             if detail.path[:size] == prefix_path:
-                found.append(
-                    ErrorDetail(
-                        detail.path[size:],
-                        detail.code,
-                        detail.message,
-                        params=detail.params,
-                        bucket=detail.bucket,
-                        cause=detail.cause,
-                    )
-                )
+                found.append(_moved(detail, detail.path[size:]))
         return found
 
     @property
@@ -434,7 +651,7 @@ class Errors:
         >>> errors.base
         [ErrorDetail(path=(), code='changed')]
         """
-        return [detail for detail in self._details.values() if not detail.path]
+        return [detail for detail in self._held() if not detail.path]
 
     @property
     def bucket(self) -> Bucket | None:
@@ -444,7 +661,7 @@ class Errors:
         >>> Errors([ErrorDetail("a", "blank", bucket=Bucket.USER_VISIBLE)]).bucket
         <Bucket.USER_VISIBLE: 'user_visible'>
         """
-        return max((detail.bucket for detail in self._details.values()), default=None)
+        return max((detail.bucket for detail in self._held()), default=None)
 
     def codes(self) -> list[str]:
         """
@@ -453,7 +670,7 @@ class Errors:
         >>> Errors([ErrorDetail("a", "blank"), ErrorDetail("b", "blank")]).codes()
         ['blank']
         """
-        return list(dict.fromkeys(detail.code for detail in self._details.values()))
+        return list(dict.fromkeys(detail.code for detail in self._held()))
 
     def paths(self) -> list[Path]:
         """
@@ -462,7 +679,7 @@ class Errors:
         >>> Errors([ErrorDetail("a", "blank"), ErrorDetail("a", "taken")]).paths()
         [('a',)]
         """
-        return list(dict.fromkeys(detail.path for detail in self._details.values()))
+        return list(dict.fromkeys(detail.path for detail in self._held()))
 
     def delete(self, path: PathInput, code: str | None = None) -> list[ErrorDetail]:
         """
@@ -478,7 +695,9 @@ class Errors:
         """
         removed = self.where(path, code)
         for detail in removed:
-            del self._details[_key_of(detail)]
+            self._details.pop(
+                _key_of(detail), None
+            )  # gone already, if another thread won
         return removed
 
     def copy(self) -> Errors:
@@ -510,7 +729,7 @@ class Errors:
         return len(self._details)
 
     def __iter__(self) -> Iterator[ErrorDetail]:
-        return iter(list(self._details.values()))
+        return iter(self._held())
 
     def __contains__(self, detail: object) -> bool:
         return type(detail) is ErrorDetail and _key_of(detail) in self._details
@@ -528,10 +747,10 @@ class Errors:
         return "; ".join(self.full_messages())
 
     def __repr__(self) -> str:
-        return f"Errors({list(self._details.values())!r})"
+        return f"Errors({self._held()!r})"
 
     def __reduce__(self) -> tuple[type[Errors], tuple[list[ErrorDetail]]]:
-        return (Errors, (list(self._details.values()),))
+        return (Errors, (self._held(),))
 
     # Messages, for people ----------------------------------------------------
 
@@ -553,7 +772,7 @@ class Errors:
         {'name': ['has more than 40 letters']}
         """
         grouped: dict[str, list[str]] = {}
-        for detail in self._details.values():
+        for detail in self._held():
             grouped.setdefault(format_path(detail.path), []).append(
                 _public_fragment(detail, catalog)
             )
@@ -571,15 +790,11 @@ class Errors:
         ["Email can't be blank",
          'Something went wrong on our side. ... reference ERR-....']
         """
-        return [
-            _public_full_message(detail, catalog) for detail in self._details.values()
-        ]
+        return [_public_full_message(detail, catalog) for detail in self._held()]
 
     # Serialisers, for APIs ---------------------------------------------------
 
-    def to_list(
-        self, catalog: Mapping[str, str] | None = None
-    ) -> list[dict[str, object]]:
+    def to_list(self, catalog: Mapping[str, str] | None = None) -> list[ErrorListEntry]:
         """
         Return one JSON-ready dict per error, in order.
 
@@ -591,41 +806,39 @@ class Errors:
         [{'path': ['items', 0, 'price'], 'pointer': '/items/0/price',
           'code': 'invalid', 'message': 'is invalid', 'params': {}}]
         """
-        return [
-            _with_reference(
-                detail,
-                {
-                    "path": list(detail.path),
-                    "pointer": format_pointer(detail.path),
-                    "code": _public_code(detail),
-                    "message": _public_fragment(detail, catalog),
-                    "params": _public_params(detail),
-                },
-            )
-            for detail in self._details.values()
-        ]
+        entries: list[ErrorListEntry] = []
+        for detail in self._held():
+            entry: ErrorListEntry = {
+                "path": list(detail.path),
+                "pointer": format_pointer(detail.path),
+                "code": _public_code(detail),
+                "message": _public_fragment(detail, catalog),
+                "params": _public_params(detail),
+            }
+            if detail.bucket is Bucket.PROGRAMMER_ERROR:
+                entry["reference"] = detail.reference
+            entries.append(entry)
+        return entries
 
     def to_dict(
         self, catalog: Mapping[str, str] | None = None
-    ) -> dict[str, list[dict[str, object]]]:
+    ) -> dict[str, list[ErrorEntry]]:
         """
         Return the errors grouped by dotted path (``""`` for the base).
 
         >>> Errors([ErrorDetail("email", "blank")]).to_dict()
         {'email': [{'code': 'blank', 'message': "can't be blank", 'params': {}}]}
         """
-        grouped: dict[str, list[dict[str, object]]] = {}
-        for detail in self._details.values():
-            grouped.setdefault(format_path(detail.path), []).append(
-                _with_reference(
-                    detail,
-                    {
-                        "code": _public_code(detail),
-                        "message": _public_fragment(detail, catalog),
-                        "params": _public_params(detail),
-                    },
-                )
-            )
+        grouped: dict[str, list[ErrorEntry]] = {}
+        for detail in self._held():
+            entry: ErrorEntry = {
+                "code": _public_code(detail),
+                "message": _public_fragment(detail, catalog),
+                "params": _public_params(detail),
+            }
+            if detail.bucket is Bucket.PROGRAMMER_ERROR:
+                entry["reference"] = detail.reference
+            grouped.setdefault(format_path(detail.path), []).append(entry)
         return grouped
 
     def to_problem_details(  # noqa: PLR0913 - the members of RFC 9457
@@ -637,51 +850,62 @@ class Errors:
         detail: str | None = None,
         instance: str | None = None,
         catalog: Mapping[str, str] | None = None,
-    ) -> dict[str, object]:
+    ) -> ProblemDetails:
         """
         Return an RFC 9457 problem details object with an ``errors`` extension.
 
         Each entry of ``errors`` has the ``detail`` message, a JSON Pointer
         into the request document (``"#/items/0/price"``; ``"#"`` for the base)
         and the ``code``, as in the RFC's own example. `status` defaults to the
-        most severe bucket's: 422 for errors the user can fix, 503 for ones the
-        user can only be told about, 500 when a programmer error is present.
-        `title` defaults to the status phrase, as the RFC asks when `type` is
-        ``about:blank``.
+        most severe bucket's: 422 for errors the user can fix (and for no
+        errors at all), 503 for ones the user can only be told about, 500 when
+        a programmer error is present. Any status from 100 to 599 may be given,
+        529 included. `title` defaults to the status phrase, as the RFC asks
+        when `type` is ``about:blank``, or for a status `http.HTTPStatus` does
+        not know, to the name of its class (``"Server Error"``).
 
         >>> errors = Errors([ErrorDetail("age", "greater_than", params={"count": 0})])
         >>> errors.to_problem_details()
         {'type': 'about:blank', 'title': 'Unprocessable Entity', 'status': 422,
          'errors': [{'detail': 'must be greater than 0', 'pointer': '#/age',
                      'code': 'greater_than'}]}
+        >>> errors.to_problem_details(status=529)["title"]
+        'Server Error'
+
+        Raises:
+            TypeError: When `status` is not an int (a bool or a str is not).
+            ValueError: When `status` is not from 100 to 599.
         """
-        http_status = HTTPStatus(status if status is not None else self._status())
+        held = self._held()
+        code = (
+            _checked_status("to_problem_details", status)
+            if status is not None
+            else _status_of(held)
+        )
+        entries: list[ProblemDetailsError] = []
+        for error in held:
+            entry: ProblemDetailsError = {
+                "detail": _public_fragment(error, catalog)
+                if error.path
+                else _public_full_message(error, catalog),
+                "pointer": "#" + format_pointer(error.path),
+                "code": _public_code(error),
+            }
+            if error.bucket is Bucket.PROGRAMMER_ERROR:
+                entry["reference"] = error.reference
+            entries.append(entry)
+        # Built in the RFC's order, detail and instance before the extension.
         problem: dict[str, object] = {
             "type": type,
-            "title": title if title is not None else http_status.phrase,
-            "status": http_status.value,
+            "title": title if title is not None else _title(code),
+            "status": code,
         }
         if detail is not None:
             problem["detail"] = detail
         if instance is not None:
             problem["instance"] = instance
-        problem["errors"] = [
-            _with_reference(
-                error,
-                {
-                    "detail": _public_fragment(error, catalog)
-                    if error.path
-                    else _public_full_message(error, catalog),
-                    "pointer": "#" + format_pointer(error.path),
-                    "code": _public_code(error),
-                },
-            )
-            for error in self._details.values()
-        ]
-        return problem
-
-    def _status(self) -> HTTPStatus:
-        return _STATUS_BY_BUCKET[self.bucket]
+        problem["errors"] = entries
+        return cast("ProblemDetails", problem)
 
     def to_jsonapi(
         self,
@@ -689,22 +913,32 @@ class Errors:
         status: int | None = None,
         pointer_root: str = "/data/attributes",
         catalog: Mapping[str, str] | None = None,
-    ) -> dict[str, list[dict[str, object]]]:
+    ) -> JsonApiDocument:
         """
         Return a JSON:API document of error objects.
 
         Each has ``status`` (a string, as JSON:API wants; by default from the
-        most severe bucket, as in `to_problem_details`), ``code``, ``detail``
-        and, for a field, ``source.pointer`` under `pointer_root`.
+        most severe bucket, as in `to_problem_details`, and any status from 100
+        to 599 when given), ``code``, ``detail`` and, for a field,
+        ``source.pointer`` under `pointer_root`.
 
         >>> Errors([ErrorDetail("title", "blank")]).to_jsonapi()
         {'errors': [{'status': '422', 'code': 'blank', 'detail': "Title can't be blank",
                      'source': {'pointer': '/data/attributes/title'}}]}
+
+        Raises:
+            TypeError: When `status` is not an int (a bool or a str is not).
+            ValueError: When `status` is not from 100 to 599.
         """
-        objects: list[dict[str, object]] = []
-        status_text = str(status if status is not None else self._status().value)
-        for error in self._details.values():
-            entry: dict[str, object] = {
+        held = self._held()
+        status_text = str(
+            _checked_status("to_jsonapi", status)
+            if status is not None
+            else _status_of(held)
+        )
+        objects: list[JsonApiError] = []
+        for error in held:
+            entry: JsonApiError = {
                 "status": status_text,
                 "code": _public_code(error),
                 "detail": _public_full_message(error, catalog),
@@ -718,7 +952,7 @@ class Errors:
 
     def to_graphql(
         self, catalog: Mapping[str, str] | None = None
-    ) -> list[dict[str, object]]:
+    ) -> list[GraphQLUserError]:
         """
         Return GraphQL user errors: ``{field, message, code}`` per error.
 
@@ -731,17 +965,23 @@ class Errors:
         [{'field': ['items', '0', 'quantity'],
           'message': 'Quantity must be greater than 0', 'code': 'greater_than'}]
         """
-        return [
-            _with_reference(
-                error,
-                {
-                    "field": [str(segment) for segment in error.path] or None,
-                    "message": _public_full_message(error, catalog),
-                    "code": _public_code(error),
-                },
-            )
-            for error in self._details.values()
-        ]
+        entries: list[GraphQLUserError] = []
+        for error in self._held():
+            entry: GraphQLUserError = {
+                "field": [str(segment) for segment in error.path] or None,
+                "message": _public_full_message(error, catalog),
+                "code": _public_code(error),
+            }
+            if error.bucket is Bucket.PROGRAMMER_ERROR:
+                entry["reference"] = error.reference
+            entries.append(entry)
+        return entries
+
+
+def _status_of(held: list[ErrorDetail]) -> int:
+    """The status for errors: that of the most severe bucket among them."""
+    worst = max((detail.bucket for detail in held), default=None)
+    return _STATUS_BY_BUCKET[worst].value
 
 
 def _not_a_detail(method: str, item: object, index: int | None = None) -> TypeError:

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import math
+import os
 from operator import attrgetter
 from typing import TYPE_CHECKING, Final, NoReturn, TypeAlias, cast, final
 
 from outcome._bucket import Bucket
 from outcome._classify.classifier import DEFAULT_CLASSIFIER, Classifier
 from outcome._classify.decision import Decision
-from outcome._errors.messages import _public_full_message
+from outcome._errors.messages import _param_text, _public_full_message
 from outcome._errors.params import (
     _FROZEN_NOTHING,
     _freeze_params,
@@ -26,6 +27,29 @@ if TYPE_CHECKING:
 
 
 _allocate: Final = object.__new__  # a bound global: cheaper than the lookup
+
+_REFERENCE_KEY_VARIABLE: Final = "OUTCOME_REFERENCE_KEY"
+"""The environment variable whose secret keys the references of every process."""
+
+
+def _reference_key(secret: str | None) -> bytes:
+    """
+    The key of the references' keyed hash: derived from `secret`, else random.
+
+    Derived, so that a secret of any length (a web framework's ``SECRET_KEY``)
+    gives a key of the size BLAKE2b takes, and no reference is made with the
+    secret itself. Unset or empty: 32 random bytes, new in each process.
+    """
+    if not secret:
+        return os.urandom(32)
+    return hashlib.blake2b(
+        secret.encode("utf-8", "surrogateescape"),  # undoing how os.environ decoded it
+        digest_size=32,
+        person=b"outcome.refkey",
+    ).digest()
+
+
+_REFERENCE_KEY: Final = _reference_key(os.environ.get(_REFERENCE_KEY_VARIABLE))
 # What equality, hashing and the collection's deduplication use.
 _Key: TypeAlias = tuple[Path, str, "str | None", _ParamsKey]
 
@@ -218,25 +242,55 @@ class ErrorDetail:
     @property
     def reference(self) -> str:
         """
-        A stable id that ties what a user is shown to what the logs hold.
+        The id that ties what a user is shown to what the logs hold.
 
-        It is derived from the path, code, message, params and the cause's type
-        and text, so the same error gets the same id in every process (as long
-        as their text holds no memory address).
+        A programmer error is shown to users as a generic message with this
+        id, and its `repr`, for the logs, shows the real text beside it. The
+        id is a keyed hash (BLAKE2b) of the code, message, params and the
+        cause's type and text, with a secret key, so it cannot be recovered
+        from the hidden text by guessing it: without the key, no guess can be
+        checked. The key is read from the ``OUTCOME_REFERENCE_KEY`` environment
+        variable when outcome is imported; unset, it is random and new in each
+        process. Processes that share the variable give the same error the same
+        id; give it the same secret everywhere, and keep it secret.
 
-        >>> ErrorDetail((), "bug", "SELECT failed").reference
+        The id is fixed the first time it is read, travels with the detail when
+        it is pickled (a job's worker and the API that reports its result show
+        the same one), and survives `with_prefix` and merging under a prefix:
+        the path takes no part in it.
+
+        >>> bug = ErrorDetail(
+        ...     (), "bug", "SELECT failed", bucket=Bucket.PROGRAMMER_ERROR
+        ... )
+        >>> bug.reference
         'ERR-...'
+        >>> bug.reference == bug.with_prefix("order").reference
+        True
         """
-        path, code, message, _params_key = self._key
+        params = self._params
+        if len(params) == 3:  # noqa: PLR2004 - the third item is the reference
+            return params[2]
+        _path, code, message, _params_key = self._key
         cause = self._cause
-        text = "|".join(
+        text = "\0".join(
             [
-                repr((path, code, message)),
-                _plain_text(dict(self._params[1])),
-                "" if cause is None else f"{type(cause).__qualname__}: {cause}",
+                repr((code, message)),
+                _plain_text(dict(params[1])),
+                ""
+                if cause is None
+                else f"{type(cause).__qualname__}: {_param_text(cause)}",
             ]
         )
-        return "ERR-" + hashlib.blake2b(text.encode(), digest_size=5).hexdigest()
+        digest = hashlib.blake2b(
+            text.encode("utf-8", "surrogatepass"),  # a str may hold lone surrogates
+            digest_size=5,
+            key=_REFERENCE_KEY,
+        )
+        reference = "ERR-" + digest.hexdigest()
+        # Kept, in the slot the params already use: read again, or pickled, the
+        # detail gives this very id, and a copy under a prefix shares it.
+        self._params = (params[0], params[1], reference)
+        return reference
 
     def with_prefix(self, prefix: PathInput) -> ErrorDetail:
         """
@@ -256,6 +310,13 @@ class ErrorDetail:
             self._params,
             self._bucket,
             self._cause,
+        )
+
+    def _moved(self, path: Path) -> ErrorDetail:
+        # This error at another checked path; its reference goes along, if fixed.
+        _path, code, message, params_key = self._key
+        return ErrorDetail._build(
+            (path, code, message, params_key), self._params, self._bucket, self._cause
         )
 
     @classmethod
@@ -314,8 +375,19 @@ class ErrorDetail:
     def __reduce__(self) -> tuple[object, ...]:
         # Through a classmethod, so pickles name `outcome.ErrorDetail` only.
         path, code, message, _params_key = self._key
-        params = dict(self._params[0])
-        fields = (path, code, message, params, self._bucket, self._cause)
+        fields: tuple[object, ...] = (
+            path,
+            code,
+            message,
+            dict(self._params[0]),
+            self._bucket,
+            self._cause,
+        )
+        # The reference goes along once it may have been shown or logged:
+        # always for a bug, whose reference users are shown, else if it was
+        # read. Another process has another key and would make another one.
+        if self._bucket is Bucket.PROGRAMMER_ERROR or len(self._params) == 3:  # noqa: PLR2004 - with the reference
+            fields = (*fields, self.reference)
         return (ErrorDetail._restore, fields)
 
     @classmethod
@@ -327,8 +399,12 @@ class ErrorDetail:
         params: dict[str, object],
         bucket: Bucket,
         cause: BaseException | None,
+        reference: str | None = None,
     ) -> ErrorDetail:
-        return cls(path, code, message, params=params, bucket=bucket, cause=cause)
+        detail = cls(path, code, message, params=params, bucket=bucket, cause=cause)
+        if reference is not None:
+            detail._params = (detail._params[0], detail._params[1], reference)
+        return detail
 
     def __str__(self) -> str:
         # str() may end up in front of a user: the redacted full message.
@@ -345,7 +421,7 @@ class ErrorDetail:
         if self._bucket is not Bucket.USER_FIXABLE:
             parts.append(f"bucket=Bucket.{self._bucket.name}")
         if self._cause is not None:
-            parts.append(f"cause={self._cause!r}")
+            parts.append(f"cause={_safe_repr(self._cause)}")
         if self._bucket is Bucket.PROGRAMMER_ERROR:
             parts.append(f"reference={self.reference!r}")
         return f"ErrorDetail({', '.join(parts)})"
@@ -355,6 +431,7 @@ class ErrorDetail:
 _key_of: Final = attrgetter("_key")
 _build_detail: Final = ErrorDetail._build  # noqa: SLF001 - the checked fast path of Errors.add
 _prefixed: Final = ErrorDetail._prefixed  # noqa: SLF001 - merge checks the prefix once
+_moved: Final = ErrorDetail._moved  # noqa: SLF001 - subtree's paths are checked already
 
 
 # The kind of a decision about an Errors, from its most severe bucket.

@@ -164,9 +164,3 @@ def _public_params(detail: _Detail) -> dict[str, object]:
         return {}
     plain = detail._plain_params  # noqa: SLF001 - the package's own record
     return {name: _copy_plain(value) for name, value in plain.items()}
-
-
-def _with_reference(detail: _Detail, entry: dict[str, object]) -> dict[str, object]:
-    if detail.bucket is Bucket.PROGRAMMER_ERROR:
-        entry["reference"] = detail.reference
-    return entry

@@ -25,7 +25,12 @@ _NO_PARAMS_KEY: Final[frozenset[tuple[str, object]]] = frozenset()
 _NO_PLAIN: Final[Mapping[str, object]] = MappingProxyType({})
 # An error's params as given (read-only) and their plain copy, in one tuple so
 # that an ErrorDetail holds them in one slot: a fifth slot costs every add().
-_Params: TypeAlias = tuple[Mapping[str, object], Mapping[str, object]]
+# Once its reference is fixed (read, or restored from a pickle), a detail holds
+# it as a third item of the same tuple.
+_Params: TypeAlias = (
+    tuple[Mapping[str, object], Mapping[str, object]]
+    | tuple[Mapping[str, object], Mapping[str, object], str]
+)
 _ParamsKey: TypeAlias = frozenset[tuple[str, object]]
 _NO_PARAMS_PAIR: Final[_Params] = (_NO_PARAMS, _NO_PLAIN)
 _FROZEN_NOTHING: Final[tuple[_Params, _ParamsKey]] = (_NO_PARAMS_PAIR, _NO_PARAMS_KEY)
@@ -163,6 +168,8 @@ def _freeze_params(params: object) -> tuple[_Params, _ParamsKey]:
                 f"the param {name!r} shadows the ErrorDetail field of that name; "
                 f"rename it (reserved: {', '.join(sorted(_RESERVED_PARAMS))})"
             )
+            if name == "path":  # most often errors.add(path=...): it is positional
+                msg += "; Errors.add() takes the path first: add('email', 'blank')"
             raise ValueError(msg)
         key, plain[name] = _walk(value, 0, budget)
         keys.append((name, key))

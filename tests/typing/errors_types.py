@@ -8,6 +8,7 @@ for how negative cases are written.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from http import HTTPStatus
 from typing import assert_type
 
 from outcome import (
@@ -57,8 +58,25 @@ def collection() -> None:
     assert_type(errors.add(None, "cart_changed", "Your cart changed."), ErrorDetail)
     assert_type(errors.add(code="cart_empty"), ErrorDetail)
     assert_type(errors.add(("items", 0), "too_long", maximum=5), ErrorDetail)
+    assert_type(
+        errors.add(
+            "card",
+            "declined",
+            "was declined",
+            bucket=Bucket.USER_VISIBLE,
+            cause=None,
+            retry_after=3,
+        ),
+        ErrorDetail,
+    )
+    assert_type(errors.add(code="bug", bucket=Bucket.PROGRAMMER_ERROR), ErrorDetail)
     errors.add("email")  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue]
     errors.add("email", 3)  # type: ignore[call-overload]  # pyright: ignore[reportArgumentType]
+    # The path is positional-only: as a keyword it would be taken for a param.
+    errors.add(path="email", code="blank")  # type: ignore[call-overload]  # pyright: ignore[reportArgumentType]
+    errors.add("email", "blank", path="x")  # type: ignore[call-overload]  # pyright: ignore[reportArgumentType]
+    errors.add("email", "blank", params={"n": 1})  # type: ignore[call-overload]  # pyright: ignore[reportArgumentType]
+    errors.add(code="blank", params={"n": 1})  # type: ignore[call-overload]  # pyright: ignore[reportArgumentType]
     assert_type(errors.append(ErrorDetail("a", "b")), ErrorDetail)
     assert_type(errors.merge(Errors(), prefix="order"), Errors)
     assert_type(errors.merge([ErrorDetail("a", "b")]), Errors)
@@ -78,20 +96,52 @@ def collection() -> None:
     assert_type(errors.messages(), dict[str, list[str]])
     assert_type(errors.messages(DEFAULT_MESSAGES), dict[str, list[str]])
     assert_type(errors.full_messages({"blank": "est vide"}), list[str])
-    assert_type(errors.to_list(), list[dict[str, object]])
-    assert_type(errors.to_dict(), dict[str, list[dict[str, object]]])
-    assert_type(errors.to_problem_details(status=400), dict[str, object])
-    assert_type(errors.to_jsonapi(), dict[str, list[dict[str, object]]])
-    assert_type(errors.to_graphql(), list[dict[str, object]])
     errors.to_problem_details(422)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+    errors.to_problem_details(status="422")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     # Only pyright checks hashability; mypy accepts this line.
     _in_a_set = {errors}  # pyright: ignore[reportUnhashable]
 
 
+def serialisers(errors: Errors) -> None:
+    listed = errors.to_list()[0]
+    assert_type(listed["path"], list[str | int])
+    assert_type(listed["pointer"], str)
+    assert_type(listed["params"], dict[str, object])
+    assert_type(listed.get("reference"), str | None)
+    grouped = errors.to_dict()["email"][0]
+    assert_type(grouped["code"], str)
+    assert_type(grouped["message"], str)
+    problem = errors.to_problem_details(status=HTTPStatus.CONFLICT)
+    assert_type(problem["status"], int)
+    assert_type(problem["title"], str)
+    assert_type(problem["type"], str)
+    assert_type(problem.get("detail"), str | None)
+    assert_type(problem["errors"][0]["pointer"], str)
+    assert_type(problem["errors"][0].get("reference"), str | None)
+    _ = problem["status"] + 1
+    problem["status"] = "422"  # type: ignore[typeddict-item]  # pyright: ignore[reportGeneralTypeIssues]
+    _ = problem["unknown"]  # type: ignore[typeddict-item]  # pyright: ignore[reportGeneralTypeIssues, reportUnknownVariableType]
+    _ = problem["detail"]  # pyright: ignore[reportTypedDictNotRequiredAccess]  # not always there; mypy allows it
+    document = errors.to_jsonapi(status=503)
+    assert_type(document["errors"][0]["status"], str)
+    assert_type(document["errors"][0].get("source", {}).get("pointer"), str | None)
+    user_error = errors.to_graphql()[0]
+    assert_type(user_error["field"], list[str] | None)
+    assert_type(user_error["message"], str)
+    # A TypedDict is a Mapping[str, object], not a dict[str, object].
+    body: Mapping[str, object] = errors.to_problem_details()
+    plain: dict[str, object] = errors.to_problem_details()  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
+    assert_type(dict(body), dict[str, object])
+    assert_type(plain, dict[str, object])
+
+
 def converters(exc: Exception) -> None:
     assert_type(Errors.from_pydantic(exc), Errors)
+    assert_type(Errors.from_pydantic(exc, echo_unknown_fields=True), Errors)
     assert_type(Errors.from_django(exc), Errors)
     assert_type(Errors.from_marshmallow(exc), Errors)
+    assert_type(Errors.from_marshmallow(exc, echo_unknown_fields=True), Errors)
+    Errors.from_pydantic(exc, True)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
 
 
 def name(text: str) -> Result[str, ErrorDetail]:
