@@ -10,21 +10,22 @@ decorator, bare or configured, for sync and async functions alike.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import inspect
 import math
 import random as _random
 import time
-from typing import TYPE_CHECKING, Any, Final, NoReturn, cast, overload
+from typing import TYPE_CHECKING, Final, cast, overload
 
 import attrs
 from typing_extensions import ParamSpec, TypeIs, TypeVar, deprecated
 
 from outcome._classify.classifier import DEFAULT_CLASSIFIER, Classifier
-from outcome._result import Err
+from outcome._result import Err, Ok
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Coroutine
+    from collections.abc import Awaitable, Callable
 
     from outcome._classify.decision import Decision
 
@@ -182,7 +183,10 @@ class RetryDetails:
         delay: Seconds about to be slept before the next attempt.
         decision: What the classifier said about the failure.
         failure: The exception raised, or the `Err` returned.
-        elapsed: Seconds since the first attempt started, by the injected clock.
+        elapsed: Seconds since the first attempt started, by the injected
+            clock. It never goes down: an interval in which the clock went
+            backwards (a wall clock stepped back) counts as the sleep it
+            held, so the deadline still bounds the total time.
 
     >>> from outcome import Err, RetryDetails, Retrying, RetryPolicy
     >>> def log_retry(details: RetryDetails) -> None:
@@ -254,6 +258,14 @@ class Retrying:
     `asyncio.CancelledError`) propagates untouched and is never retried. An
     exception raised by a hook propagates.
 
+    When the sleep between two attempts raises, nothing is lost: what it
+    raised propagates, chained to the failure it was waiting to retry (its
+    ``__context__``, or the exception an `Err` holds) and with a note saying
+    so. If it raised an `Exception`, retrying has given up for good, and
+    ``on_give_up`` is called once first; a `KeyboardInterrupt`, `SystemExit`
+    or `asyncio.CancelledError` interrupts the work rather than failing it,
+    so it propagates without ``on_give_up``.
+
     Budgets multiply across layers: when the function calls a client that
     retries on its own, turn its retries off (``max_retries=0``) so that this
     loop alone owns the budget.
@@ -308,18 +320,26 @@ class Retrying:
     def __attrs_post_init__(self) -> None:
         _check_retrying(self)
 
+    # A function returning an awaitable would fail when it is awaited, out
+    # of the loop: call() refuses it. pyright picks this overload for a
+    # function typed as returning Any too (json.loads), so it returns object:
+    # NoReturn would make the code after such a call unreachable, unchecked,
+    # and Any would make mypy pick it as well (it returns Any when the
+    # overloads an Any matches disagree).
     @overload
     @deprecated("call() cannot await a coroutine function: use call_async()")
     def call(
         self,
-        fn: Callable[P, Coroutine[Any, Any, object]],
+        fn: Callable[P, Awaitable[object]],
         /,
         *args: P.args,
         **kwargs: P.kwargs,
-    ) -> NoReturn: ...
+    ) -> object: ...
     @overload
     def call(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R: ...
-    def call(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:
+    # The implementation keeps the signature help() and the docs show; pyright
+    # finds it inconsistent with the first overload, whose calls it refuses.
+    def call(self, fn: Callable[P, R], /, *args: P.args, **kwargs: P.kwargs) -> R:  # pyright: ignore[reportInconsistentOverload]
         """
         Call ``fn(*args, **kwargs)`` until it succeeds or retrying gives up.
 
@@ -327,8 +347,9 @@ class Retrying:
             What `fn` returned: its first success, or the last `Err`.
 
         Raises:
-            TypeError: When `fn` is not callable, or returns a coroutine (use
-                `call_async`; type checkers flag such a call as deprecated).
+            TypeError: When `fn` is not callable, or returns a coroutine or
+                another awaitable (use `call_async`; type checkers flag such
+                a call as deprecated).
         """
         _require_function("call", fn)
         loop = _Attempts(self, self.clock())
@@ -340,14 +361,20 @@ class Retrying:
                 delay = loop.failed(exc)
                 if delay is None:
                     raise
+                failure: Exception | Err[object] = exc
             else:
                 if not _is_err(result):
-                    _refuse_coroutine(result)
+                    _refuse_awaitable(result)
                     return result
                 delay = loop.failed(result)
                 if delay is None:
                     return result
-            self.sleep(delay)
+                failure = result
+            try:
+                self.sleep(delay)
+            except BaseException as error:
+                loop.sleep_raised(error, failure)
+                raise
 
     async def call_async(
         self, fn: Callable[P, Awaitable[R]], /, *args: P.args, **kwargs: P.kwargs
@@ -384,13 +411,19 @@ class Retrying:
                 delay = loop.failed(exc)
                 if delay is None:
                     raise
+                failure: Exception | Err[object] = exc
             else:
                 if not _is_err(result):
                     return result
                 delay = loop.failed(result)
                 if delay is None:
                     return result
-            await self.sleep_async(delay)
+                failure = result
+            try:
+                await self.sleep_async(delay)
+            except BaseException as error:
+                loop.sleep_raised(error, failure)
+                raise
 
 
 _DEFAULT_RETRYING: Final = Retrying()
@@ -399,18 +432,34 @@ _DEFAULT_RETRYING: Final = Retrying()
 class _Attempts:
     """The bookkeeping of one retry loop, shared by `call` and `call_async`."""
 
-    __slots__ = ("attempt", "classifier", "retrying", "start")
+    __slots__ = (
+        "attempt",
+        "classifier",
+        "decision",
+        "delay",
+        "elapsed",
+        "read",
+        "retrying",
+    )
 
     def __init__(self, retrying: Retrying, start: float) -> None:
         self.retrying = retrying
         self.classifier = retrying.classifier or DEFAULT_CLASSIFIER
-        self.start = start
+        self.read = start  # the clock's last reading
+        self.elapsed = 0.0
         self.attempt = 0
+        self.delay = 0.0  # the sleep since that reading
+        self.decision: Decision | None = None
 
     def failed(self, failure: Exception | Err[object]) -> float | None:
         """Return the delay before the next attempt, or `None` to give up."""
         retrying = self.retrying
-        elapsed = retrying.clock() - self.start
+        now = retrying.clock()
+        passed = now - self.read
+        if not passed >= 0:  # the clock went backwards (or is NaN): not by less
+            passed = self.delay  # than the sleep, else the deadline would stop
+        self.read = now  # bounding anything
+        self.elapsed = elapsed = self.elapsed + passed
         decision, delay = self._plan(self.classifier.classify(failure), elapsed)
         if delay is None:
             if retrying.on_give_up is not None:
@@ -420,7 +469,36 @@ class _Attempts:
             retrying.on_retry(
                 RetryDetails(self.attempt, delay, decision, failure, elapsed)
             )
+        self.decision, self.delay = decision, delay
         return delay
+
+    def sleep_raised(
+        self, error: BaseException, failure: Exception | Err[object]
+    ) -> None:
+        """
+        The sleep before the next attempt raised `error`: lose nothing.
+
+        The failure (or the exception its `Err` holds) ends `error`'s chain of
+        contexts, as if the sleep had raised while it was handled. An
+        `Exception` ends the retrying for good, so ``on_give_up`` is told.
+        """
+        linked = failure.err_value if _is_err(failure) else failure
+        if isinstance(linked, BaseException):
+            _chain(error, linked)
+        interrupted = not isinstance(error, Exception)
+        _add_note(
+            error,
+            f"raised by the sleep of {self.delay!r} s before retrying attempt "
+            f"{self.attempt}, which failed with {_name_failure(failure)}; "
+            + (
+                "the retrying was interrupted (on_give_up was not called)"
+                if interrupted
+                else "retrying gave up (on_give_up was called)"
+            ),
+        )
+        on_give_up = self.retrying.on_give_up
+        if not interrupted and on_give_up is not None and self.decision is not None:
+            on_give_up(self.decision, failure)
 
     def _plan(
         self, decision: Decision, elapsed: float
@@ -460,15 +538,56 @@ def _is_err(value: object) -> TypeIs[Err[object]]:
     return type(value) is Err
 
 
-def _refuse_coroutine(result: object) -> None:
+def _chain(error: BaseException, cause: BaseException) -> None:
+    """Put `cause` at the end of `error`'s contexts, unless it is there already."""
+    seen = {id(cause)}
+    link = error
+    while id(link) not in seen:
+        seen.add(id(link))
+        if link.__context__ is None:
+            # As Python itself sets it: a frozen exception class refuses setattr.
+            object.__setattr__(link, "__context__", cause)
+            return
+        link = link.__context__
+
+
+def _add_note(exc: BaseException, note: str) -> None:
+    """``exc.add_note(note)``, even on an exception class that refuses setattr."""
+    vars(exc).setdefault("__notes__", [])  # add_note would set it with setattr
+    with contextlib.suppress(TypeError):  # a __notes__ that is not a list
+        exc.add_note(note)
+
+
+def _name_failure(failure: Exception | Err[object]) -> str:
+    """The failure's type, for a note: never its text, which may be a bug's."""
+    if _is_err(failure):
+        return f"Err({type(failure.err_value).__name__})"
+    return type(failure).__name__
+
+
+def _refuse_awaitable(result: object) -> None:
+    if type(result) is Ok:  # the common case, and no awaitable: no more checks
+        return
     if inspect.iscoroutine(result):
         result.close()
-        msg = (
-            "Retrying.call() cannot await the coroutine its function returned: "
-            "use `await retrying.call_async(fn)`, or decorate the async function "
-            "with @retry"
-        )
-        raise TypeError(msg)
+    elif not inspect.isawaitable(result):
+        return
+    msg = (
+        f"Retrying.call() cannot await the {type(result).__name__} its function "
+        "returned: use `await retrying.call_async(fn)`, or make the function an "
+        "`async def` and decorate it with @retry"
+    )
+    raise TypeError(msg)
+
+
+def _is_coroutine_function(fn: object) -> bool:
+    """Whether calling `fn` makes a coroutine: an async def, or an object's one."""
+    if inspect.iscoroutinefunction(fn):
+        return True
+    # An instance whose __call__ is an async def; a class is called to make one.
+    return not isinstance(fn, type) and inspect.iscoroutinefunction(
+        getattr(fn, "__call__", None)  # noqa: B004 - the method, not callable()
+    )
 
 
 @overload
@@ -490,9 +609,10 @@ def retry(
     Use it bare (``@retry``, the default policy), with a policy
     (``@retry(policy=RetryPolicy(attempts=5))``), or with a whole
     configuration (``@retry(using=Retrying(...))``; a `policy` given too
-    replaces its policy). A coroutine function gets an async wrapper that
-    awaits between attempts, a plain function a sync one; both keep the
-    signature, for callers and type checkers alike.
+    replaces its policy). A coroutine function (or an object whose
+    ``__call__`` is one) gets an async wrapper that awaits between attempts,
+    a plain function a sync one; both keep the signature, for callers and
+    type checkers alike.
 
     >>> from outcome import Err, Result, Retrying, RetryPolicy, retry
     >>> @retry(using=Retrying(policy=RetryPolicy(attempts=2), sleep=lambda s: None))
@@ -534,7 +654,7 @@ def retry(
         if not callable(cast("object", fn)):  # callers may be untyped
             msg = f"@retry decorates a function, not {fn!r}"
             raise TypeError(msg)
-        if inspect.iscoroutinefunction(fn):
+        if _is_coroutine_function(fn):
             coroutine_function = cast("Callable[P, Awaitable[object]]", fn)
 
             @functools.wraps(fn)

@@ -120,6 +120,29 @@ class Script:
         return self()
 
 
+class SteppedBack(Script):
+    """A script whose first call steps the clock back to 0, as NTP may."""
+
+    def __call__(self) -> object:
+        """Step the clock back on the first call, then play the script."""
+        if self.calls == 0 and self.timeline is not None:
+            self.timeline.now = 0.0
+        return super().__call__()
+
+
+class BrokenSleep(Timeline):
+    """A timeline whose sleep records the wait, then raises `error`."""
+
+    def __init__(self, error: BaseException) -> None:
+        super().__init__()
+        self.error = error
+
+    def sleep(self, seconds: float) -> None:
+        """Record the sleep, then raise."""
+        super().sleep(seconds)
+        raise self.error
+
+
 class GiveUps:
     """Records every on_give_up call."""
 
@@ -140,13 +163,13 @@ def run_sync(
     **hooks: Any,
 ) -> object:
     """Run `script` under Retrying.call with the fake classifier, clock and sleep."""
+    options: dict[str, Any] = {"clock": timeline.clock, **hooks}
     return Retrying(
         policy=policy or RetryPolicy(),
         classifier=FakeClassifier(),
         sleep=timeline.sleep,
-        clock=timeline.clock,
         random=rand,
-        **hooks,
+        **options,
     ).call(script)
 
 
@@ -159,13 +182,13 @@ def run_async(
     **hooks: Any,
 ) -> object:
     """Run `script` under Retrying.call_async with the fake classifier and clock."""
+    options: dict[str, Any] = {"clock": timeline.clock, **hooks}
     retrying = Retrying(
         policy=policy or RetryPolicy(),
         classifier=FakeClassifier(),
         sleep_async=timeline.async_sleep,
-        clock=timeline.clock,
         random=rand,
-        **hooks,
+        **options,
     )
     return asyncio.run(retrying.call_async(script.run))
 
@@ -765,6 +788,39 @@ class TestDeadline:
         run(script, timeline, on_retry=retries.append)
         assert [details.elapsed for details in retries] == [3.0, 6.5]
 
+    @both
+    def test_backwards_clock_still_bounds_total_time(self, run: Runner) -> None:
+        """A clock stepped back during an attempt does not turn the deadline off."""
+        timeline = Timeline(start=1000.0)
+        script = SteppedBack([Flaky()] * 20, timeline, cost=1.0)
+        retries: list[RetryDetails] = []
+        policy = RetryPolicy(attempts=20, base_delay=1.0, max_delay=1.0, deadline=5.0)
+        with pytest.raises(Flaky):
+            run(script, timeline, policy=policy, on_retry=retries.append)
+        # The stepped-back attempt counts as nothing; the ones after it, as
+        # they took: 0 (sleep 1), 2 (sleep 1), 4 (sleep 1), then 6 + 1 > 5.
+        assert [details.elapsed for details in retries] == [0.0, 2.0, 4.0]
+        assert script.calls == 4
+        assert sum(timeline.sleeps) <= policy.deadline
+
+    @both
+    def test_clock_going_back_counts_the_sleep(self, run: Runner) -> None:
+        """An interval in which the clock went back counts as the sleep it held."""
+        readings = iter([10.0, 11.0, 0.0, 1.0, 2.0])
+        retries: list[RetryDetails] = []
+        timeline = Timeline()
+        with pytest.raises(Flaky):
+            run(
+                Script([Flaky()] * 5),
+                timeline,
+                policy=RetryPolicy(attempts=4, base_delay=1.0),
+                on_retry=retries.append,
+                clock=lambda: next(readings),
+            )
+        # 10 -> 11: 1 s; 11 -> 0 held a sleep of 1 s; then 1 s each.
+        assert timeline.sleeps == [1.0, 2.0, 4.0]
+        assert [details.elapsed for details in retries] == [1.0, 2.0, 3.0]
+
 
 class TestReraise:
     """The exception given up on is re-raised as it was."""
@@ -848,7 +904,8 @@ class TestNotCaught:
 
     def test_cancelled_while_sleeping(self) -> None:
         """Cancelling the task during the backoff sleep ends the retrying."""
-        script, give_ups = Script([Flaky(), "never"]), GiveUps()
+        failure = Flaky()
+        script, give_ups = Script([failure, "never"]), GiveUps()
 
         async def main() -> None:
             sleeping = asyncio.Event()
@@ -865,12 +922,29 @@ class TestNotCaught:
             task = asyncio.ensure_future(retrying.call_async(script.run))
             await sleeping.wait()
             task.cancel()
-            with pytest.raises(asyncio.CancelledError):
+            with pytest.raises(asyncio.CancelledError) as raised:
                 await task
+            assert raised.value.__context__ is failure  # the failure is kept
 
         asyncio.run(main())
         assert script.calls == 1
         assert give_ups.calls == []
+
+    def test_interrupted_sleep_keeps_the_failure(self) -> None:
+        """A KeyboardInterrupt in the sleep propagates chained, without on_give_up."""
+        failure, interrupt, give_ups = Flaky(), KeyboardInterrupt(), GiveUps()
+        with pytest.raises(KeyboardInterrupt) as raised:
+            run_sync(Script([failure]), BrokenSleep(interrupt), on_give_up=give_ups)
+        assert raised.value is interrupt
+        assert interrupt.__context__ is failure
+        assert give_ups.calls == []
+        assert interrupt.__notes__ == [
+            (
+                "raised by the sleep of 0.5 s before retrying attempt 1, which "
+                "failed with Flaky; the retrying was interrupted (on_give_up was "
+                "not called)"
+            )
+        ]
 
     def test_exception_group_is_a_failure(self) -> None:
         """An ExceptionGroup is an Exception: it is classified like any other."""
@@ -885,6 +959,123 @@ class TestNotCaught:
         with pytest.raises(ExceptionGroup):
             Retrying(classifier=Recording()).call(Script([group]))
         assert seen == [group]
+
+
+class TestSleepRaises:
+    """A sleep that raises ends the retrying, and loses nothing."""
+
+    @both
+    def test_sleep_that_raises_keeps_the_failure(self, run: Runner) -> None:
+        """The sleep's exception propagates chained to the failure it interrupted."""
+        failure, broken, give_ups = Flaky(), RuntimeError("no timer"), GiveUps()
+        with pytest.raises(RuntimeError) as raised:
+            run(Script([failure, "never"]), BrokenSleep(broken), on_give_up=give_ups)
+        assert raised.value is broken
+        assert broken.__context__ is failure
+        assert broken.__notes__ == [
+            (
+                "raised by the sleep of 0.5 s before retrying attempt 1, which "
+                "failed with Flaky; retrying gave up (on_give_up was called)"
+            )
+        ]
+
+    @both
+    def test_sleep_that_raises_gives_up_once(self, run: Runner) -> None:
+        """on_give_up is called exactly once, with the failure's decision."""
+        failure, give_ups = Flaky(), GiveUps()
+        script = Script([failure, "never"])
+        with pytest.raises(RuntimeError):
+            run(script, BrokenSleep(RuntimeError()), on_give_up=give_ups)
+        assert give_ups.calls == [(TRANSIENT, failure)]
+        assert script.calls == 1
+
+    @both
+    def test_sleep_that_raises_keeps_an_err(self, run: Runner) -> None:
+        """An Err's exception ends the chain; on_give_up gets the Err itself."""
+        held = Flaky()
+        given_up, give_ups = Err(held), GiveUps()
+        broken = RuntimeError("no timer")
+        with pytest.raises(RuntimeError) as raised:
+            run(Script([given_up]), BrokenSleep(broken), on_give_up=give_ups)
+        assert raised.value.__context__ is held
+        assert give_ups.calls == [(TRANSIENT, given_up)]
+        assert "which failed with Err(Flaky)" in broken.__notes__[0]
+
+    def test_sleep_that_raises_keeps_an_err_of_no_exception(self) -> None:
+        """An Err holding no exception is named in the note and given up on."""
+
+        class AlwaysTransient(Classifier):
+            def classify(self, failure: object) -> Decision:
+                return TRANSIENT
+
+        busy, give_ups = Err("busy"), GiveUps()
+        broken = RuntimeError("no timer")
+        with pytest.raises(RuntimeError):
+            Retrying(
+                classifier=AlwaysTransient(),
+                on_give_up=give_ups,
+                sleep=BrokenSleep(broken).sleep,
+            ).call(lambda: busy)
+        assert broken.__context__ is None
+        assert "which failed with Err(str)" in broken.__notes__[0]
+        assert give_ups.calls == [(TRANSIENT, busy)]
+
+    def test_sleep_raising_in_a_handler_keeps_both(self) -> None:
+        """The failure goes at the end of a chain the sleep already has."""
+        failure, inner = Flaky(), OSError("clock gone")
+
+        def sleep(_seconds: float) -> None:
+            try:
+                raise inner
+            except OSError:
+                raise RuntimeError("no timer") from None
+
+        with pytest.raises(RuntimeError) as raised:
+            Retrying(classifier=FakeClassifier(), sleep=sleep).call(
+                Script([failure, "never"])
+            )
+        assert raised.value.__context__ is inner
+        assert inner.__context__ is failure
+
+    def test_failure_already_in_the_chain_is_not_added(self) -> None:
+        """A sleep whose exception already chains to the failure keeps its chain."""
+        failure = Flaky()
+        loop: list[BaseException] = []
+
+        def sleep(_seconds: float) -> None:
+            error = RuntimeError("again")
+            error.__context__ = failure
+            loop.append(error)
+            raise error
+
+        with pytest.raises(RuntimeError):
+            Retrying(classifier=FakeClassifier(), sleep=sleep).call(
+                Script([failure, "never"])
+            )
+        assert loop[0].__context__ is failure
+        assert failure.__context__ is None
+
+    def test_cyclic_chain_left_alone(self) -> None:
+        """A chain of contexts that loops is not walked for ever."""
+        failure = Flaky()
+        first, second = RuntimeError("a"), RuntimeError("b")
+        first.__context__, second.__context__ = second, first
+
+        def sleep(_seconds: float) -> None:
+            raise first
+
+        with pytest.raises(RuntimeError):
+            Retrying(classifier=FakeClassifier(), sleep=sleep).call(
+                Script([failure, "never"])
+            )
+        assert (first.__context__, second.__context__) == (second, first)
+
+    def test_sleep_that_raises_without_on_give_up(self) -> None:
+        """Without on_give_up, the sleep's exception still propagates, chained."""
+        failure, broken = Flaky(), RuntimeError("no timer")
+        with pytest.raises(RuntimeError) as raised:
+            run_sync(Script([failure]), BrokenSleep(broken))
+        assert raised.value.__context__ is failure
 
 
 class TestDefaults:
@@ -984,6 +1175,23 @@ class TestMisuse:
             Retrying().call(start)  # type: ignore[deprecated]
         assert inspect.getcoroutinestate(coroutines[0]) == inspect.CORO_CLOSED
 
+    def test_awaitable_to_call(self) -> None:
+        """call() of a function returning a Future (not a coroutine) is refused."""
+
+        async def main() -> None:
+            future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
+            with pytest.raises(
+                TypeError, match=r"cannot await the Future .*call_async"
+            ):
+                Retrying().call(lambda: future)  # type: ignore[deprecated]
+
+        asyncio.run(main())
+
+    def test_retrying_call_returns_plain_values(self) -> None:
+        """A value that is neither Ok nor awaitable comes back from call() as is."""
+        marker = object()
+        assert Retrying().call(lambda: marker) is marker
+
     @pytest.mark.parametrize(
         ("field", "value"),
         [
@@ -1006,7 +1214,9 @@ class TestMisuse:
         """@retry refuses what is not a Retrying, a RetryPolicy or a function."""
         with pytest.raises(TypeError, match=r"retry\(using=...\) takes a Retrying"):
             retry(using=RetryPolicy())  # type: ignore[call-overload]
-        with pytest.raises(TypeError, match=r"policy must be a RetryPolicy, not 3"):
+        with pytest.raises(
+            TypeError, match=r"retry\(policy=...\) takes a RetryPolicy, not 3"
+        ):
             retry(policy=3)  # type: ignore[call-overload]
         with pytest.raises(TypeError, match=r"@retry decorates a function, not 3"):
             retry()(3)  # type: ignore[arg-type]
@@ -1120,6 +1330,35 @@ class TestDecorator:
         assert asyncio.run(main()) == [Ok(1), Ok(2)]
         assert seen == [("A", 3), ("A", 3), ("B", 4)]
         assert timeline.sleeps == [0.5]
+
+    def test_async_callable_object_is_retried_async(self) -> None:
+        """An object whose __call__ is async def gets the async wrapper."""
+        timeline = Timeline()
+        replies = iter([Err(Flaky()), Ok("paid")])
+
+        class Charge:
+            async def __call__(self, order: str) -> object:
+                return next(replies)
+
+        charge = retry(
+            using=Retrying(
+                classifier=FakeClassifier(),
+                sleep_async=timeline.async_sleep,
+                random=lambda: 1.0,
+            )
+        )(Charge())
+        assert inspect.iscoroutinefunction(charge)
+        assert asyncio.run(charge("A-17")) == Ok("paid")
+        assert timeline.sleeps == [0.5]
+
+    def test_a_class_is_decorated_sync(self) -> None:
+        """A class is called to make an instance: the sync wrapper calls it."""
+
+        class Receipt:
+            async def __call__(self) -> None: ...  # pragma: no cover - not called
+
+        made = retry(Receipt)()
+        assert type(made) is Receipt
 
     def test_async_metadata_kept(self) -> None:
         """@retry keeps name and signature and the result is a coroutine function."""

@@ -9,7 +9,9 @@ so the ignore itself is the assertion.
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import json
 from collections.abc import Callable, Coroutine
 from typing import Any, assert_type
 
@@ -164,11 +166,45 @@ def wrong_types() -> None:
     retry(policy=Retrying())  # type: ignore[call-overload]  # pyright: ignore[reportArgumentType]
 
 
+class AsyncCharge:
+    """A callable object whose __call__ is a coroutine function."""
+
+    async def __call__(self, order: str) -> Result[str, KeyError]:
+        """Charge the order."""
+        return Ok(order)
+
+
+def pending_receipt() -> asyncio.Future[str]:
+    return asyncio.get_running_loop().create_future()
+
+
+def parse(body: str) -> Any:
+    return json.loads(body)
+
+
 def async_through_the_sync_form() -> None:
     # Retrying an async def with call() would fail at run time: both checkers
-    # report it, as a call of a deprecated overload.
+    # report it, as a call of a deprecated overload. So they do for anything
+    # else that returns an awaitable: call() refuses those at run time too.
     Retrying().call(ping)  # type: ignore[deprecated]  # pyright: ignore[reportDeprecated]
     Retrying().call(refund, "A-17")  # type: ignore[deprecated]  # pyright: ignore[reportDeprecated]
+    Retrying().call(lambda: ping())  # type: ignore[deprecated]  # pyright: ignore[reportDeprecated]
+    Retrying().call(functools.partial(refund, "A-17"))  # type: ignore[deprecated]  # pyright: ignore[reportDeprecated]
+    Retrying().call(AsyncCharge(), "A-17")  # type: ignore[deprecated]  # pyright: ignore[reportDeprecated]
+    Retrying().call(pending_receipt)  # type: ignore[deprecated]  # pyright: ignore[reportDeprecated]
+    # The decorator tells them apart at run time: each stays what it was.
+    charging: Callable[[str], Coroutine[Any, Any, Result[str, KeyError]]]
+    charging = retry(AsyncCharge())
+    charging("A-17").close()
+
+
+def any_through_the_sync_form() -> None:
+    # pyright takes a function typed as returning Any for one that may return
+    # an awaitable, reports the call, and types its value object (mypy: Any,
+    # and no report). Either way the code after the call is still checked.
+    Retrying().call(parse, "{}")  # pyright: ignore[reportDeprecated]
+    Retrying().call(json.loads, "{}")  # pyright: ignore[reportDeprecated]
+    assert_type(Retrying().call(fetch, "u"), bytes)
 
 
 async def wrong_async() -> None:
