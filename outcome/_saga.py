@@ -14,7 +14,7 @@ import asyncio
 import functools
 import inspect
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar, cast, final
+from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, cast, final
 
 import attrs
 
@@ -23,13 +23,20 @@ from outcome._classify.classifier import DEFAULT_CLASSIFIER, Classifier
 from outcome._errors.collection import Errors
 from outcome._errors.detail import ErrorDetail
 from outcome._result import Err, Ok, Result
-from outcome._retry import Retrying, RetryPolicy
+from outcome._retry import Retrying, RetryPolicy, _add_note
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping, Sequence
 
 C = TypeVar("C")
-L = TypeVar("L")
+# A step's context is only ever passed in, so a step written for a base
+# context joins a saga over a derived one. Its log is covariant although the
+# compensation takes it: the saga hands a compensation only the log its own
+# action returned, a pairing checked where the step is made; and so steps
+# with different logs make one list, `Step[Order, object]`, that a saga takes
+# with no annotation.
+C_contra = TypeVar("C_contra", contravariant=True)
+L_co = TypeVar("L_co", covariant=True)
 
 
 def _check_step_callable(
@@ -47,7 +54,7 @@ def _check_step_callable(
 
 @final
 @attrs.frozen
-class Step(Generic[C, L]):
+class Step(Generic[C_contra, L_co]):
     """
     One step of a saga: an action and, optionally, how to undo it.
 
@@ -55,8 +62,9 @@ class Step(Generic[C, L]):
         name: Unique within its saga; used in reports, hooks and logs.
         action: Called with the context; returns ``Ok(log)`` on success (the
             log is what `compensate` needs to undo it, e.g. a row id) or
-            ``Err(errors)``; it may also raise. It may be a coroutine function
-            when the saga is run with `Saga.run_async`.
+            ``Err(errors)``, with an `Errors` or one `ErrorDetail`; it may
+            also raise. It may be a coroutine function when the saga is run
+            with `Saga.run_async`.
         compensate: Called with the context and the log to undo a completed
             action. Returning ``Err(errors)`` or raising means it could not be
             undone; any other return (`None`, `Ok`, ...) means undone.
@@ -79,9 +87,13 @@ class Step(Generic[C, L]):
     """
 
     name: str
-    action: Callable[[C], Result[L, Errors] | Awaitable[Result[L, Errors]]]
-    compensate: Callable[[C, L], object] | None = None
-    compensate_failed: Callable[[C], object] | None = attrs.field(
+    action: Callable[
+        [C_contra],
+        Result[L_co, Errors | ErrorDetail]
+        | Awaitable[Result[L_co, Errors | ErrorDetail]],
+    ]
+    compensate: Callable[[C_contra, L_co], object] | None = None
+    compensate_failed: Callable[[C_contra], object] | None = attrs.field(
         default=None, kw_only=True
     )
     retry_policy: RetryPolicy | None = attrs.field(default=None, kw_only=True)
@@ -104,6 +116,33 @@ class Step(Generic[C, L]):
             )
             raise TypeError(msg)
 
+    def read_log(self, logs: Mapping[str, object]) -> L_co:
+        """
+        Read this step's log from the logs of a run, typed as its action's.
+
+        A saga's logs are ``dict[str, object]``: each step's log has its own
+        type. The step knows which, so reading through it needs no cast.
+
+        >>> reserve = Step("reserve", lambda ctx: Ok("hold-1"))
+        >>> logs = Saga([reserve]).run(None).unwrap()
+        >>> reserve.read_log(logs)
+        'hold-1'
+
+        Raises:
+            KeyError: When `logs` has no log for this step: they are not the
+                logs of a run of a saga this step is in.
+
+        .. versionadded:: 0.1.0
+        """
+        try:
+            return cast("L_co", logs[self.name])
+        except KeyError:
+            msg = (
+                f"no log for step {self.name!r} among {sorted(logs)!r}: read "
+                "the logs of a run of a saga this step is in"
+            )
+            raise KeyError(msg) from None
+
 
 def _read_only(errors: Mapping[str, Errors]) -> Mapping[str, Errors]:
     return MappingProxyType(dict(errors))
@@ -115,17 +154,29 @@ class SagaFailure:
     """
     What happened when a saga failed: the original errors and every undo.
 
+    It pickles and deep-copies (its cause too, as far as the cause does), so
+    it can be a job's result, cross to another process, or be cached.
+    ``str()`` is fit for a user: `describe`, then the errors' messages, with
+    a programmer error's redacted; ``repr()`` is for logs.
+
     Attributes:
-        step: The name of the step that failed.
-        original: The failing step's errors, exactly as it reported them.
+        step: The name of the step that failed (or after which `hook` raised).
+        original: The failing step's errors, as it reported them. An empty
+            `Errors` is reported as a ``step_failed`` error with a ``step``
+            param, so that a failure is never reported empty.
         compensated: The steps that were undone, in the order they were undone.
         stuck: The steps whose compensation failed: a person must look at them.
         compensation_errors: For each stuck step, what its compensation said.
-        cause: The exception behind the failure, if the step raised; for logs.
+        cause: The exception behind the failure, if the step (or `hook`)
+            raised; for logs.
+        hook: ``"on_step"`` when it was that hook that raised, after `step`
+            completed, rather than the step that failed; else `None`.
 
     >>> failure = SagaFailure("charge", Errors([ErrorDetail("card", "declined")]))
     >>> failure.errors.full_messages()
     ['Card was declined']
+    >>> str(failure)
+    "saga step 'charge' failed; compensated: none; ...: Card was declined"
 
     .. versionadded:: 0.1.0
     """
@@ -138,6 +189,42 @@ class SagaFailure:
         default=MappingProxyType({}), converter=_read_only
     )
     cause: BaseException | None = attrs.field(default=None, eq=False, repr=False)
+    hook: str | None = attrs.field(default=None, kw_only=True)
+
+    def __str__(self) -> str:
+        # str() may end up in front of a user: the redacted messages, as
+        # Errors' own str(). repr() is the one for logs.
+        said = str(self.errors)
+        return f"{self.describe()}: {said}" if said else self.describe()
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # The read-only mapping does not pickle: a dict takes its place, which
+        # the constructor makes read-only again.
+        fields = (
+            self.step,
+            self.original,
+            self.compensated,
+            self.stuck,
+            dict(self.compensation_errors),
+            self.cause,
+            self.hook,
+        )
+        return (SagaFailure._restore, fields)
+
+    @classmethod
+    def _restore(  # noqa: PLR0913, PLR0917 - one argument per field
+        cls,
+        step: str,
+        original: Errors,
+        compensated: tuple[str, ...],
+        stuck: tuple[str, ...],
+        compensation_errors: Mapping[str, Errors],
+        cause: BaseException | None,
+        hook: str | None,
+    ) -> SagaFailure:
+        return cls(
+            step, original, compensated, stuck, compensation_errors, cause, hook=hook
+        )
 
     @property
     def errors(self) -> Errors:
@@ -170,28 +257,51 @@ class SagaFailure:
 
         >>> SagaFailure("charge", Errors(), compensated=("reserve",)).describe()
         "saga step 'charge' failed; compensated: 'reserve'; could not compensate: none"
+        >>> SagaFailure("charge", Errors(), ("charge",), hook="on_step").describe()
+        "saga hook on_step raised after step 'charge' completed; compensated: ..."
         """
         undone = ", ".join(map(repr, self.compensated)) or "none"
         stuck = ", ".join(map(repr, self.stuck)) or "none"
-        return (
-            f"saga step {self.step!r} failed; compensated: {undone}; "
-            f"could not compensate: {stuck}"
-        )
+        if self.hook is None:
+            what = f"saga step {self.step!r} failed"
+        else:
+            what = f"saga hook {self.hook} raised after step {self.step!r} completed"
+        return f"{what}; compensated: {undone}; could not compensate: {stuck}"
 
 
-def _as_errors(failure: object, classifier: Classifier) -> Errors:
-    """The Errors a step's failure (an Err's value or an exception) stands for."""
+def _as_errors(
+    failure: object, classifier: Classifier, step: str, *, undo: bool = False
+) -> Errors:
+    """
+    The Errors a step's failure (an Err's value or an exception) stands for.
+
+    Never empty: an empty Errors, or a value that is no error, becomes a
+    ``step_failed`` error naming the step (``compensation_failed`` for an
+    undo, which `_compensating` tags with the step), bucketed by `classifier`.
+    """
     if isinstance(failure, BaseException):
         errors = Errors()
         errors.add_exception(failure, classifier=classifier)
         return errors
     if type(failure) is Errors:
-        return failure
-    if type(failure) is ErrorDetail:
+        if failure:
+            return failure
+    elif type(failure) is ErrorDetail:
         return Errors([failure])
+    bucket = classifier.classify(failure).bucket
     errors = Errors()
-    errors.add(None, "step_failed", bucket=classifier.classify(failure).bucket)
+    if undo:
+        errors.add(None, "compensation_failed", bucket=bucket)
+    else:
+        errors.add(None, "step_failed", bucket=bucket, step=step)
     return errors
+
+
+def _attach(exc: BaseException, failure: SagaFailure) -> None:
+    """Make `failure` reachable from what the saga raises: ``exc.saga_failure``."""
+    # Through the instance's dict: an exception class may refuse setattr
+    # (a frozen dataclass), and every exception has one.
+    vars(exc)["saga_failure"] = failure
 
 
 def _checked(step: Step[Any, Any], outcome: object) -> Result[object, object]:
@@ -220,7 +330,7 @@ class _Run:
     """The state of one run: what completed, in order, with its log."""
 
     __slots__ = (
-        "cancelled",
+        "cancel",
         "compensated",
         "compensation_errors",
         "completed",
@@ -229,8 +339,8 @@ class _Run:
     )
 
     def __init__(self) -> None:
-        self.cancelled = False
-        self.hook_failures: list[Exception] = []
+        self.cancel: asyncio.CancelledError | None = None  # the first one
+        self.hook_failures: list[tuple[str, Exception]] = []  # hook, raised
         self.completed: list[tuple[Step[Any, Any], object]] = []
         self.compensated: list[str] = []
         self.stuck: list[str] = []
@@ -253,14 +363,23 @@ class Saga(Generic[C]):
     `run_async`, cancellation compensates under `asyncio.shield` and then
     propagates.
 
+    The hooks are the programmer's code: one that raises does not stop the
+    compensations, and its exception is raised once they are done. An
+    exception the saga raises after compensating (a bug, a hook's, a cancel
+    that came while compensating) carries the `SagaFailure` as its
+    ``saga_failure`` attribute, besides a note that describes it.
+
     Args:
         steps: The steps, in the order they run; names must be unique.
         classifier: Decides what a failure is; `DEFAULT_CLASSIFIER` if omitted.
-        on_step: Called with a step's name and log after it succeeds.
+        on_step: Called with a step's name and log after it succeeds. If it
+            raises, the saga fails there, as a failure of the hook: the step
+            completed, so it is compensated too.
         on_compensated: Called with a step's name after it was undone.
         on_stuck: Called with a step's name and errors when its compensation
             failed for good: a person must look.
-        on_failure: Called once with the `SagaFailure` when the saga fails.
+        on_failure: Called once with the `SagaFailure` when the saga fails
+            (unless another hook raised first).
         retrying: How the steps that have a `Step.retry_policy` are retried:
             its hooks, sleeps, clock and random source (its policy is each
             step's own). Its classifier, if it has one, is the saga's when
@@ -348,11 +467,17 @@ class Saga(Generic[C]):
         """
         Run the steps with `ctx`; compensate and report if one fails.
 
+        Returns:
+            ``Ok`` of each step's log by name (`Step.read_log` reads one back
+            with its type), or ``Err(SagaFailure)``.
+
         Raises:
             Exception: A programmer error raised by a step, after the completed
                 steps were compensated, with a note saying what was and was not
                 undone. A step that returns something other than a Result is
-                such an error (a `TypeError`).
+                such an error (a `TypeError`). Or what a hook raised, after
+                the compensations. Either carries the `SagaFailure` as its
+                ``saga_failure`` attribute.
         """
         state = _Run()
         for step in self.steps:
@@ -365,26 +490,34 @@ class Saga(Generic[C]):
                 return self._fail(step, outcome.err_value, None, ctx, state)
             hook_failure = self._completed(step, outcome.ok_value, state)
             if hook_failure is not None:  # raised by _conclude, whatever it is
-                return self._fail(step, hook_failure, None, ctx, state, own=False)
+                return self._fail(
+                    step, hook_failure, hook_failure, ctx, state, hook="on_step"
+                )
         return Ok({step.name: log for step, log in state.completed})
 
     async def run_async(self, ctx: C) -> Result[dict[str, object], SagaFailure]:
         """
         Run the steps with `ctx`, awaiting actions and compensations that are async.
 
-        Cancellation while a step runs compensates the completed steps under
-        `asyncio.shield`, then propagates.
+        A cancel while a step runs calls that step's `Step.compensate_failed`
+        (it may have done its work: an enqueue that timed out) and compensates
+        the completed steps, all under `asyncio.shield`, then propagates. A
+        cancel while compensating lets the compensations finish, then
+        propagates. Either way it is the first `asyncio.CancelledError` that
+        is raised, with its message, whatever a compensation raised.
 
         Raises:
             Exception: As `run` does.
-            asyncio.CancelledError: After compensating, when the run was cancelled.
+            asyncio.CancelledError: After compensating, when the run was
+                cancelled. A programmer error or a hook's exception that it
+                interrupted is its ``__cause__``; if the saga had failed, it
+                carries the `SagaFailure` as its ``saga_failure`` attribute.
         """
         state = _Run()
         for step in self.steps:
             outcome = await self._attempt_async(step, ctx)
             if isinstance(outcome, asyncio.CancelledError):
-                await _to_the_end(self._compensate_async(ctx, state))
-                raise outcome
+                await self._cancelled(step, outcome, ctx, state)
             if isinstance(outcome, Exception):
                 return await self._fail_async(step, outcome, outcome, ctx, state)
             if type(outcome) is Err:
@@ -392,7 +525,7 @@ class Saga(Generic[C]):
             hook_failure = self._completed(step, outcome.ok_value, state)
             if hook_failure is not None:  # raised by _conclude, whatever it is
                 return await self._fail_async(
-                    step, hook_failure, None, ctx, state, own=False
+                    step, hook_failure, hook_failure, ctx, state, hook="on_step"
                 )
         return Ok({step.name: log for step, log in state.completed})
 
@@ -436,11 +569,11 @@ class Saga(Generic[C]):
     def _completed(
         self, step: Step[Any, Any], log: object, state: _Run
     ) -> Exception | None:
-        """Record a completed step; a hook that raises is a failure of the step."""
+        """Record a completed step; return what on_step raised, if it did."""
         state.completed.append((step, log))
         hook_failure = _call_hook(self.on_step, step.name, log)
         if hook_failure is not None:
-            state.hook_failures.append(hook_failure)
+            state.hook_failures.append(("on_step", hook_failure))
         return hook_failure
 
     # Failing -------------------------------------------------------------------
@@ -453,12 +586,16 @@ class Saga(Generic[C]):
         ctx: object,
         state: _Run,
         *,
-        own: bool = True,
+        hook: str | None = None,
     ) -> Err[SagaFailure]:
-        if own and step.compensate_failed is not None:
+        """Compensate, then report; `hook` is the hook that failed, if not the step."""
+        if hook is None and step.compensate_failed is not None:
             self._undo(step, functools.partial(step.compensate_failed, ctx), state)
         self._compensate(ctx, state)
-        return self._conclude(step, error, exc, state)
+        failure, raised = self._conclude(step, error, exc, state, hook)
+        if raised is not None:
+            raise raised
+        return Err(failure)
 
     async def _fail_async(  # noqa: PLR0913 - what failed, and the state to undo
         self,
@@ -468,20 +605,58 @@ class Saga(Generic[C]):
         ctx: object,
         state: _Run,
         *,
-        own: bool = True,
+        hook: str | None = None,
     ) -> Err[SagaFailure]:
-        undo_own = step.compensate_failed if own else None
+        await self._compensate_shielded(None if hook else step, ctx, state)
+        failure, raised = self._conclude(step, error, exc, state, hook)
+        cancel = state.cancel
+        if cancel is not None:  # it came while compensating: it goes on now
+            _attach(cancel, failure)
+            _add_note(cancel, f"cancelled while compensating: {failure.describe()}")
+            if raised is not None:
+                raise cancel from raised
+            raise cancel
+        if raised is not None:
+            raise raised
+        return Err(failure)
+
+    async def _cancelled(
+        self,
+        step: Step[Any, Any],
+        cancel: asyncio.CancelledError,
+        ctx: object,
+        state: _Run,
+    ) -> NoReturn:
+        """A cancel came while `step` ran: compensate it too, then go on."""
+        state.cancel = cancel
+        await self._compensate_shielded(step, ctx, state)
+        # Not a failure of the saga, so no SagaFailure and no on_failure; but
+        # a hook that raised meanwhile is a bug, and must not be lost.
+        if state.hook_failures:
+            (hook, raised), *others = state.hook_failures
+            _add_note(
+                raised,
+                f"raised by the saga hook {hook} while compensating for a cancel "
+                f"of step {step.name!r}",
+            )
+            _note_others(raised, others)
+            raise cancel from raised
+        raise cancel
+
+    async def _compensate_shielded(
+        self, failed: Step[Any, Any] | None, ctx: object, state: _Run
+    ) -> None:
+        """Compensate `failed` (if given, and opted in), then the completed steps."""
+        undo_failed = None if failed is None else failed.compensate_failed
 
         async def compensate() -> None:
-            if undo_own is not None:
-                await self._undo_async(step, functools.partial(undo_own, ctx), state)
+            if failed is not None and undo_failed is not None:
+                await self._undo_async(
+                    failed, functools.partial(undo_failed, ctx), state
+                )
             await self._compensate_async(ctx, state)
 
-        cancelled = await _to_the_end(compensate())
-        outcome = self._conclude(step, error, exc, state)
-        if cancelled or state.cancelled:
-            raise asyncio.CancelledError
-        return outcome
+        await _to_the_end(compensate(), state)
 
     def _conclude(
         self,
@@ -489,34 +664,46 @@ class Saga(Generic[C]):
         error: object,
         exc: Exception | None,
         state: _Run,
-    ) -> Err[SagaFailure]:
-        """Report the failure; re-raise a programmer error, else return the Err."""
+        hook: str | None,
+    ) -> tuple[SagaFailure, Exception | None]:
+        """Report the failure: the SagaFailure, and what to raise, if anything."""
         failure = SagaFailure(
             step.name,
-            _as_errors(error, self.classifier),
+            _as_errors(error, self.classifier, step.name),
             tuple(state.compensated),
             tuple(state.stuck),
             state.compensation_errors,
             exc,
+            hook=hook,
         )
         # Hooks are the programmer's code: one that raised is a programmer
         # error, surfaced only now that every compensation has run.
-        hook_failure = state.hook_failures[0] if state.hook_failures else None
-        if hook_failure is None:
-            hook_failure = _call_hook(self.on_failure, failure)
+        hook_failures = state.hook_failures
+        if not hook_failures:
+            on_failure = _call_hook(self.on_failure, failure)
+            if on_failure is not None:
+                hook_failures.append(("on_failure", on_failure))
         if (
-            exc is not None
+            hook is None
+            and exc is not None
             and self.classifier.classify(exc).bucket is Bucket.PROGRAMMER_ERROR
         ):
             # The step's own bug comes first; a broken hook is mentioned.
-            exc.add_note(failure.describe())
-            if hook_failure is not None:
-                exc.add_note(f"a saga hook raised too: {hook_failure!r}")
-            raise exc
-        if hook_failure is not None:
-            hook_failure.add_note(f"raised by a saga hook; {failure.describe()}")
-            raise hook_failure
-        return Err(failure)
+            raised, others = exc, hook_failures
+            _add_note(exc, failure.describe())
+        elif hook_failures:
+            (name, raised), *others = hook_failures
+            _add_note(
+                raised,
+                failure.describe()
+                if name == hook
+                else f"raised by the saga hook {name}; {failure.describe()}",
+            )
+        else:
+            return failure, None
+        _note_others(raised, others)
+        _attach(raised, failure)
+        return failure, raised
 
     # Compensating ----------------------------------------------------------------
 
@@ -565,7 +752,8 @@ class Saga(Generic[C]):
         except Exception as exc:  # noqa: BLE001 - reported, never lost
             outcome = Err(exc)
         except asyncio.CancelledError as cancelled:  # stuck; the others still run
-            state.cancelled = True
+            if state.cancel is None:
+                state.cancel = cancelled
             outcome = Err(cancelled)
         self._record_undo(step, outcome, state)
 
@@ -574,16 +762,19 @@ class Saga(Generic[C]):
     ) -> None:
         if type(outcome) is Ok:
             state.compensated.append(step.name)
+            hook = "on_compensated"
             hook_failure = _call_hook(self.on_compensated, step.name)
         else:
             errors = _compensating(
-                step.name, _as_errors(outcome.err_value, self.classifier)
+                step.name,
+                _as_errors(outcome.err_value, self.classifier, step.name, undo=True),
             )
             state.stuck.append(step.name)
             state.compensation_errors[step.name] = errors
+            hook = "on_stuck"
             hook_failure = _call_hook(self.on_stuck, step.name, errors)
         if hook_failure is not None:  # kept until every compensation has run
-            state.hook_failures.append(hook_failure)
+            state.hook_failures.append((hook, hook_failure))
 
 
 def _compensating(step: str, errors: Errors) -> Errors:
@@ -619,6 +810,13 @@ def _call_hook(
     return None
 
 
+def _note_others(raised: Exception, others: Sequence[tuple[str, Exception]]) -> None:
+    """Mention on `raised` the other hooks that raised: only one can be raised."""
+    for hook, other in others:
+        if other is not raised:  # a hook may raise the same exception twice
+            _add_note(raised, f"the saga hook {hook} raised too: {other!r}")
+
+
 def _undo_outcome(outcome: object, step: str) -> Result[object, object]:
     """A compensation's return: Err means it failed; anything else, done."""
     if outcome is None:
@@ -637,21 +835,21 @@ def _undo_outcome(outcome: object, step: str) -> Result[object, object]:
     return Ok(outcome)
 
 
-async def _to_the_end(compensation: Awaitable[None]) -> bool:
+async def _to_the_end(compensation: Awaitable[None], state: _Run) -> None:
     """
-    Await `compensation` to the end, shielded; return whether a cancel came.
+    Await `compensation` to the end, shielded; keep the first cancel in `state`.
 
     A cancel while compensating must not leave steps half undone: it is held
     until every compensation has run, and the caller then propagates it.
     """
     task = asyncio.ensure_future(compensation)
-    cancelled = False
     while True:
         try:
             await asyncio.shield(task)
-        except asyncio.CancelledError:
+        except asyncio.CancelledError as cancel:
+            if state.cancel is None:
+                state.cancel = cancel
             if task.done():  # the compensation itself was cancelled
-                return True
-            cancelled = True
+                return
         else:
-            return cancelled
+            return

@@ -302,6 +302,8 @@ class Recorder:
             return None
         if end == "err":
             failure = Err(declined() if key[0] == "action" else still_held())
+        elif end == "empty":  # an Err of no errors at all
+            failure = Err(Errors())
         elif end == "user":
             failure = Declined()
         else:

@@ -213,7 +213,7 @@ class TestCancellation:
         return task
 
     def test_cancel_while_step_awaits(self) -> None:
-        """Completed steps are undone, the running one and later ones are not."""
+        """The running step's compensate_failed runs, then the completed undos."""
         journal = Journal()
 
         async def main() -> None:
@@ -248,13 +248,111 @@ class TestCancellation:
             ("action", "b"),
             ("on_step", "b", 2),
             ("action", "wait"),
+            ("undo_failed", "wait"),
+            ("on_compensated", "wait"),
             ("undo", "b", 2),
             ("on_compensated", "b"),
             ("undo", "a", 1),
             ("on_compensated", "a"),
         ]
-        # Observed: no on_failure and no compensate_failed on cancellation.
+        # A cancel is not a failure of the saga: no on_failure.
         assert journal.failures == []
+
+    def test_cancel_in_flight_runs_compensate_failed(self) -> None:
+        """A timeout in an enqueue that may have happened calls compensate_failed."""
+        queue: list[str] = []
+
+        async def enqueue(_ctx: object) -> Ok[str]:
+            queue.append("charge A-17")  # the broker took it...
+            await asyncio.Event().wait()  # ...but its answer never comes
+            return Ok("job-1")  # pragma: no cover - never set
+
+        async def cancel_any_job(_ctx: object) -> None:
+            await asyncio.sleep(0)  # awaits, shielded from the cancel
+            queue.clear()
+
+        saga = Saga([Step("enqueue", enqueue, compensate_failed=cancel_any_job)])
+
+        async def main() -> None:
+            with pytest.raises(TimeoutError):
+                async with asyncio.timeout(0.01):
+                    await saga.run_async(CTX)
+
+        asyncio.run(main())
+        assert queue == []
+
+    def test_cancel_in_flight_keeps_its_message(self) -> None:
+        """The cancel that propagates is the one that came, message and all."""
+        raised: list[BaseException] = []
+
+        async def main() -> None:
+            waiting = asyncio.Event()
+
+            async def wait_forever(_ctx: object) -> Ok[int]:
+                waiting.set()
+                await asyncio.Event().wait()
+                return Ok(0)  # pragma: no cover - never set
+
+            async def undo_fails_cancelled(_ctx: object) -> None:
+                raise asyncio.CancelledError("not this one")
+
+            saga = Saga(
+                [Step("wait", wait_forever, compensate_failed=undo_fails_cancelled)]
+            )
+            task = asyncio.ensure_future(saga.run_async(CTX))
+            await waiting.wait()
+            task.cancel("shutting down")
+            try:
+                await task
+            except asyncio.CancelledError as cancel:
+                raised.append(cancel)
+
+        asyncio.run(main())
+        [cancel] = raised
+        assert cancel.args == ("shutting down",)
+
+    def test_hook_raising_while_cancelled_is_chained(self) -> None:
+        """A hook that raised while a cancel compensated is the cancel's cause."""
+        raised: list[Exception] = []
+
+        def on_compensated(name: str) -> None:
+            raised.append(ConnectionError(f"metrics down for {name}"))
+            raise raised[-1]
+
+        async def hang(_ctx: object) -> Ok[int]:
+            await asyncio.Event().wait()
+            return Ok(0)  # pragma: no cover - never set
+
+        journal = Journal()
+        saga = Saga(
+            [journal.step("a"), journal.step("b"), Step("hang", hang)],
+            on_compensated=on_compensated,
+        )
+
+        async def main() -> BaseException:
+            task = asyncio.ensure_future(saga.run_async(CTX))
+            await asyncio.sleep(0.01)
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError as cancel:
+                return cancel
+            raise AssertionError  # pragma: no cover - it is cancelled
+
+        cancel = asyncio.run(main())
+        first, _ = raised
+        assert cancel.__cause__ is first
+        assert journal.called("undo") == ["b", "a"]
+        assert first.__notes__ == [
+            (
+                "raised by the saga hook on_compensated while compensating for a "
+                "cancel of step 'hang'"
+            ),
+            (
+                "the saga hook on_compensated raised too: "
+                "ConnectionError('metrics down for a')"
+            ),
+        ]
 
     def test_compensation_awaits_under_shield(self) -> None:
         """Async compensations that await run to the end after the cancel."""
@@ -459,3 +557,103 @@ class TestCancellation:
         )
         with pytest.raises(asyncio.CancelledError):
             asyncio.run(saga.run_async(CTX))
+
+    def test_compensation_cancel_reraised_as_it_was(self) -> None:
+        """The CancelledError a compensation raised is the one raised, message kept."""
+        journal = Journal()
+        own = asyncio.CancelledError("the pool is closing")
+
+        async def undo(_ctx: object, _log: object) -> None:
+            raise own
+
+        saga = journal.saga(
+            [
+                journal.step("a"),
+                Step("b", journal.action("b", Ok(2)), undo),
+                journal.step("c", Err(declined())),
+            ]
+        )
+
+        async def main() -> None:
+            with pytest.raises(asyncio.CancelledError) as raised:
+                await saga.run_async(CTX)
+            assert raised.value is own
+
+        asyncio.run(main())
+        assert own.args == ("the pool is closing",)
+        assert journal.called("undo") == ["a"]  # the older one still ran
+        failure = own.saga_failure  # type: ignore[attr-defined]
+        assert (failure.compensated, failure.stuck) == (("a",), ("b",))
+
+    def test_cancel_while_compensating_a_bug_propagates(self) -> None:
+        """A cancel during a bug's compensation propagates, the bug as its cause."""
+        journal = Journal()
+        bug = KeyError("sku")
+
+        async def main() -> None:
+            compensating = asyncio.Event()
+
+            async def slow_refund(_ctx: object, log: object) -> None:
+                compensating.set()
+                for _ in range(5):
+                    await asyncio.sleep(0)
+                journal.events.append(("refunded", log))
+
+            saga = journal.saga(
+                [
+                    journal.step("reserve", Ok("hold")),
+                    Step("pay", journal.action("pay", Ok("pay-1")), slow_refund),
+                    journal.step("ship", bug),
+                ]
+            )
+            task = asyncio.ensure_future(saga.run_async(CTX))
+            await compensating.wait()
+            task.cancel("shutting down")
+            with pytest.raises(asyncio.CancelledError) as raised:
+                await task
+            cancel = raised.value
+            assert cancel.args == ("shutting down",)
+            assert cancel.__cause__ is bug
+            assert cancel.saga_failure.cause is bug  # type: ignore[attr-defined]
+            assert cancel.__notes__ == [
+                (
+                    "cancelled while compensating: saga step 'ship' failed; "
+                    "compensated: 'pay', 'reserve'; could not compensate: none"
+                )
+            ]
+
+        asyncio.run(main())
+        assert ("refunded", "pay-1") in journal.events
+        assert journal.called("undo") == ["reserve"]
+        assert bug.__notes__ == [
+            (
+                "saga step 'ship' failed; compensated: 'pay', 'reserve'; "
+                "could not compensate: none"
+            )
+        ]
+
+    def test_cancel_while_compensating_a_hook_failure_chains_it(self) -> None:
+        """A cancel that came while a raising hook's saga compensated chains it."""
+        broken = ConnectionError("audit log down")
+
+        def on_step(_name: str, _log: object) -> None:
+            raise broken
+
+        async def main() -> None:
+            compensating = asyncio.Event()
+
+            async def slow_undo(_ctx: object, _log: object) -> None:
+                compensating.set()
+                for _ in range(5):
+                    await asyncio.sleep(0)
+
+            saga = Saga([Step("a", lambda _ctx: Ok(1), slow_undo)], on_step=on_step)
+            task = asyncio.ensure_future(saga.run_async(CTX))
+            await compensating.wait()
+            task.cancel()
+            with pytest.raises(asyncio.CancelledError) as raised:
+                await task
+            assert raised.value.__cause__ is broken
+            assert broken.saga_failure.hook == "on_step"  # type: ignore[attr-defined]
+
+        asyncio.run(main())

@@ -15,9 +15,9 @@ from tests.saga_doubles import Plan, Recorder, failure_of
 # No deadline: an example's time depends on the machine more than on the code.
 EXAMPLES = 4 * settings().max_examples
 
-ACTION_ENDS = ("ok", "err", "user", "bug")
+ACTION_ENDS = ("ok", "err", "empty", "user", "bug")
 TRANSIENT_FORMS = ("raise", "timeout", "err")
-UNDO_ENDS = ("none", "ok", "err", "user", "bug")
+UNDO_ENDS = ("none", "ok", "err", "empty", "user", "bug")
 
 
 plans = st.builds(
@@ -172,6 +172,9 @@ def check_run(recorder: Recorder) -> None:
     assert list(failure.compensation_errors) == list(failure.stuck)
     for index in expected.stuck:
         assert failure.compensation_errors[name(index)] is recorder.stuck_errors[index]
+    # Whatever failed, the report says something about it.
+    assert failure.original
+    assert all(failure.compensation_errors.values())
     last = recorder.last[("action", expected.failing)]
     if expected.end == "bug":  # a programmer error: the same object, with a note
         assert raised is last
@@ -180,8 +183,11 @@ def check_run(recorder: Recorder) -> None:
         return
     assert raised is None
     assert failure_of(result) is failure
-    if isinstance(last, Err):
+    if isinstance(last, Err) and last.err_value:
         assert failure.original is last.err_value
+        assert failure.cause is None
+    elif isinstance(last, Err):  # Err(Errors()): a step_failed error instead
+        assert failure.original.codes() == ["step_failed"]
         assert failure.cause is None
     else:
         assert failure.cause is last

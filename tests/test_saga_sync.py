@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import copy
+import dataclasses
 import gc
 import json
+import pickle
 import warnings
 from collections.abc import Generator
 from contextlib import nullcontext
@@ -16,6 +19,7 @@ from outcome import (
     DEFAULT_CLASSIFIER,
     Bucket,
     Classifier,
+    Decision,
     Err,
     ErrorDetail,
     Errors,
@@ -39,6 +43,11 @@ from tests.saga_doubles import (
     run_async,
     still_held,
 )
+
+
+def bug_of(exception: Exception) -> Ok[int]:
+    """An action that raises `exception`."""
+    raise exception
 
 
 def said(errors: Errors) -> list[tuple[object, ...]]:
@@ -138,6 +147,18 @@ class TestStep:
 
         assert Step("a", action) == Step("a", action)
         assert Step("a", action) != Step("b", action)
+
+    def test_read_log_from_a_run(self) -> None:
+        """A step reads its own log back from the logs of a run."""
+        reserve = Step("reserve", lambda ctx: Ok("hold-1"))
+        charge = Step("charge", lambda ctx: Ok(42))
+        logs = Saga([reserve, charge]).run(CTX).unwrap()
+        assert (reserve.read_log(logs), charge.read_log(logs)) == ("hold-1", 42)
+
+    def test_read_log_of_another_saga(self) -> None:
+        """Reading logs without the step's is a KeyError naming the step."""
+        with pytest.raises(KeyError, match=r"no log for step 'reserve' among \['a'\]"):
+            Step("reserve", lambda ctx: Ok(1)).read_log({"a": 1})
 
 
 class TestSagaConstruction:
@@ -760,8 +781,57 @@ class TestOriginalErrors:
         journal = Journal()
         saga = journal.saga([journal.step("charge", Err("card declined"))])
         [detail] = failure_of(saga.run(CTX)).original
-        assert detail.code == "step_failed"
+        assert (detail.code, dict(detail.params)) == ("step_failed", {"step": "charge"})
         assert detail.bucket is Bucket.PROGRAMMER_ERROR  # unknown: a bug
+
+    @pytest.mark.parametrize("runner", ["run", "run_async"])
+    def test_empty_errors_from_an_action_are_reported(self, runner: str) -> None:
+        """An action's Err(Errors()) becomes a step_failed error naming the step."""
+        journal = Journal()
+        saga = journal.saga([journal.step("a"), journal.step("charge", Err(Errors()))])
+        result = saga.run(CTX) if runner == "run" else run_async(saga)
+        failure = failure_of(result)
+        [detail] = failure.original
+        assert (detail.code, dict(detail.params)) == ("step_failed", {"step": "charge"})
+        assert detail.bucket is CLASSIFIER.classify(Errors()).bucket
+        assert failure.compensated == ("a",)
+        problem = failure.errors.to_problem_details()
+        assert [error["code"] for error in problem["errors"]] == ["step_failed"]  # type: ignore[index, union-attr]
+
+    def test_empty_errors_bucket_is_the_classifiers(self) -> None:
+        """The bucket of the error an empty Errors becomes is the classifier's."""
+
+        class Strict(Classifier):
+            def classify(self, failure: object) -> Decision:
+                if type(failure) is Errors and not failure:
+                    return Decision(Bucket.PROGRAMMER_ERROR, False, "bug")
+                return super().classify(failure)
+
+        saga = Saga([Step("charge", lambda ctx: Err(Errors()))], classifier=Strict())
+        [detail] = failure_of(saga.run(CTX)).original
+        assert detail.bucket is Bucket.PROGRAMMER_ERROR
+
+    @pytest.mark.parametrize("runner", ["run", "run_async"])
+    def test_empty_errors_from_a_compensation_are_reported(self, runner: str) -> None:
+        """A compensation's Err(Errors()) leaves a stuck step the report names."""
+        journal = Journal()
+        saga = journal.saga(
+            [
+                journal.step("reserve", undo=[Err(Errors())]),
+                journal.step("charge", Err(declined())),
+            ]
+        )
+        result = saga.run(CTX) if runner == "run" else run_async(saga)
+        failure = failure_of(result)
+        assert failure.stuck == ("reserve",)
+        [detail] = failure.compensation_errors["reserve"]
+        assert (detail.code, dict(detail.params)) == (
+            "compensation_failed",
+            {"compensating": "reserve"},
+        )
+        assert failure.errors.codes() == ["declined", "compensation_failed"]
+        [(name, reported)] = journal.stuck_reports
+        assert (name, reported.codes()) == ("reserve", ["compensation_failed"])
 
     def test_describe(self) -> None:
         """describe() says what failed, what was undone and what was not."""
@@ -823,6 +893,20 @@ class TestExceptions:
         assert bug.__notes__ == [
             "saga step 'c' failed; compensated: 'a'; could not compensate: 'b'"
         ]
+
+    def test_programmer_error_carries_the_saga_failure(self) -> None:
+        """A re-raised bug carries the SagaFailure: stuck steps stay reachable."""
+        journal = Journal()
+        bug = KeyError("sku")
+        saga = journal.saga(
+            [journal.step("a", undo=[Err(still_held())]), journal.step("b", bug)]
+        )
+        with pytest.raises(KeyError):
+            saga.run(CTX)
+        failure = bug.saga_failure  # type: ignore[attr-defined]
+        assert isinstance(failure, SagaFailure)
+        assert (failure.step, failure.stuck, failure.cause) == ("b", ("a",), bug)
+        assert journal.failures == [failure]
 
     def test_programmer_error_reported_once(self) -> None:
         """on_failure sees the programmer error's failure, once, before the raise."""
@@ -1320,8 +1404,8 @@ class TestHooks:
 class TestHooksThatRaise:
     """A hook is the programmer's code: one that raises never stops compensation."""
 
-    def test_on_step_raising_fails_that_step_after_compensating_it(self) -> None:
-        """A raising on_step counts as its step failing; the step is undone too."""
+    def test_on_step_raising_is_reported_as_the_hooks_failure(self) -> None:
+        """A raising on_step is the hook's failure; its step completed and is undone."""
         undone: list[str] = []
 
         def on_step(name: str, _log: object) -> None:
@@ -1345,10 +1429,35 @@ class TestHooksThatRaise:
         assert undone == ["b", "a"]
         assert info.value.__notes__ == [
             (
-                "raised by a saga hook; saga step 'b' failed; "
+                "saga hook on_step raised after step 'b' completed; "
                 "compensated: 'b', 'a'; could not compensate: none"
             )
         ]
+        failure = info.value.saga_failure  # type: ignore[attr-defined]
+        assert isinstance(failure, SagaFailure)
+        assert (failure.step, failure.hook, failure.cause) == (
+            "b",
+            "on_step",
+            info.value,
+        )
+        assert failure.compensated == ("b", "a")
+
+    def test_on_step_raising_skips_compensate_failed(self) -> None:
+        """A step whose on_step raised is compensated, not compensate_failed."""
+        journal = Journal()
+
+        def on_step(_name: str, _log: object) -> None:
+            raise GatewayDown
+
+        saga = Saga(
+            [journal.step("a", undo_failed=[None])],
+            classifier=CLASSIFIER,
+            on_step=on_step,
+        )
+        with pytest.raises(GatewayDown):
+            saga.run(CTX)
+        assert journal.called("undo") == ["a"]
+        assert journal.called("undo_failed") == []
 
     @pytest.mark.parametrize("error", [KeyError, ConnectionError])
     @pytest.mark.parametrize("runner", ["run", "run_async"])
@@ -1378,10 +1487,119 @@ class TestHooksThatRaise:
         assert undone == ["a"]
         assert info.value.__notes__ == [
             (
-                "raised by a saga hook; saga step 'a' failed; "
+                "saga hook on_step raised after step 'a' completed; "
                 "compensated: 'a'; could not compensate: none"
             )
         ]
+
+    @pytest.mark.parametrize("runner", ["run", "run_async"])
+    @pytest.mark.parametrize("hook", ["on_compensated", "on_stuck", "on_failure"])
+    def test_a_raising_hook_carries_the_saga_failure(
+        self, hook: str, runner: str
+    ) -> None:
+        """What a hook raised carries the SagaFailure, and a note naming the hook."""
+        broken = ConnectionError("pager down")
+        seen: list[SagaFailure] = []
+
+        def raising(*arguments: object) -> None:
+            seen.extend(a for a in arguments if isinstance(a, SagaFailure))
+            raise broken
+
+        journal = Journal()
+        saga = Saga(
+            [
+                journal.step("a"),
+                journal.step("b", undo=[Err(still_held())]),
+                journal.step("c", Err(declined())),
+            ],
+            classifier=CLASSIFIER,
+            **{hook: raising},
+        )
+        with pytest.raises(ConnectionError) as info:
+            saga.run(CTX) if runner == "run" else run_async(saga)
+        assert info.value is broken
+        failure = broken.saga_failure  # type: ignore[attr-defined]
+        assert isinstance(failure, SagaFailure)
+        assert (failure.step, failure.compensated, failure.stuck) == (
+            "c",
+            ("a",),
+            ("b",),
+        )
+        assert failure.original.codes() == ["declined"]
+        assert failure.hook is None  # the step failed; the hook raised too
+        assert broken.__notes__ == [
+            (
+                f"raised by the saga hook {hook}; saga step 'c' failed; "
+                "compensated: 'a'; could not compensate: 'b'"
+            )
+        ]
+        assert seen in ([], [failure])
+
+    def test_every_raising_hook_is_noted(self) -> None:
+        """Only one hook's exception can be raised; the others are in its notes."""
+        journal = Journal()
+
+        def on_stuck(name: str, _errors: Errors) -> None:
+            raise ConnectionError(f"pager down for {name}")
+
+        def on_compensated(name: str) -> None:
+            raise KeyError(f"metrics for {name}")
+
+        saga = Saga(
+            [
+                journal.step("a"),
+                journal.step("b", undo=[Err(still_held())]),
+                journal.step("c", Err(declined())),
+            ],
+            classifier=CLASSIFIER,
+            on_stuck=on_stuck,
+            on_compensated=on_compensated,
+        )
+        with pytest.raises(ConnectionError, match="pager down for b") as info:
+            saga.run(CTX)
+        assert info.value.__notes__[1:] == [
+            "the saga hook on_compensated raised too: KeyError('metrics for a')"
+        ]
+
+    def test_the_same_exception_from_two_hooks_noted_once(self) -> None:
+        """A hook that raises one exception twice gets no 'raised too' note."""
+        broken = ConnectionError("metrics down")
+
+        def on_compensated(_name: str) -> None:
+            raise broken
+
+        saga = Saga(
+            [
+                Step("a", lambda ctx: Ok(1), lambda ctx, log: None),
+                Step("b", lambda ctx: Ok(2), lambda ctx, log: None),
+                Step("c", lambda ctx: Err(declined())),
+            ],
+            on_compensated=on_compensated,
+        )
+        with pytest.raises(ConnectionError):
+            saga.run(CTX)
+        assert len(broken.__notes__) == 1
+
+    def test_a_frozen_exception_carries_the_saga_failure(self) -> None:
+        """An exception class that refuses setattr still gets the SagaFailure."""
+
+        @dataclasses.dataclass(frozen=True)
+        class PagerDown(Exception):
+            pager: str
+
+        def on_stuck(_name: str, _errors: Errors) -> None:
+            raise PagerDown("ops")
+
+        saga = Saga(
+            [
+                Step("a", lambda ctx: Ok(1), lambda ctx, log: Err(still_held())),
+                Step("b", lambda ctx: Err(declined())),
+            ],
+            on_stuck=on_stuck,
+        )
+        with pytest.raises(PagerDown) as info:
+            saga.run(CTX)
+        assert info.value.saga_failure.stuck == ("a",)  # type: ignore[attr-defined]
 
 
 class TestSagaFailure:
@@ -1422,6 +1640,111 @@ class TestSagaFailure:
         failure = SagaFailure("b", declined(), stuck=("a",), compensation_errors=given)
         given["c"] = Errors()
         assert list(failure.compensation_errors) == ["a"]
+
+    @staticmethod
+    def _full_failure() -> SagaFailure:
+        return SagaFailure(
+            "charge",
+            declined(),
+            ("reserve",),
+            ("hold",),
+            {"hold": still_held()},
+            GatewayDown("psp", 503),
+            hook="on_step",
+        )
+
+    @pytest.mark.parametrize("protocol", range(pickle.HIGHEST_PROTOCOL + 1))
+    def test_failure_pickles_with_its_cause(self, protocol: int) -> None:
+        """A SagaFailure survives pickling, read-only mapping and cause included."""
+        failure = self._full_failure()
+        copied = pickle.loads(pickle.dumps(failure, protocol))  # noqa: S301 - our own
+        assert copied == failure
+        assert copied.hook == "on_step"
+        assert type(copied.cause) is GatewayDown
+        assert copied.cause.args == ("psp", 503)
+        with pytest.raises(TypeError):
+            copied.compensation_errors["x"] = Errors()
+
+    def test_failure_deep_copies_read_only(self) -> None:
+        """deepcopy makes an equal, independent, still read-only SagaFailure."""
+        failure = self._full_failure()
+        copied = copy.deepcopy(failure)
+        assert copied == failure
+        assert copied.original is not failure.original
+        assert (
+            copied.compensation_errors["hold"]
+            is not failure.compensation_errors["hold"]
+        )
+        assert type(copied.cause) is GatewayDown
+        assert copied.cause is not failure.cause
+        with pytest.raises(TypeError):
+            copied.compensation_errors["x"] = Errors()  # type: ignore[index]
+        assert copy.copy(failure) == failure
+
+    def test_result_of_a_run_crosses_a_process_boundary(self) -> None:
+        """The Err of a real run pickles: a job result, a cache, another process."""
+        journal = Journal()
+        saga = journal.saga(
+            [
+                journal.step("reserve", undo=[KeyError("hold table")]),
+                journal.step("charge", Declined("card")),
+            ]
+        )
+        result = saga.run(CTX)
+        copied = pickle.loads(pickle.dumps(result))  # noqa: S301 - our own
+        assert copied == result
+        failure, original = failure_of(copied), failure_of(result)
+        assert type(failure.cause) is Declined
+        assert failure.cause.args == ("card",)
+        [detail] = failure.compensation_errors["reserve"]
+        assert (
+            detail.reference
+            == original.compensation_errors["reserve"].base[0].reference
+        )
+        assert repr(detail.cause) == "KeyError('hold table')"
+
+    def test_a_raised_failure_pickles_with_it(self) -> None:
+        """A bug carrying its SagaFailure (which holds it) pickles, cycle and all."""
+        bug = KeyError("sku")
+        saga = Saga(
+            [
+                Step("a", lambda ctx: Ok(1), lambda ctx, log: None),
+                Step("b", lambda ctx: bug_of(bug)),
+            ]
+        )
+        with pytest.raises(KeyError):
+            saga.run(CTX)
+        copied = pickle.loads(pickle.dumps(bug))  # noqa: S301 - our own
+        assert copied.saga_failure == bug.saga_failure  # type: ignore[attr-defined]
+        assert copied.saga_failure.cause is copied
+        assert copy.deepcopy(bug).saga_failure.compensated == ("a",)
+
+    def test_str_is_fit_for_a_user(self) -> None:
+        """str() shows describe() and the redacted messages; repr() keeps the text."""
+        hidden = "SELECT card_number FROM cards -- /srv/app/db.py"
+        journal = Journal()
+        saga = journal.saga(
+            [
+                journal.step("reserve", undo=[KeyError(hidden)]),
+                journal.step("charge", Err(declined())),
+            ]
+        )
+        failure = failure_of(saga.run(CTX))
+        shown = str(failure)
+        assert hidden not in shown
+        assert "KeyError" not in shown
+        [detail] = failure.compensation_errors["reserve"]
+        assert shown == (
+            "saga step 'charge' failed; compensated: none; could not compensate: "
+            "'reserve': Card was declined; Something went wrong on our side. If it "
+            "keeps happening, contact support and quote reference "
+            f"{detail.reference}."
+        )
+        assert hidden in repr(failure)
+
+    def test_str_without_errors(self) -> None:
+        """A hand-made failure without errors shows describe() alone."""
+        assert str(SagaFailure("a", Errors())) == SagaFailure("a", Errors()).describe()
 
 
 class TestCheckout:

@@ -9,11 +9,13 @@ so the ignore itself is the assertion.
 
 from __future__ import annotations
 
+import sqlite3
 import time
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any, assert_type
 
 from outcome import (
+    Bucket,
     Err,
     ErrorDetail,
     Errors,
@@ -114,7 +116,12 @@ def steps() -> None:
     assert_type(step.name, str)
     assert_type(
         step.action,
-        Callable[[Order], Ok[int] | Err[Errors] | Awaitable[Ok[int] | Err[Errors]]],
+        Callable[
+            [Order],
+            Ok[int]
+            | Err[Errors | ErrorDetail]
+            | Awaitable[Ok[int] | Err[Errors | ErrorDetail]],
+        ],
     )
     assert_type(step.compensate, Callable[[Order, int], object] | None)
     assert_type(step.compensate_failed, Callable[[Order], object] | None)
@@ -213,3 +220,141 @@ def wrong_sagas() -> None:
 
 def one_context_per_saga(other: Callable[[str], Result[int, Errors]]) -> None:
     Saga([Step("enqueue", enqueue), Step("other", other)])  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+
+
+# The first example of docs/sagas.md, as it is written there: a list of steps
+# whose logs differ (str, int) makes a Saga[int] with no annotation.
+
+db = sqlite3.connect(":memory:", isolation_level=None)
+
+
+def status(order_id: int) -> str:
+    row: tuple[str] = db.execute(
+        "SELECT status FROM orders WHERE id = ?", (order_id,)
+    ).fetchone()
+    return row[0]
+
+
+class PaymentQueue:
+    """Stands in for the broker the payment worker reads from."""
+
+    def __init__(self) -> None:
+        self.jobs: dict[int, str] = {}
+        self.sent = 0
+        self.reachable = True
+
+    def put(self, order_id: int, delay_minutes: int = 0) -> int:
+        """Enqueue a charge of the order."""
+        if not self.reachable:
+            raise ConnectionRefusedError("payments-broker:5672 refused the connection")
+        self.sent += 1
+        self.jobs[self.sent] = f"charge order {order_id} in {delay_minutes} min"
+        return self.sent
+
+    def cancel(self, job_id: int) -> None:
+        """Take a job off the queue."""
+        del self.jobs[job_id]
+
+
+queue = PaymentQueue()
+
+
+def guide_mark_processing(order_id: int) -> Result[str, Errors]:
+    previous = status(order_id)
+    if previous != "pending":
+        errors = Errors()
+        errors.add(code="not_pending", bucket=Bucket.USER_VISIBLE, status=previous)
+        return Err(errors)
+    db.execute("UPDATE orders SET status = 'processing' WHERE id = ?", (order_id,))
+    return Ok(previous)
+
+
+def put_back(order_id: int, previous: str) -> None:
+    db.execute("UPDATE orders SET status = ? WHERE id = ?", (previous, order_id))
+
+
+def enqueue_payment(order_id: int) -> Result[int, Errors]:
+    return Ok(queue.put(order_id))
+
+
+def cancel_payment(_order_id: int, job_id: int) -> None:
+    queue.cancel(job_id)
+
+
+def the_guides_first_saga() -> None:
+    checkout = Saga(
+        [
+            Step("mark_processing", guide_mark_processing, put_back),
+            Step("enqueue_payment", enqueue_payment, cancel_payment),
+        ]
+    )
+    assert_type(checkout, Saga[int])
+    assert_type(checkout.run(1), Ok[dict[str, object]] | Err[SagaFailure])
+
+
+# A step's context is contravariant: a step written for a base context joins
+# a saga over a derived one.
+
+
+class Purchase:
+    """A base context."""
+
+    order_id: int = 0
+
+
+class PaidPurchase(Purchase):
+    """A context derived from it."""
+
+    payment_id: str = ""
+
+
+def audit(_ctx: Purchase) -> Result[None, Errors]:
+    return Ok(None)
+
+
+def capture(ctx: PaidPurchase) -> Result[str, Errors]:
+    return Ok(ctx.payment_id)
+
+
+def contexts() -> None:
+    for_any_purchase: Step[PaidPurchase, None] = Step("audit", audit)
+    assert_type(for_any_purchase.name, str)
+    # mypy joins a list's items as if the context were invariant (pyright
+    # does not): name the saga's context, or write the steps as a tuple.
+    saga = Saga[PaidPurchase]([Step("audit", audit), Step("capture", capture)])
+    assert_type(saga, Saga[PaidPurchase])
+    steps = (Step("audit", audit), Step("capture", capture))
+    assert_type(Saga(steps), Saga[PaidPurchase])
+    saga.run(PaidPurchase())
+    saga.run(Purchase())  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    only_paid: Step[Purchase, str] = Step("capture", capture)  # type: ignore[arg-type]  # pyright: ignore[reportAssignmentType]
+    assert_type(only_paid.name, str)
+
+
+# An action may fail with one ErrorDetail, as Err(ErrorDetail(...)).
+
+
+def expired(_ctx: Purchase) -> Result[str, ErrorDetail]:
+    return Err(ErrorDetail("card", "expired"))
+
+
+def error_details() -> None:
+    assert_type(Step("charge", expired), Step[Purchase, str])
+    assert_type(Saga([Step("charge", expired)]), Saga[Purchase])
+
+
+# The logs are dict[str, object]: each step's log has a type of its own, so
+# the step reads its own back.
+
+
+def logs() -> None:
+    mark = Step("mark_processing", guide_mark_processing, put_back)
+    pay = Step("enqueue_payment", enqueue_payment, cancel_payment)
+    match Saga([mark, pay]).run(1):
+        case Ok(logs):
+            assert_type(logs, dict[str, object])
+            assert_type(mark.read_log(logs), str)
+            assert_type(pay.read_log(logs), int)
+        case Err(failure):
+            assert_type(failure.hook, str | None)
+    mark.read_log(["mark_processing"])  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
