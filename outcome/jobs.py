@@ -30,7 +30,7 @@ import attrs
 
 from outcome._bucket import Bucket
 from outcome._classify.classifier import DEFAULT_CLASSIFIER, Classifier
-from outcome._errors.collection import Errors
+from outcome._errors.collection import Errors, GraphQLUserError
 from outcome._errors.detail import ErrorDetail
 from outcome._result import Err
 from outcome._retry import RetryPolicy
@@ -160,7 +160,7 @@ class JobStatus(TypedDict):
     reason: GiveUpReason | None
     kind: str | None
     bucket: str | None
-    errors: list[dict[str, object]]
+    errors: list[GraphQLUserError]
 
 
 def _read_only(kwargs: Mapping[str, object]) -> Mapping[str, object]:
