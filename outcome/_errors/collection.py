@@ -512,11 +512,11 @@ class Errors:
         >>> errors.messages()
         {'name': ['over 5'], '': ['Sign-ups are closed.']}
 
-        >>> from django.db.models import IntegerField
-        >>> try:
-        ...     IntegerField().clean("4111 1111 1111 1111", None)
-        ... except ValidationError as exc:
-        ...     Errors.from_django(exc).full_messages()
+        >>> card = "4111 1111 1111 1111"  # as Django's IntegerField rejects it:
+        >>> rejected = ValidationError(
+        ...     "“%(value)s” value must be an integer.", "invalid", {"value": card}
+        ... )
+        >>> Errors.from_django(rejected).full_messages()
         ['“…” value must be an integer.']
 
         A form's errors convert too: ``ValidationError(form.errors.as_data())``.
