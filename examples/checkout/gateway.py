@@ -2,10 +2,11 @@
 A card payment gateway for the demo, served over HTTP on 127.0.0.1.
 
 It stands in for a real gateway the way a test-mode account does: it
-authorises cards and voids authorisations, and it can be told to fail the way
-real gateways do (503, a 429 rate limit with ``Retry-After``, a 429 for an
-exhausted quota, an answer too slow to wait for). A card whose token is
-`DECLINED_CARD` is always declined, as with a gateway's test cards.
+authorises cards, captures and voids authorisations, and it can be told to
+fail the way real gateways do (503, a 429 rate limit with ``Retry-After``, a
+429 for an exhausted quota, an answer too slow to wait for), on authorising or
+on capturing. A card whose token is `DECLINED_CARD` is always declined, as
+with a gateway's test cards.
 
 It runs in a background thread on a port the system picks, and only knows the
 standard library's `http.server`. The shop talks to it through the client in
@@ -21,7 +22,7 @@ import threading
 from dataclasses import dataclass, replace
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import TYPE_CHECKING, Final, cast
+from typing import TYPE_CHECKING, Final, Literal, TypeAlias, cast
 
 if TYPE_CHECKING:
     import socket
@@ -36,8 +37,17 @@ RETRY_AFTER_SECONDS: Final = 1
 """What the gateway asks a rate-limited client to wait."""
 
 
+Request: TypeAlias = Literal["authorize", "capture"]
+"""The requests a fault or an action can be attached to."""
+
+_REQUESTS: Final[dict[str, Request]] = {
+    "/v1/authorizations": "authorize",
+    "/v1/captures": "capture",
+}
+
+
 class Fault(enum.Enum):
-    """A way for the gateway to fail the next authorisation requests."""
+    """A way for the gateway to fail the next authorisation or capture requests."""
 
     UNAVAILABLE = "503 Service Unavailable"
     RATE_LIMITED = "429 Too Many Requests, rate limit, Retry-After: 1"
@@ -54,7 +64,8 @@ class Authorization:
     amount_cents: int
     currency: str
     idempotency_key: str
-    status: str  # "authorized" or "voided"
+    status: str  # "authorized", "captured" or "voided"
+    capture_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -90,8 +101,11 @@ class FakeGateway:
         self._slow_answer_after = slow_answer_after
         self._lock = threading.Lock()
         self._closing = threading.Event()
-        self._faults: list[Fault] = []
-        self._meanwhile: list[Callable[[], object]] = []
+        self._faults: dict[Request, list[Fault]] = {"authorize": [], "capture": []}
+        self._meanwhile: dict[Request, list[Callable[[], object]]] = {
+            "authorize": [],
+            "capture": [],
+        }
         self._authorizations: dict[str, Authorization] = {}
         self._server = _Server(self)
         # Polled often, so that closing does not wait half a second for it.
@@ -106,21 +120,25 @@ class FakeGateway:
         host, port = self._server.server_address[:2]
         return f"http://{host!s}:{port}"
 
-    def fail_next(self, fault: Fault, times: int = 1) -> None:
-        """Answer the next `times` authorisation requests with `fault`."""
+    def fail_next(
+        self, fault: Fault, times: int = 1, *, on: Request = "authorize"
+    ) -> None:
+        """Answer the next `times` requests to authorise (or capture) with `fault`."""
         with self._lock:
-            self._faults.extend([fault] * times)
+            self._faults[on].extend([fault] * times)
 
-    def meanwhile(self, action: Callable[[], object]) -> None:
+    def meanwhile(
+        self, action: Callable[[], object], *, on: Request = "authorize"
+    ) -> None:
         """
-        Run `action` while the next authorisation request is being handled.
+        Run `action` while the next request to authorise (or capture) is handled.
 
         The client is waiting for the answer meanwhile, so whatever `action`
         does (another process locking a database, a customer cancelling in
         another tab) happens between the shop's request and its response.
         """
         with self._lock:
-            self._meanwhile.append(action)
+            self._meanwhile[on].append(action)
 
     def authorizations(self, order_id: int | None = None) -> list[Authorization]:
         """Return the authorisations made, oldest first, for one order if given."""
@@ -152,43 +170,38 @@ class FakeGateway:
 
     def answer(self, path: str, payload: dict[str, object], key: str) -> _Answer:
         """Decide the answer to one request; record what it changes."""
-        if path == "/v1/authorizations":
+        request = _REQUESTS.get(path)
+        if request is not None:
             with self._lock:
-                meanwhile = self._meanwhile.pop(0) if self._meanwhile else None
+                waiting = self._meanwhile[request]
+                meanwhile = waiting.pop(0) if waiting else None
             if meanwhile is not None:
                 meanwhile()
         with self._lock:
-            if path == "/v1/authorizations":
-                return self._authorize(payload, key)
             if path == "/v1/voids":
                 return self._void(payload)
-        return _error(HTTPStatus.NOT_FOUND, "not_found", f"no such endpoint: {path}")
+            if request is None:
+                return _error(
+                    HTTPStatus.NOT_FOUND, "not_found", f"no such endpoint: {path}"
+                )
+            faults = self._faults[request]
+            fault = faults.pop(0) if faults else None
+            failed = _failure(fault)
+            if failed is not None:
+                return failed
+            answer = (
+                self._authorize(payload, key)
+                if request == "authorize"
+                else self._capture(payload)
+            )
+        delay = self._slow_answer_after if fault is Fault.SLOW else 0.0
+        return replace(answer, delay=delay)
 
     def hold_back(self, seconds: float) -> None:
         """Wait before answering; closing the gateway cuts the wait short."""
         self._closing.wait(seconds)
 
     def _authorize(self, payload: dict[str, object], key: str) -> _Answer:
-        fault = self._faults.pop(0) if self._faults else None
-        if fault is Fault.UNAVAILABLE:
-            return _error(
-                HTTPStatus.SERVICE_UNAVAILABLE,
-                "service_unavailable",
-                "The gateway is down for maintenance.",
-            )
-        if fault is Fault.RATE_LIMITED:
-            return _error(
-                HTTPStatus.TOO_MANY_REQUESTS,
-                "rate_limit_exceeded",
-                "Too many requests; slow down.",
-                ("Retry-After", str(RETRY_AFTER_SECONDS)),
-            )
-        if fault is Fault.QUOTA_EXCEEDED:
-            return _error(
-                HTTPStatus.TOO_MANY_REQUESTS,
-                "insufficient_quota",
-                "This account has used up its monthly quota of authorisations.",
-            )
         if payload.get("card_token") == DECLINED_CARD:
             return _error(
                 HTTPStatus.PAYMENT_REQUIRED, "card_declined", "Your card was declined."
@@ -208,9 +221,26 @@ class FakeGateway:
                 status="authorized",
             )
             self._authorizations[held.id] = held
-        delay = self._slow_answer_after if fault is Fault.SLOW else 0.0
         body: dict[str, object] = {"id": held.id, "status": held.status}
-        return _Answer(HTTPStatus.CREATED, body, delay=delay)
+        return _Answer(HTTPStatus.CREATED, body)
+
+    def _capture(self, payload: dict[str, object]) -> _Answer:
+        held = self._authorizations.get(str(payload.get("authorization")))
+        if held is None or held.status == "voided":
+            return _error(
+                HTTPStatus.CONFLICT,
+                "authorization_not_capturable",
+                "There is no authorisation to capture by this id.",
+            )
+        # Idempotency: capturing a captured authorisation answers the capture.
+        if held.capture_id is None:
+            captures = sum(
+                a.capture_id is not None for a in self._authorizations.values()
+            )
+            held = replace(held, status="captured", capture_id=f"cap_{captures + 1:04}")
+            self._authorizations[held.id] = held
+        body: dict[str, object] = {"id": held.capture_id, "status": held.status}
+        return _Answer(HTTPStatus.CREATED, body)
 
     def _void(self, payload: dict[str, object]) -> _Answer:
         # By id, or everything made under an idempotency key: the shop voids by
@@ -224,6 +254,30 @@ class FakeGateway:
                 self._authorizations[held.id] = replace(held, status="voided")
                 voided.append(held.id)
         return _Answer(HTTPStatus.OK, {"voided": voided})
+
+
+def _failure(fault: Fault | None) -> _Answer | None:
+    """The error answer a fault gives, if it gives one."""
+    if fault is Fault.UNAVAILABLE:
+        return _error(
+            HTTPStatus.SERVICE_UNAVAILABLE,
+            "service_unavailable",
+            "The gateway is down for maintenance.",
+        )
+    if fault is Fault.RATE_LIMITED:
+        return _error(
+            HTTPStatus.TOO_MANY_REQUESTS,
+            "rate_limit_exceeded",
+            "Too many requests; slow down.",
+            ("Retry-After", str(RETRY_AFTER_SECONDS)),
+        )
+    if fault is Fault.QUOTA_EXCEEDED:
+        return _error(
+            HTTPStatus.TOO_MANY_REQUESTS,
+            "insufficient_quota",
+            "This account has used up its monthly quota of requests.",
+        )
+    return None
 
 
 class _Server(ThreadingHTTPServer):
