@@ -8,15 +8,32 @@ beside this file.
 The shop's database is a SQLite file in a temporary directory (or where
 ``--database PATH`` says, to look at it afterwards), and the payment gateway a
 server on 127.0.0.1 (see ``gateway.py``), told before each scenario how to
-fail. Retries are logged rather than slept through, so that the run takes a
-moment; the timeouts are real, but short.
+fail. The checkout's own retries are logged rather than slept through, so
+that the run takes a moment; the timeouts are real, but short.
+
+The payment job runs for real, on Huey with a SQLite file in the temporary
+directory, worked by a consumer this script starts. With ``--engine celery``
+(or ``CHECKOUT_ENGINE=celery``) the same job runs on Celery instead, with the
+Redis at ``CHECKOUT_REDIS_URL`` (``redis://127.0.0.1:6379/0`` by default) as
+broker and result backend, and a worker this script starts. Its retries go
+through the queue and take real seconds. Each status the job reports is
+printed as an API subscriber receives it, once the job is done, so that the
+output reads in order whatever the threads do.
+
+The reference a bug is reported under is keyed by a secret made anew in each
+process; set ``OUTCOME_REFERENCE_KEY`` to get the same references on every
+run (a shop sets it so that its web and worker processes agree).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
+import importlib.util
 import json
+import math
+import os
 import sqlite3
 import tempfile
 import textwrap
@@ -26,10 +43,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
 from gateway import DECLINED_CARD, FakeGateway, Fault
+from jobs import ENGINES, BrokerUnavailable, Engine, RunningQueue, running
 from service import (
+    API_MESSAGES,
     CheckoutForm,
     CheckoutService,
+    JobFeed,
     PaymentGateway,
+    PaymentWorker,
     Shop,
     SupportDesk,
     respond,
@@ -41,10 +62,14 @@ if TYPE_CHECKING:
 
     from service import Response
 
+    from outcome.jobs import JobStatus
+
 NOW: Final = datetime(2025, 6, 15, 12, 0, tzinfo=UTC)
 GATEWAY_TIMEOUT: Final = 0.25  # seconds the shop waits for the gateway
 SLOW_ANSWER: Final = 0.75  # seconds a slow gateway takes to answer
 BUSY_TIMEOUT: Final = 0.1  # seconds a statement waits for a lock on the database
+JOB_TIMEOUT: Final = 20.0  # seconds to wait for a payment job, far more than any takes
+REDIS_URL: Final = "redis://127.0.0.1:6379/0"  # unless CHECKOUT_REDIS_URL says
 
 CARD: Final = CheckoutForm("tok_visa", "09/27", terms_accepted=True)
 
@@ -60,7 +85,9 @@ class Scenario:
     status: str = "pending"
     form: CheckoutForm = CARD
     faults: tuple[tuple[Fault, int], ...] = ()
+    capture_faults: tuple[tuple[Fault, int], ...] = ()
     database_locked_meanwhile: bool = False
+    cancelled_during_capture: bool = False
     pay_later: bool = False
 
 
@@ -71,7 +98,11 @@ SCENARIOS: Final = (
         2400,
         form=CheckoutForm(" ", "13/27", terms_accepted=False),
     ),
-    Scenario("Happy path: the card is authorised, the payment queued", "Grace", 2400),
+    Scenario(
+        "Happy path: the card is authorised, then the payment job captures it",
+        "Grace",
+        2400,
+    ),
     Scenario(
         "The card is declined: the order goes back to pending",
         "Edsger",
@@ -110,7 +141,7 @@ SCENARIOS: Final = (
         database_locked_meanwhile=True,
     ),
     Scenario(
-        "A bug: no capture queue is set up for GBP; undone, then a 500 with a "
+        "A bug: no merchant account is set up for GBP; undone, then a 500 with a "
         "reference",
         "Alan",
         2000,
@@ -123,6 +154,34 @@ SCENARIOS: Final = (
         1500,
         status="cancelled",
         pay_later=True,
+    ),
+    Scenario(
+        "The gateway rate-limits the capture: the job goes back on the queue for "
+        "as long as Retry-After asks, then captures",
+        "Niklaus",
+        3000,
+        capture_faults=((Fault.RATE_LIMITED, 1),),
+    ),
+    Scenario(
+        "The gateway's quota runs out before the capture (429 insufficient_quota): "
+        "the job fails at once, and the customer is told",
+        "Radia",
+        2750,
+        capture_faults=((Fault.QUOTA_EXCEEDED, 1),),
+    ),
+    Scenario(
+        "The gateway is down (503) for every attempt to capture: the job gives up, "
+        "and its death handler tells support",
+        "Leslie",
+        1900,
+        capture_faults=((Fault.UNAVAILABLE, 3),),
+    ),
+    Scenario(
+        "The customer cancels in another tab while the card is captured: the order "
+        "cannot be completed, so support is told; the job succeeded",
+        "Tony",
+        4400,
+        cancelled_during_capture=True,
     ),
 )
 
@@ -146,71 +205,145 @@ class Maintenance:
         self._db.close()
 
 
+class AnotherTab:
+    """The customer, in another browser tab, cancelling the order."""
+
+    def __init__(self, path: Path) -> None:
+        """Connect to the shop's database, as the other request's process does."""
+        # It cancels from the gateway's thread, while the payment job waits.
+        self._db = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+
+    def cancel(self, order_id: int) -> None:
+        """Cancel the order, whatever it is doing."""
+        self._db.execute(
+            "UPDATE orders SET status = 'cancelled' WHERE id = ?", (order_id,)
+        )
+
+    def close(self) -> None:
+        """Disconnect."""
+        self._db.close()
+
+
 def indented(text: str) -> None:
     """Print `text` under the scenario's heading."""
     print(textwrap.indent(text, "   "))
 
 
-def show_state(
-    shop: Shop, gateway: FakeGateway, support: SupportDesk, order_id: int
+def describe(payment_job_id: int, status: JobStatus) -> str:
+    """A status of a payment job, as a subscriber's page would put it."""
+    state, attempt = status["state"], status["attempt"]
+    said = f"subscription: payment job {payment_job_id}: {state}"
+    if state in {"running", "succeeded"}:
+        return f"{said}, attempt {attempt}"
+    if state == "retrying":
+        # To the second, as a page would show it: the jitter of the backoff
+        # makes the exact figure differ from run to run.
+        seconds = max(1, math.ceil(status["retry_in"] or 0.0))
+        return f"{said} in {seconds} s, attempt {attempt} failed ({status['kind']})"
+    if state == "failed":
+        codes = [str(error.get("code")) for error in status["errors"]]
+        told = " ".join(API_MESSAGES.get(code, code) for code in codes)
+        return (
+            f"{said}, attempt {attempt} ({status['reason']}: {status['kind']}): {told}"
+        )
+    return said
+
+
+def follow(
+    service: CheckoutService, queue: RunningQueue, feed: JobFeed, order_id: int
 ) -> None:
+    """Wait for the order's payment jobs to finish; print what they reported."""
+    for job in service.shop.payment_jobs(order_id):
+        if job.status != "cancelled":
+            queue.wait(job.job_id, JOB_TIMEOUT)
+        for update in feed.updates(job.id):
+            if isinstance(update, str):
+                indented(f"worker: {update}")
+            else:
+                indented(describe(job.id, update))
+
+
+def show_state(service: CheckoutService, gateway: FakeGateway, order_id: int) -> None:
     """Print what is left of the order: its row, its jobs, its holds, its tickets."""
+    shop = service.shop
     order = shop.order(order_id)
     indented(f"order {order_id}: {'missing' if order is None else order.status}")
     jobs = shop.payment_jobs(order_id)
     if not jobs:
-        indented("payment queue: nothing for this order")
+        indented("payment jobs: none for this order")
     for job in jobs:
         work = (
             "authorise and capture"
             if job.authorization_id is None
             else f"capture {job.authorization_id}"
         )
+        status = service.payment_status(job.id)
+        state = (
+            job.status
+            if job.status == "cancelled" or status is None
+            else status["state"]
+        )
+        amount = (
+            "" if order is None else f"{order.amount_cents} {order.currency} cents, "
+        )
         indented(
-            f"payment queue: job {job.id} on {job.queue}: {work}, "
-            f"{job.amount_cents} {job.currency} cents, run after {job.run_after}: "
-            f"{job.status}"
+            f"payment job {job.id} on {job.account}: {work}, {amount}"
+            f"run after {job.run_after}: {state}"
         )
     holds = gateway.authorizations(order_id)
     if not holds:
         indented("gateway: no authorisation for this order")
     for hold in holds:
+        captured = "" if hold.capture_id is None else f" ({hold.capture_id})"
         indented(
             f"gateway: {hold.id} for {hold.amount_cents} {hold.currency} cents: "
-            f"{hold.status}"
+            f"{hold.status}{captured}"
         )
-    for ticket in support.tickets:
+    for ticket in service.support.tickets:
         if ticket.order_id == order_id:
+            causes = f" ({', '.join(ticket.causes)})" if ticket.causes else ""
             indented(
                 f"support: ticket #{ticket.number}: order {order_id} is stuck, "
-                f"{ticket.step} could not be undone ({', '.join(ticket.causes)})"
+                f"{ticket.problem}{causes}"
             )
 
 
-def run(
-    number: int,
-    scenario: Scenario,
-    service: CheckoutService,
-    gateway: FakeGateway,
-    database: Path,
-) -> None:
+@dataclass(frozen=True)
+class Demo:
+    """What every scenario runs against."""
+
+    service: CheckoutService
+    gateway: FakeGateway
+    queue: RunningQueue
+    feed: JobFeed
+    database: Path
+
+
+def run(number: int, scenario: Scenario, demo: Demo) -> None:
     """Check out the scenario's order and print what happened."""
     print(f"{number}. {scenario.title}")
-    shop = service.shop
-    order_id = shop.add_order(
+    service, gateway = demo.service, demo.gateway
+    order_id = service.shop.add_order(
         scenario.customer, scenario.amount_cents, scenario.currency, scenario.status
     )
     for fault, times in scenario.faults:
         gateway.fail_next(fault, times)
-    if scenario.database_locked_meanwhile:
-        with contextlib.closing(Maintenance(database)) as maintenance:
-            gateway.meanwhile(maintenance.lock)
+    for fault, times in scenario.capture_faults:
+        gateway.fail_next(fault, times, on="capture")
+    with contextlib.ExitStack() as meanwhile:
+        if scenario.cancelled_during_capture:
+            tab = meanwhile.enter_context(contextlib.closing(AnotherTab(demo.database)))
+            gateway.meanwhile(functools.partial(tab.cancel, order_id), on="capture")
+        if scenario.database_locked_meanwhile:
+            with contextlib.closing(Maintenance(demo.database)) as maintenance:
+                gateway.meanwhile(maintenance.lock)
+                response = send(scenario, service, order_id)
+        else:
             response = send(scenario, service, order_id)
-    else:
-        response = send(scenario, service, order_id)
-    indented(f"HTTP/1.1 {response.status.value} {response.status.phrase}")
-    indented(json.dumps(response.body, indent=2))
-    show_state(shop, gateway, service.support, order_id)
+        indented(f"HTTP/1.1 {response.status.value} {response.status.phrase}")
+        indented(json.dumps(response.body, indent=2))
+        follow(service, demo.queue, demo.feed, order_id)
+    show_state(service, gateway, order_id)
     print()
 
 
@@ -223,41 +356,90 @@ def send(scenario: Scenario, service: CheckoutService, order_id: int) -> Respons
     return respond(service, order_id, scenario.form)
 
 
-def run_all(database: Path) -> None:
-    """Run every scenario against one shop and one gateway."""
+ENGINE_NAMES: Final[dict[Engine, str]] = {
+    "huey": "Huey with SQLite, worked by a consumer in this process",
+    "celery": "Celery with Redis, worked by a worker in this process",
+}
+
+
+def run_all(database: Path, directory: Path, engine: Engine, redis_url: str) -> None:
+    """Run every scenario against one shop, one gateway and one payment queue."""
+    feed, support = JobFeed(), SupportDesk()
     with (
         FakeGateway(slow_answer_after=SLOW_ANSWER) as gateway,
         Shop(database, busy_timeout=BUSY_TIMEOUT) as shop,
     ):
-        service = CheckoutService(
-            shop,
-            PaymentGateway(gateway.url, timeout=GATEWAY_TIMEOUT, log=indented),
-            SupportDesk(),
-            clock=lambda: NOW,
-            sleep=lambda _seconds: None,  # logged by the service, not slept
-            random=lambda: 0.5,  # the middle of the jitter, for a stable output
-            log=indented,
+        worker = PaymentWorker(
+            database,
+            gateway.url,
+            support,
+            feed,
+            gateway_timeout=GATEWAY_TIMEOUT,
+            busy_timeout=BUSY_TIMEOUT,
         )
-        for number, scenario in enumerate(SCENARIOS, start=1):
-            run(number, scenario, service, gateway, database)
+        with running(engine, worker, directory, redis_url=redis_url) as queue:
+            print(f"Payment jobs run on {ENGINE_NAMES[engine]}.")
+            print()
+            service = CheckoutService(
+                shop,
+                PaymentGateway(gateway.url, timeout=GATEWAY_TIMEOUT, log=indented),
+                support,
+                queue,
+                clock=lambda: NOW,
+                sleep=lambda _seconds: None,  # logged by the service, not slept
+                random=lambda: 0.5,  # the middle of the jitter, for a stable output
+                log=indented,
+            )
+            demo = Demo(service, gateway, queue, feed, database)
+            for number, scenario in enumerate(SCENARIOS, start=1):
+                run(number, scenario, demo)
 
 
 def main(arguments: Sequence[str] | None = None) -> None:
-    """Run the demo, with its database in a temporary directory unless told."""
+    """Run the demo, with its files in a temporary directory unless told."""
     parser = argparse.ArgumentParser(prog="python examples/checkout")
     parser.add_argument(
         "--database",
         type=Path,
         help="where to create the shop's SQLite file, to look at it afterwards",
     )
-    database: Path | None = parser.parse_args(arguments).database
-    if database is not None:
-        if database.exists():
-            parser.error(f"{database} exists; give the path of a new file")
-        run_all(database)
-        return
+    parser.add_argument(
+        "--engine",
+        default=os.environ.get("CHECKOUT_ENGINE", "huey"),
+        help=(
+            "what runs the payment jobs: huey (SQLite, no server; the default) or "
+            "celery (Redis at $CHECKOUT_REDIS_URL, default "
+            f"{REDIS_URL}); default $CHECKOUT_ENGINE"
+        ),
+    )
+    options = parser.parse_args(arguments)
+    database: Path | None = options.database
+    if options.engine not in ENGINES:
+        parser.error(
+            f"the engine must be huey or celery, not {options.engine!r} (from "
+            "--engine or CHECKOUT_ENGINE)"
+        )
+    engine: Engine = options.engine
+    if engine == "celery" and not all(
+        importlib.util.find_spec(name) for name in ("celery", "redis")
+    ):
+        parser.error(
+            "the celery engine needs Celery and redis-py: "
+            "pip install 'outcome-kit[celery]' redis"
+        )
+    if database is not None and database.exists():
+        parser.error(f"{database} exists; give the path of a new file")
+    redis_url = os.environ.get("CHECKOUT_REDIS_URL", REDIS_URL)
     with tempfile.TemporaryDirectory() as directory:
-        run_all(Path(directory) / "shop.sqlite3")
+        try:
+            run_all(
+                database or Path(directory) / "shop.sqlite3",
+                Path(directory),
+                engine,
+                redis_url,
+            )
+        except BrokerUnavailable as exc:
+            parser.exit(1, f"{parser.prog}: {exc}\n")
 
 
 if __name__ == "__main__":

@@ -1,17 +1,23 @@
 """
-A shop's checkout, end to end: orders in SQLite, a card gateway over HTTP, a saga.
+A shop's checkout, end to end: orders in SQLite, a card gateway, a saga, a job.
 
 Checkout marks the order processing, has the payment gateway authorise the
-card, then enqueues the payment for the worker that captures it. Those are
-three systems, so no one database transaction can cover them: each step is a
-`Step` of a `Saga`, which undoes the completed ones, newest first, when a
-later one fails. If the payment cannot be enqueued, the authorisation is
-voided and the order goes back to pending; if putting it back fails too, that
-joins the report and support is told about a stuck order.
+card, then enqueues the payment job that captures it. Those are three systems,
+so no one database transaction can cover them: each step is a `Step` of a
+`Saga`, which undoes the completed ones, newest first, when a later one fails.
+If the payment cannot be enqueued, the authorisation is voided and the order
+goes back to pending; if putting it back fails too, that joins the report and
+support is told about a stuck order.
+
+The payment job runs on a task queue (Huey or Celery: see ``jobs.py``) under a
+`JobPolicy`: it captures the card, retried through the queue while the gateway
+is busy or down, then marks the order completed. Each change of its state goes
+to the API's subscribers (`JobFeed`); a job that gives up is reported to
+support by a death handler, as Sidekiq's are.
 
 The module is in layers, each using the ones above it: the checkout form, the
-shop's database, the gateway's client, the saga's steps, the service that
-runs them, and the API answer.
+shop's database, the gateway's client, the saga's steps, support, the payment
+job, the service that runs the saga, and the API answer.
 """
 
 from __future__ import annotations
@@ -20,13 +26,15 @@ import json
 import random as _random
 import re
 import sqlite3
+import threading
 import time
 import urllib.error
 import urllib.request
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, Final, cast
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypeAlias, cast
 
 from outcome import (
     Bucket,
@@ -44,6 +52,7 @@ from outcome import (
     accumulate,
     as_result,
 )
+from outcome.jobs import JobPolicy
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, Sequence
@@ -51,6 +60,8 @@ if TYPE_CHECKING:
     from os import PathLike
     from types import TracebackType
     from typing import Self
+
+    from outcome.jobs import JobEvent, JobStatus
 
 
 def _ignore(_message: str) -> None:
@@ -133,17 +144,17 @@ CREATE TABLE IF NOT EXISTS orders (
     customer TEXT NOT NULL,
     amount_cents INTEGER NOT NULL,
     currency TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('pending', 'processing', 'cancelled'))
+    status TEXT NOT NULL
+        CHECK (status IN ('pending', 'processing', 'completed', 'cancelled'))
 );
-CREATE TABLE IF NOT EXISTS payment_queue (
+CREATE TABLE IF NOT EXISTS payment_jobs (
     id INTEGER PRIMARY KEY,
     order_id INTEGER NOT NULL REFERENCES orders (id),
-    queue TEXT NOT NULL,
-    amount_cents INTEGER NOT NULL,
-    currency TEXT NOT NULL,
+    job_id TEXT NOT NULL UNIQUE,
+    account TEXT NOT NULL,
     authorization_id TEXT,
     run_after TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('queued', 'cancelled'))
+    status TEXT NOT NULL CHECK (status IN ('queued', 'started', 'cancelled'))
 );
 """
 
@@ -162,17 +173,21 @@ class Order:
 @dataclass(frozen=True)
 class PaymentJob:
     """
-    A row of the payment queue: work for the payment worker.
+    A row of the payment jobs table: the shop's record of a job it enqueued.
 
-    The worker captures the authorisation when the job's time comes; a job
-    without one (pay later) authorises the customer's card on file first.
+    The API names the job by `id`; the task queue knows it by `job_id`. The
+    worker captures the authorisation on the merchant `account` when the
+    job's time comes; a job without one (pay later) authorises the
+    customer's card on file first. `status` is the shop's side of the job:
+    ``queued``, ``started`` once a worker took it (it can no longer be
+    cancelled), or ``cancelled`` (a worker that gets it drops it). How the
+    job is going is its `JobStatus`, which the queue keeps.
     """
 
     id: int
     order_id: int
-    queue: str
-    amount_cents: int
-    currency: str
+    job_id: str
+    account: str
     authorization_id: str | None
     run_after: str
     status: str
@@ -180,7 +195,7 @@ class PaymentJob:
 
 class Shop:
     """
-    The shop's SQLite database: orders and the payment queue.
+    The shop's SQLite database: orders and the payment jobs enqueued for them.
 
     Each statement commits on its own, as the saga's steps need: a step's
     write is done (and visible to the payment worker) once the step returns.
@@ -243,46 +258,70 @@ class Shop:
         )
         return cursor.rowcount == 1
 
-    def enqueue_payment(
+    def add_payment_job(
         self,
         order: Order,
         *,
-        queue: str,
+        account: str,
         authorization_id: str | None,
         run_after: datetime,
-    ) -> int:
-        """Add a job to the payment queue and return its id."""
+    ) -> PaymentJob:
+        """Record a payment job, under a new id for the task queue, and return it."""
+        job_id = str(uuid.uuid4())
         cursor = self._db.execute(
-            "INSERT INTO payment_queue (order_id, queue, amount_cents, currency,"
-            " authorization_id, run_after, status) VALUES (?, ?, ?, ?, ?, ?, 'queued')",
-            (
-                order.id,
-                queue,
-                order.amount_cents,
-                order.currency,
-                authorization_id,
-                run_after.isoformat(),
-            ),
+            "INSERT INTO payment_jobs (order_id, job_id, account, authorization_id,"
+            " run_after, status) VALUES (?, ?, ?, ?, ?, 'queued')",
+            (order.id, job_id, account, authorization_id, run_after.isoformat()),
         )
-        return _row_id(cursor)
+        return PaymentJob(
+            _row_id(cursor),
+            order.id,
+            job_id,
+            account,
+            authorization_id,
+            run_after.isoformat(),
+            "queued",
+        )
 
-    def cancel_payment(self, job_id: int) -> bool:
-        """Cancel a queued payment job; say whether it was still queued."""
+    def cancel_payment_job(self, payment_job_id: int) -> bool:
+        """Cancel a payment job no worker took yet; say whether it was still queued."""
         cursor = self._db.execute(
-            "UPDATE payment_queue SET status = 'cancelled'"
+            "UPDATE payment_jobs SET status = 'cancelled'"
             " WHERE id = ? AND status = 'queued'",
-            (job_id,),
+            (payment_job_id,),
         )
         return cursor.rowcount == 1
+
+    def start_payment_job(self, payment_job_id: int) -> bool:
+        """Take a payment job for a worker; say whether it may run (not cancelled)."""
+        cursor = self._db.execute(
+            "UPDATE payment_jobs SET status = 'started'"
+            " WHERE id = ? AND status != 'cancelled'",
+            (payment_job_id,),
+        )
+        return cursor.rowcount == 1
+
+    def payment_job(self, payment_job_id: int) -> PaymentJob | None:
+        """Return the payment job with this id, if there is one."""
+        row = self._db.execute(
+            f"{_PAYMENT_JOBS} WHERE id = ?",
+            (payment_job_id,),
+        ).fetchone()
+        return None if row is None else PaymentJob(*row)
 
     def payment_jobs(self, order_id: int) -> list[PaymentJob]:
         """Return the payment jobs of an order, oldest first."""
         rows = self._db.execute(
-            "SELECT id, order_id, queue, amount_cents, currency, authorization_id,"
-            " run_after, status FROM payment_queue WHERE order_id = ? ORDER BY id",
+            f"{_PAYMENT_JOBS} WHERE order_id = ? ORDER BY id",
             (order_id,),
         ).fetchall()
         return [PaymentJob(*row) for row in rows]
+
+
+_PAYMENT_JOBS: Final = (
+    "SELECT id, order_id, job_id, account, authorization_id, run_after, status"
+    " FROM payment_jobs"
+)
 
 
 def _row_id(cursor: sqlite3.Cursor) -> int:
@@ -357,6 +396,19 @@ class PaymentGateway:
         )
         return str(answer["id"])
 
+    def capture(self, authorization_id: str, order: Order, account: str) -> str:
+        """Take the held amount on the merchant `account`; return the capture's id."""
+        answer = self._post(
+            "/v1/captures",
+            {
+                "authorization": authorization_id,
+                "amount_cents": order.amount_cents,
+                "account": account,
+            },
+            idempotency_key=f"capture-{authorization_id}",
+        )
+        return str(answer["id"])
+
     def void(self, authorization_id: str) -> None:
         """Release an authorisation."""
         self._post("/v1/voids", {"authorization": authorization_id})
@@ -418,6 +470,36 @@ def idempotency_key(order_id: int) -> str:
     return f"order-{order_id}"
 
 
+def card_on_file(customer: str) -> str:
+    """The token of the card a customer keeps on file, for paying later."""
+    # The shop would look it up; the demo's customers all keep the test card.
+    return f"tok_visa_{customer.lower()}"
+
+
+# The task queue the payment jobs go on ------------------------------------------
+
+
+class PaymentQueue(Protocol):
+    """
+    The task queue that runs the payment jobs: Huey or Celery (see ``jobs.py``).
+
+    A job is enqueued under the id the shop chose (`PaymentJob.job_id`), so
+    the shop has recorded it before any worker can take it.
+    """
+
+    def enqueue(self, job: PaymentJob, *, delay: float) -> None:
+        """Put the job on the queue, to run in `delay` seconds."""
+        ...
+
+    def cancel(self, job_id: str) -> None:
+        """Tell the queue not to run the job."""
+        ...
+
+    def status(self, job_id: str) -> JobStatus | None:
+        """The job's latest status, as the queue keeps it."""
+        ...
+
+
 # The checkout saga's steps ------------------------------------------------------
 
 
@@ -432,8 +514,10 @@ class Checkout:
 
     shop: Shop
     gateway: PaymentGateway
+    payments: PaymentQueue
     order_id: int
     run_after: datetime
+    delay: float = 0.0
     card_token: str | None = None
     authorization_id: str | None = None
 
@@ -446,8 +530,8 @@ class Checkout:
         return order
 
 
-CAPTURE_QUEUES: Final = {"EUR": "capture-eu", "USD": "capture-us"}
-"""The payment worker's queue for each currency the shop sells in."""
+MERCHANT_ACCOUNTS: Final = {"EUR": "acct_eu", "USD": "acct_us"}
+"""The gateway account the shop captures each currency's payments on."""
 
 
 def mark_processing(ctx: Checkout) -> Result[str, Errors]:
@@ -508,23 +592,35 @@ def void_unconfirmed(ctx: Checkout) -> None:
 
 
 def enqueue_payment(ctx: Checkout) -> Result[int, Errors]:
-    """Queue the payment for the worker; the log is the job's id."""
+    """Record the payment job, then put it on the queue; the log is its id."""
     order = ctx.order()
-    job_id = ctx.shop.enqueue_payment(
+    job = ctx.shop.add_payment_job(
         order,
-        queue=CAPTURE_QUEUES[order.currency],
+        account=MERCHANT_ACCOUNTS[order.currency],
         authorization_id=ctx.authorization_id,
         run_after=ctx.run_after,
     )
-    return Ok(job_id)
+    try:
+        ctx.payments.enqueue(job, delay=ctx.delay)
+    except BaseException:
+        # No worker may ever see it, so the shop's record must not say queued;
+        # a worker that does see it drops it. A retry records a new job.
+        ctx.shop.cancel_payment_job(job.id)
+        raise
+    return Ok(job.id)
 
 
-def cancel_payment(ctx: Checkout, job_id: int) -> Result[None, Errors]:
-    """Undo `enqueue_payment`: cancel the job, unless the worker has taken it."""
-    if ctx.shop.cancel_payment(job_id):
+def cancel_payment(ctx: Checkout, payment_job_id: int) -> Result[None, Errors]:
+    """Undo `enqueue_payment`: cancel the job, unless a worker has taken it."""
+    job = ctx.shop.payment_job(payment_job_id)
+    if job is not None and ctx.shop.cancel_payment_job(payment_job_id):
+        ctx.payments.cancel(job.job_id)
         return Ok(None)
     started = ErrorDetail(
-        None, "payment_started", params={"job": job_id}, bucket=Bucket.USER_VISIBLE
+        None,
+        "payment_started",
+        params={"job": payment_job_id},
+        bucket=Bucket.USER_VISIBLE,
     )
     return Err(Errors([started]))
 
@@ -563,6 +659,15 @@ the order still pending and drops the job. The delay is what makes that safe.
 
 PAY_LATER_DELAY: Final = timedelta(minutes=5)
 
+CAPTURE_RETRY: Final = RetryPolicy(attempts=3, base_delay=0.5, max_delay=1.0)
+"""
+For the payment job: three attempts in its whole life, through the queue.
+
+The server's Retry-After is honoured when it is longer than the backoff. The
+waits are short so that the demo takes a moment; a shop would give the
+gateway minutes (``base_delay=30.0, max_delay=600.0``).
+"""
+
 
 def _database_locked(failure: object) -> bool:
     return isinstance(failure, sqlite3.OperationalError) and "is locked" in str(failure)
@@ -575,7 +680,7 @@ SHOP_CLASSIFIER.register(
 )
 
 
-# The service --------------------------------------------------------------------
+# Support ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -584,8 +689,8 @@ class SupportTicket:
 
     number: int
     order_id: int
-    step: str
-    causes: tuple[str, ...]
+    problem: str
+    causes: tuple[str, ...] = ()
 
 
 class SupportDesk:
@@ -594,13 +699,203 @@ class SupportDesk:
     def __init__(self) -> None:
         """Start with no tickets."""
         self.tickets: list[SupportTicket] = []
+        # Payment workers open tickets from their own threads.
+        self._lock = threading.Lock()
 
     def stuck_order(self, order_id: int, step: str, errors: Errors) -> SupportTicket:
         """Open a ticket: `step` of the order's checkout could not be undone."""
         causes = tuple(repr(detail.cause) for detail in errors if detail.cause)
-        ticket = SupportTicket(len(self.tickets) + 1, order_id, step, causes)
-        self.tickets.append(ticket)
+        return self._open(order_id, f"{step} could not be undone", causes)
+
+    def not_completed(
+        self, order_id: int, capture_id: str, cause: str
+    ) -> SupportTicket:
+        """Open a ticket: the card was captured, but the order is not completed."""
+        problem = (
+            f"the card was captured ({capture_id}) but the order could not be "
+            "marked completed"
+        )
+        return self._open(order_id, problem, (cause,))
+
+    def payment_gave_up(self, order_id: int, event: JobEvent) -> SupportTicket:
+        """Open a ticket: the order's payment job failed for good."""
+        kind = "failure" if event.decision is None else event.decision.kind
+        return self._open(
+            order_id,
+            f"its payment job gave up after attempt {event.attempt}",
+            (f"{event.reason}: {kind}",),
+        )
+
+    def _open(
+        self, order_id: int, problem: str, causes: tuple[str, ...]
+    ) -> SupportTicket:
+        with self._lock:
+            ticket = SupportTicket(len(self.tickets) + 1, order_id, problem, causes)
+            self.tickets.append(ticket)
         return ticket
+
+
+# The payment job ------------------------------------------------------------------
+
+CAPTURE_JOB: Final = "capture_payment"
+"""The payment job's name on the task queue."""
+
+Update: TypeAlias = "JobStatus | str"
+"""What a payment job reports: a new status, or a line of the worker's log."""
+
+
+class JobFeed:
+    """
+    What each payment job reported, in order, by the job's id in the API.
+
+    Its statuses are what the API relays to subscribers (a GraphQL
+    subscription would yield them as they come); the worker's log lines are
+    kept beside them so that a reader sees what led to each.
+    """
+
+    def __init__(self) -> None:
+        """Start with nothing reported."""
+        self._lock = threading.Lock()
+        self._updates: dict[int, list[Update]] = {}
+
+    def publish(self, payment_job_id: int, update: Update) -> None:
+        """Add what the job reported."""
+        with self._lock:
+            self._updates.setdefault(payment_job_id, []).append(update)
+
+    def updates(self, payment_job_id: int) -> list[Update]:
+        """Everything the job reported so far, oldest first."""
+        with self._lock:
+            return list(self._updates.get(payment_job_id, ()))
+
+    def statuses(self, payment_job_id: int) -> list[JobStatus]:
+        """The statuses the job reported so far, oldest first."""
+        return [u for u in self.updates(payment_job_id) if not isinstance(u, str)]
+
+
+class PaymentWorker:
+    """
+    The payment job, as the task queue's worker runs it, and its hooks.
+
+    `capture` is the job: it captures the card on the gateway, then marks the
+    order completed. A gateway that is busy or down fails it, and the queue
+    retries it under `policy`. Once the card is captured the job has done
+    what only it can do: if the order then cannot be marked completed (the
+    customer cancelled it meanwhile), support is told and the job succeeds,
+    since running it again would not help. `report` relays each status to
+    the API's subscribers; `gave_up` is the death handler (append it to
+    `outcome.jobs.death_handlers`), which tells support about a job that
+    failed for good.
+    """
+
+    def __init__(  # noqa: PLR0913 - the collaborators, then the timeouts
+        self,
+        database: str | PathLike[str],
+        gateway_url: str,
+        support: SupportDesk,
+        feed: JobFeed,
+        *,
+        gateway_timeout: float = 10.0,
+        busy_timeout: float = 5.0,
+    ) -> None:
+        """
+        Set the worker up.
+
+        Args:
+            database: The shop's database file; each job opens it anew, in
+                the worker's own thread or process.
+            gateway_url: The payment gateway.
+            support: Told about orders the job could not finish.
+            feed: Where the job's statuses and log lines go.
+            gateway_timeout: Seconds to wait for each answer of the gateway.
+            busy_timeout: Seconds to wait for a lock on the shop's database.
+        """
+        self.database = database
+        self.gateway_url = gateway_url
+        self.support = support
+        self.feed = feed
+        self.gateway_timeout = gateway_timeout
+        self.busy_timeout = busy_timeout
+        self.job_name = CAPTURE_JOB
+        self.policy = JobPolicy(
+            retry=CAPTURE_RETRY, classifier=SHOP_CLASSIFIER, on_status=self.report
+        )
+
+    def capture(self, payment_job_id: int, order_id: int) -> str:
+        """Capture the order's payment and complete the order; return the capture."""
+
+        def log(line: str) -> None:
+            self.feed.publish(payment_job_id, line)
+
+        gateway = PaymentGateway(
+            self.gateway_url, timeout=self.gateway_timeout, log=log
+        )
+        with Shop(self.database, busy_timeout=self.busy_timeout) as shop:
+            job, order = shop.payment_job(payment_job_id), shop.order(order_id)
+            if job is None or order is None:
+                msg = (
+                    f"payment job {payment_job_id} of order {order_id} is not recorded"
+                )
+                raise LookupError(msg)
+            # Pay later: the process may have died before it marked the order
+            # processing, or the shop cancelled the job. Nothing to capture.
+            if order.status != "processing":
+                log(f"job: order {order.id} is {order.status}: dropped")
+                return "dropped"
+            if not shop.start_payment_job(job.id):
+                log(f"job: payment job {job.id} was cancelled: dropped")
+                return "dropped"
+            authorization_id = job.authorization_id or gateway.authorize(
+                order, card_on_file(order.customer)
+            )
+            capture_id = gateway.capture(authorization_id, order, job.account)
+            self._complete(shop, order.id, capture_id, log)
+        return capture_id
+
+    def _complete(
+        self, shop: Shop, order_id: int, capture_id: str, log: Callable[[str], None]
+    ) -> None:
+        """Mark the order completed; if it cannot be, support must sort it out."""
+        try:
+            completed = shop.set_status(order_id, "completed", expected="processing")
+        except sqlite3.Error as exc:
+            cause = repr(exc)
+        else:
+            if completed:
+                return
+            order = shop.order(order_id)
+            cause = f"it is {'missing' if order is None else order.status}"
+        ticket = self.support.not_completed(order_id, capture_id, cause)
+        log(f"support: ticket #{ticket.number} opened for order {order_id}")
+
+    def report(self, event: JobEvent) -> None:
+        """The job's ``on_status``: relay the new status to the API's subscribers."""
+        payment_job_id, _order_id = _capture_arguments(event)
+        self.feed.publish(payment_job_id, event.to_status())
+
+    def gave_up(self, event: JobEvent) -> None:
+        """The death handler: tell support about a payment job that failed for good."""
+        if event.job_name != CAPTURE_JOB:
+            return
+        payment_job_id, order_id = _capture_arguments(event)
+        ticket = self.support.payment_gave_up(order_id, event)
+        self.feed.publish(
+            payment_job_id,
+            f"support: ticket #{ticket.number} opened for order {order_id}",
+        )
+
+
+def _capture_arguments(event: JobEvent) -> tuple[int, int]:
+    """The payment job's id in the API and its order's, from a job's event."""
+    match event.args:
+        case (int(payment_job_id), int(order_id)):
+            return payment_job_id, order_id
+        case _:
+            msg = f"a {CAPTURE_JOB} job takes two ids, not {event.args!r}"
+            raise TypeError(msg)
+
+
+# The service --------------------------------------------------------------------
 
 
 class CheckoutService:
@@ -611,6 +906,7 @@ class CheckoutService:
         shop: Shop,
         gateway: PaymentGateway,
         support: SupportDesk,
+        payments: PaymentQueue,
         *,
         clock: Callable[[], datetime],
         sleep: Callable[[float], object] = time.sleep,
@@ -621,9 +917,10 @@ class CheckoutService:
         Set the service up.
 
         Args:
-            shop: The orders and the payment queue.
+            shop: The orders and the payment jobs enqueued for them.
             gateway: The card payment gateway.
             support: Told about orders that are stuck half-way.
+            payments: The task queue the payment jobs go on.
             clock: The current time, timezone-aware.
             sleep: How retries wait.
             random: Jitter for the retries' backoff, in [0, 1).
@@ -632,6 +929,7 @@ class CheckoutService:
         self.shop = shop
         self.gateway = gateway
         self.support = support
+        self.payments = payments
         self.clock = clock
         self.log = log
         self._sleep = sleep
@@ -651,7 +949,12 @@ class CheckoutService:
             Exception: A bug, after the completed steps were undone.
         """
         ctx = Checkout(
-            self.shop, self.gateway, order_id, self.clock(), card_token=card.token
+            self.shop,
+            self.gateway,
+            self.payments,
+            order_id,
+            self.clock(),
+            card_token=card.token,
         )
         return self._run(CHECKOUT_STEPS, ctx)
 
@@ -665,9 +968,24 @@ class CheckoutService:
         time comes. Returns and raises as `checkout` does.
         """
         ctx = Checkout(
-            self.shop, self.gateway, order_id, self.clock() + PAY_LATER_DELAY
+            self.shop,
+            self.gateway,
+            self.payments,
+            order_id,
+            self.clock() + PAY_LATER_DELAY,
+            delay=PAY_LATER_DELAY.total_seconds(),
         )
         return self._run(PAY_LATER_STEPS, ctx)
+
+    def payment_status(self, payment_job_id: int) -> JobStatus | None:
+        """
+        Return the latest status of a payment job, by its id in the API.
+
+        What ``GET /payment-jobs/{id}`` answers, and what a subscription to it
+        starts from; `None` for a job the shop never enqueued.
+        """
+        job = self.shop.payment_job(payment_job_id)
+        return None if job is None else self.payments.status(job.job_id)
 
     def _run(
         self, steps: Sequence[Step[Checkout, Any]], ctx: Checkout
@@ -702,7 +1020,7 @@ class Response:
     """What the API sends back: a status and a JSON body."""
 
     status: HTTPStatus
-    body: dict[str, object]
+    body: Mapping[str, object]
 
 
 API_MESSAGES: Final = {
@@ -750,7 +1068,7 @@ def problem(errors: Errors) -> Response:
         None,
     )
     body = errors.to_problem_details(status=status, catalog=API_MESSAGES)
-    return Response(HTTPStatus(cast("int", body["status"])), body)
+    return Response(HTTPStatus(body["status"]), body)
 
 
 def _run(
