@@ -14,7 +14,7 @@ import asyncio
 import functools
 import inspect
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Generic, NoReturn, TypeVar, cast, final
+from typing import TYPE_CHECKING, Any, Final, Generic, NoReturn, TypeVar, cast, final
 
 import attrs
 
@@ -284,7 +284,7 @@ def _as_errors(
         errors.add_exception(failure, classifier=classifier)
         return errors
     if type(failure) is Errors:
-        if failure:
+        if failure._details:  # noqa: SLF001 - the package's own; bool() is a call
             return failure
     elif type(failure) is ErrorDetail:
         return Errors([failure])
@@ -590,7 +590,7 @@ class Saga(Generic[C]):
     ) -> Err[SagaFailure]:
         """Compensate, then report; `hook` is the hook that failed, if not the step."""
         if hook is None and step.compensate_failed is not None:
-            self._undo(step, functools.partial(step.compensate_failed, ctx), state)
+            self._undo(step, step.compensate_failed, (ctx,), state)
         self._compensate(ctx, state)
         failure, raised = self._conclude(step, error, exc, state, hook)
         if raised is not None:
@@ -711,7 +711,7 @@ class Saga(Generic[C]):
         while state.completed:
             step, log = state.completed.pop()
             if step.compensate is not None:
-                self._undo(step, functools.partial(step.compensate, ctx, log), state)
+                self._undo(step, step.compensate, (ctx, log), state)
 
     async def _compensate_async(self, ctx: object, state: _Run) -> None:
         while state.completed:
@@ -722,14 +722,22 @@ class Saga(Generic[C]):
                 )
 
     def _undo(
-        self, step: Step[Any, Any], call: Callable[[], object], state: _Run
+        self,
+        step: Step[Any, Any],
+        undo: Callable[..., object],
+        arguments: tuple[object, ...],
+        state: _Run,
     ) -> None:
+        # The undo and its arguments, not a partial: making one per step is
+        # most of what a compensation without a retry policy costs.
         retrying = self._retrying.get(step.name) if self._retrying else None
         try:
             if retrying is None:
-                outcome = _undo_outcome(call(), step.name)
+                outcome = _undo_outcome(undo(*arguments), step.name)
             else:
-                outcome = retrying.call(lambda: _undo_outcome(call(), step.name))
+                outcome = retrying.call(
+                    lambda: _undo_outcome(undo(*arguments), step.name)
+                )
         except Exception as exc:  # noqa: BLE001 - reported, never lost
             outcome = Err(exc)
         self._record_undo(step, outcome, state)
@@ -762,6 +770,8 @@ class Saga(Generic[C]):
     ) -> None:
         if type(outcome) is Ok:
             state.compensated.append(step.name)
+            if self.on_compensated is None:
+                return
             hook = "on_compensated"
             hook_failure = _call_hook(self.on_compensated, step.name)
         else:
@@ -817,10 +827,13 @@ def _note_others(raised: Exception, others: Sequence[tuple[str, Exception]]) -> 
             _add_note(raised, f"the saga hook {hook} raised too: {other!r}")
 
 
+_UNDONE: Final = Ok(None)  # immutable, so one for every compensation that returns None
+
+
 def _undo_outcome(outcome: object, step: str) -> Result[object, object]:
     """A compensation's return: Err means it failed; anything else, done."""
     if outcome is None:
-        return Ok(None)
+        return _UNDONE
     if type(outcome) is Ok or type(outcome) is Err:
         return cast("Result[object, object]", outcome)
     if inspect.isawaitable(outcome):  # an async compensation under run(): not done
