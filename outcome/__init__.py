@@ -36,6 +36,7 @@ from outcome._result import (
     OkErr,
     Result,
     UnwrapError,
+    and_then_async,
     as_async_result,
     as_result,
     collect,
@@ -43,6 +44,7 @@ from outcome._result import (
     do_async,
     is_err,
     is_ok,
+    map_async,
     partition,
 )
 from outcome._retry import RetryDetails, Retrying, RetryPolicy, retry
@@ -71,6 +73,7 @@ __all__ = [
     "Step",
     "UnwrapError",
     "accumulate",
+    "and_then_async",
     "as_async_result",
     "as_result",
     "classify",
@@ -81,6 +84,7 @@ __all__ = [
     "format_pointer",
     "is_err",
     "is_ok",
+    "map_async",
     "parse_path",
     "parse_pointer",
     "partition",

@@ -8,11 +8,13 @@ from collections.abc import (
     AsyncGenerator,
     Awaitable,
     Callable,
+    Coroutine,
     Generator,
     Iterable,
     Iterator,
 )
 from typing import (
+    Any,
     Final,
     Generic,
     Literal,
@@ -30,10 +32,18 @@ T_co = TypeVar("T_co", covariant=True)
 E_co = TypeVar("E_co", covariant=True)
 T = TypeVar("T")
 E = TypeVar("E")
-# A callback that only ever returns Ok (or only Err) leaves the other side unsolved;
-# defaulting it to Never keeps `and_then(lambda n: Ok(n))` fully known under pyright.
+# A callback that only ever returns Ok (or only Err) leaves the other side unsolved,
+# as does `collect([Ok(1), Ok(2)])`; defaulting it to Never keeps the type fully
+# known under pyright and mypy alike.
 U = TypeVar("U", default=Never)
 F = TypeVar("F", default=Never)
+G = TypeVar("G", default=Never)
+# The callback a variant ignores is typed `Callable[[Any], object]`. On a Result
+# union, each checker checks a lambda against both variants' signatures; `Any`
+# accepts every one-argument callable, as `Never` would, but also lets the lambda's
+# body type-check on the ignored side: with `Never`, `lambda t: Order(*t)` is
+# "Never is not iterable" to pyright and `[x for x in xs]` needs an annotation
+# under mypy. The Any never reaches a result type, since the method returns Self.
 R = TypeVar("R")
 P = ParamSpec("P")
 TBE = TypeVar("TBE", bound=BaseException)
@@ -61,6 +71,9 @@ class Ok(Generic[T_co]):
 
     `Ok` is immutable: its attributes are read-only and it has no ``__dict__``.
     It compares and hashes by value, pickles, and its ``repr`` evaluates back.
+    Its ``str`` shows the ``str`` of the value, since that is the text that may
+    reach a user: an `Errors` or `ErrorDetail` inside shows its public messages,
+    never a programmer error's text, which its ``repr`` (for logs) shows.
 
     >>> result = Ok(3)
     >>> result.is_ok(), result.ok_value
@@ -86,6 +99,11 @@ class Ok(Generic[T_co]):
 
     def __repr__(self) -> str:
         return f"Ok({self._value!r})"
+
+    def __str__(self) -> str:
+        # What may reach a user: the value's own str(), which redacts for Errors
+        # and ErrorDetail. Without this, str() would fall back to the exact repr.
+        return f"Ok({self._value!s})"
 
     def __eq__(self, other: object) -> bool:
         # The identity test makes `Ok(x) == Ok(x)` hold for every x, NaN included,
@@ -161,7 +179,7 @@ class Ok(Generic[T_co]):
         """
         return predicate(self._value)
 
-    def is_err_and(self, predicate: Callable[[Never], object]) -> Literal[False]:  # noqa: ARG002
+    def is_err_and(self, predicate: Callable[[Any], object]) -> Literal[False]:  # noqa: ARG002
         """
         Return `False` without calling `predicate`: this is not an `Err`.
 
@@ -200,12 +218,14 @@ class Ok(Generic[T_co]):
         """
         Raise `UnwrapError` with `message`: there is no error to return.
 
+        The message ends with ``str()`` of this `Ok` (see `Err.unwrap`).
+
         >>> Ok(1).expect_err("should have failed")
         Traceback (most recent call last):
         ...
         outcome.UnwrapError: should have failed: Ok(1)
         """
-        raise UnwrapError(self, f"{message}: {self!r}")
+        raise UnwrapError(self, f"{message}: {self}")
 
     def unwrap(self) -> T_co:
         """
@@ -226,7 +246,7 @@ class Ok(Generic[T_co]):
         outcome.UnwrapError: Called `Result.unwrap_err()` on an `Ok` value: Ok(1)
         """
         raise UnwrapError(
-            self, f"Called `Result.unwrap_err()` on an `Ok` value: {self!r}"
+            self, f"Called `Result.unwrap_err()` on an `Ok` value: {self}"
         )
 
     def unwrap_or(self, default: object) -> T_co:  # noqa: ARG002
@@ -238,7 +258,7 @@ class Ok(Generic[T_co]):
         """
         return self._value
 
-    def unwrap_or_else(self, op: Callable[[Never], object]) -> T_co:  # noqa: ARG002
+    def unwrap_or_else(self, op: Callable[[Any], object]) -> T_co:  # noqa: ARG002
         """
         Return the success value without calling `op`.
 
@@ -268,6 +288,11 @@ class Ok(Generic[T_co]):
     async def map_async(self, op: Callable[[T_co], Awaitable[U]]) -> Ok[U]:
         """
         Await `op` on the value and wrap what it returns in `Ok`.
+
+        The call must be awaited. On a `Result` that has not been narrowed, a
+        missing ``await`` is not reliably reported by mypy or pyright, because
+        the two variants return different coroutine types; the function
+        ``await map_async(result, op)`` does the same and is reported.
 
         >>> import asyncio
         >>> async def double(n: int) -> int:
@@ -299,7 +324,7 @@ class Ok(Generic[T_co]):
         """
         return op(self._value)
 
-    def map_err(self, op: Callable[[Never], object]) -> Self:  # noqa: ARG002
+    def map_err(self, op: Callable[[Any], object]) -> Self:  # noqa: ARG002
         """
         Return this `Ok` unchanged: there is no error to map.
 
@@ -327,6 +352,10 @@ class Ok(Generic[T_co]):
         """
         Await the `Result` of `op` applied to the value.
 
+        The call must be awaited. On a `Result` that has not been narrowed, a
+        missing ``await`` is not reliably reported by mypy or pyright; the
+        function ``await and_then_async(result, op)`` does the same and is.
+
         >>> import asyncio
         >>> async def check(n: int) -> Result[int, str]:
         ...     return Ok(n) if n > 0 else Err("not positive")
@@ -335,7 +364,7 @@ class Ok(Generic[T_co]):
         """
         return await op(self._value)
 
-    def or_else(self, op: Callable[[Never], object]) -> Self:  # noqa: ARG002
+    def or_else(self, op: Callable[[Any], object]) -> Self:  # noqa: ARG002
         """
         Return this `Ok` unchanged without calling `op`.
 
@@ -355,7 +384,7 @@ class Ok(Generic[T_co]):
         op(self._value)
         return self
 
-    def inspect_err(self, op: Callable[[Never], object]) -> Self:  # noqa: ARG002
+    def inspect_err(self, op: Callable[[Any], object]) -> Self:  # noqa: ARG002
         """
         Return this `Ok` without calling `op`.
 
@@ -380,10 +409,15 @@ class Err(Generic[E_co]):
 
     `Err` is immutable: its attributes are read-only and it has no ``__dict__``.
     It compares and hashes by value, pickles, and its ``repr`` evaluates back.
+    Its ``str`` shows the ``str`` of the error, since that is the text that may
+    reach a user: an `Errors` or `ErrorDetail` error shows its public messages,
+    never a programmer error's text, which its ``repr`` (for logs) shows.
 
     >>> result = Err("card declined")
     >>> result.is_err(), result.err_value
     (True, 'card declined')
+    >>> print(repr(result), str(result))
+    Err('card declined') Err(card declined)
     >>> result.unwrap_or(0)
     0
 
@@ -401,6 +435,11 @@ class Err(Generic[E_co]):
 
     def __repr__(self) -> str:
         return f"Err({self._value!r})"
+
+    def __str__(self) -> str:
+        # What may reach a user: the value's own str(), which redacts for Errors
+        # and ErrorDetail. Without this, str() would fall back to the exact repr.
+        return f"Err({self._value!s})"
 
     def __eq__(self, other: object) -> bool:
         if type(other) is not Err:
@@ -469,7 +508,7 @@ class Err(Generic[E_co]):
         """
         return True
 
-    def is_ok_and(self, predicate: Callable[[Never], object]) -> Literal[False]:  # noqa: ARG002
+    def is_ok_and(self, predicate: Callable[[Any], object]) -> Literal[False]:  # noqa: ARG002
         """
         Return `False` without calling `predicate`: this is not an `Ok`.
 
@@ -514,15 +553,15 @@ class Err(Generic[E_co]):
         """
         Raise `UnwrapError` whose message starts with `message`.
 
-        The error's ``repr`` follows; when the error is an exception it is also
-        the `UnwrapError`'s ``__cause__``.
+        The error's ``str`` follows, as in `unwrap`; when the error is an
+        exception it is also the `UnwrapError`'s ``__cause__``.
 
         >>> Err("no stock").expect("reserving items")
         Traceback (most recent call last):
         ...
-        outcome.UnwrapError: reserving items: 'no stock'
+        outcome.UnwrapError: reserving items: no stock
         """
-        self._unwrap_error(f"{message}: {self._value!r}")
+        self._unwrap_error(f"{message}: {self._value!s}")
 
     def expect_err(self, message: str) -> E_co:  # noqa: ARG002
         """
@@ -535,17 +574,20 @@ class Err(Generic[E_co]):
 
     def unwrap(self) -> NoReturn:
         """
-        Raise `UnwrapError` showing the error's ``repr``.
+        Raise `UnwrapError` showing the error's ``str``.
 
-        When the error is an exception it becomes the ``__cause__``.
+        An exception's message can reach a user, so it shows ``str()``, which
+        for an `Errors` or `ErrorDetail` hides a programmer error's text; the
+        error itself stays on the `UnwrapError`'s ``result``. When the error is
+        an exception it becomes the ``__cause__``.
 
         >>> Err("no stock").unwrap()
         Traceback (most recent call last):
         ...
-        outcome.UnwrapError: Called `Result.unwrap()` on an `Err` value: 'no stock'
+        outcome.UnwrapError: Called `Result.unwrap()` on an `Err` value: no stock
         """
         self._unwrap_error(
-            f"Called `Result.unwrap()` on an `Err` value: {self._value!r}"
+            f"Called `Result.unwrap()` on an `Err` value: {self._value!s}"
         )
 
     def unwrap_err(self) -> E_co:
@@ -586,7 +628,7 @@ class Err(Generic[E_co]):
         """
         raise e(self._value)
 
-    def map(self, op: Callable[[Never], object]) -> Self:  # noqa: ARG002
+    def map(self, op: Callable[[Any], object]) -> Self:  # noqa: ARG002
         """
         Return this `Err` unchanged without calling `op`.
 
@@ -595,9 +637,9 @@ class Err(Generic[E_co]):
         """
         return self
 
-    async def map_async(self, op: Callable[[Never], Awaitable[object]]) -> Self:  # noqa: ARG002
+    async def map_async(self, op: Callable[[Any], Awaitable[object]]) -> Self:  # noqa: ARG002
         """
-        Return this `Err` unchanged without calling `op`.
+        Return this `Err` unchanged without calling `op` (see `Ok.map_async`).
 
         >>> import asyncio
         >>> async def double(n: int) -> int:
@@ -607,7 +649,7 @@ class Err(Generic[E_co]):
         """
         return self
 
-    def map_or(self, default: U, op: Callable[[Never], object]) -> U:  # noqa: ARG002
+    def map_or(self, default: U, op: Callable[[Any], object]) -> U:  # noqa: ARG002
         """
         Return `default` without calling `op`.
 
@@ -619,7 +661,7 @@ class Err(Generic[E_co]):
     def map_or_else(
         self,
         default_op: Callable[[], U],
-        op: Callable[[Never], object],  # noqa: ARG002
+        op: Callable[[Any], object],  # noqa: ARG002
     ) -> U:
         """
         Return what `default_op` returns, without calling `op`.
@@ -638,7 +680,7 @@ class Err(Generic[E_co]):
         """
         return Err(op(self._value))
 
-    def and_then(self, op: Callable[[Never], object]) -> Self:  # noqa: ARG002
+    def and_then(self, op: Callable[[Any], object]) -> Self:  # noqa: ARG002
         """
         Return this `Err` unchanged without calling `op`.
 
@@ -647,9 +689,9 @@ class Err(Generic[E_co]):
         """
         return self
 
-    async def and_then_async(self, op: Callable[[Never], Awaitable[object]]) -> Self:  # noqa: ARG002
+    async def and_then_async(self, op: Callable[[Any], Awaitable[object]]) -> Self:  # noqa: ARG002
         """
-        Return this `Err` unchanged without calling `op`.
+        Return this `Err` unchanged without calling `op` (see `Ok.and_then_async`).
 
         >>> import asyncio
         >>> async def check(n: int) -> Result[int, str]:
@@ -668,7 +710,7 @@ class Err(Generic[E_co]):
         """
         return op(self._value)
 
-    def inspect(self, op: Callable[[Never], object]) -> Self:  # noqa: ARG002
+    def inspect(self, op: Callable[[Any], object]) -> Self:  # noqa: ARG002
         """
         Return this `Err` without calling `op`.
 
@@ -709,12 +751,14 @@ class UnwrapError(Exception):
     Raised by `unwrap`, `expect` and their ``_err`` twins on the wrong variant.
 
     The `Result` that was unwrapped is kept on `result`. When an `Err` holding
-    an exception is unwrapped, that exception is the ``__cause__``.
+    an exception is unwrapped, that exception is the ``__cause__``. The message
+    shows ``str()`` of the value, never its ``repr``, so that an `Errors` holding
+    a programmer error shows only its public text; `result` keeps it all.
 
     >>> try:
     ...     Err(KeyError("sku-1")).unwrap()
     ... except UnwrapError as exc:
-    ...     print(exc.result, repr(exc.__cause__))
+    ...     print(repr(exc.result), repr(exc.__cause__))
     Err(KeyError('sku-1')) KeyError('sku-1')
 
     .. versionadded:: 0.1.0
@@ -769,9 +813,11 @@ def is_err(result: Result[T, E]) -> TypeIs[Err[E]]:
 
 
 def _check_exception_types(decorator: str, exceptions: tuple[object, ...]) -> None:
+    # Both messages keep result's "requires one or more exception types", which
+    # its users' tests match.
     if not exceptions:
         msg = (
-            f"{decorator}() needs at least one exception type to catch, "
+            f"{decorator}() requires one or more exception types to catch, "
             f"e.g. @{decorator}(ValueError); it was called with none"
         )
         raise TypeError(msg)
@@ -783,8 +829,9 @@ def _check_exception_types(decorator: str, exceptions: tuple[object, ...]) -> No
                 else ""
             )
             msg = (
-                f"{decorator}() takes exception types, but argument {position} is "
-                f"{candidate!r} (of type {type(candidate).__name__}){hint}"
+                f"{decorator}() requires one or more exception types, but argument "
+                f"{position} is {candidate!r} (of type {type(candidate).__name__})"
+                f"{hint}"
             )
             raise TypeError(msg)
 
@@ -829,9 +876,15 @@ def as_result(
 
 def as_async_result(
     *exceptions: type[TBE],
-) -> Callable[[Callable[P, Awaitable[R]]], Callable[P, Awaitable[Result[R, TBE]]]]:
+) -> Callable[
+    [Callable[P, Awaitable[R]]], Callable[P, Coroutine[Any, Any, Result[R, TBE]]]
+]:
     """
     Make a decorator that turns a raising async function into one returning a `Result`.
+
+    The decorated function is a coroutine function, typed as one, so what it
+    returns can be given to `asyncio.run`, `asyncio.create_task` or a
+    `asyncio.TaskGroup`, as well as awaited.
 
     >>> import asyncio
     >>> @as_async_result(LookupError)
@@ -850,7 +903,7 @@ def as_async_result(
 
     def decorator(
         f: Callable[P, Awaitable[R]],
-    ) -> Callable[P, Awaitable[Result[R, TBE]]]:
+    ) -> Callable[P, Coroutine[Any, Any, Result[R, TBE]]]:
         @functools.wraps(f)
         async def wrapper(*args: P.args, **kwargs: P.kwargs) -> Result[R, TBE]:
             try:
@@ -889,11 +942,12 @@ def do(gen: Generator[Result[T, E], None, None]) -> Result[T, E]:
         return cast("Err[E]", short_circuit.err)  # it came out of a Result[T, E]
     except TypeError as exc:
         if inspect.isasyncgen(cast("object", gen)):  # callers may be untyped
-            # result's wording first, so its users' tests keep passing.
+            # result's whole sentence, typo included, is what its tests match.
             msg = (
-                "Got async_generator but expected generator: do() got an async "
-                "generator (an `await` inside the generator expression makes "
-                "one); use `await do_async(...)` instead"
+                "do() got an async generator (an `await` inside the generator "
+                "expression makes one); use `await do_async(...)` instead "
+                '(result 0.17 said: "Got async_generator but expected '
+                'generator.See the section on do notation in the README.")'
             )
             raise TypeError(msg) from exc
         raise
@@ -925,6 +979,79 @@ async def do_async(
         return cast("Err[E]", short_circuit.err)  # it came out of a Result[T, E]
 
 
+def _not_a_result_argument(function: str, value: object) -> TypeError:
+    return TypeError(
+        f"{function}() expects an Ok or Err as its first argument, but got "
+        f"{value!r} (of type {type(value).__name__}); wrap a plain value in Ok(...)"
+    )
+
+
+async def map_async(
+    result: Result[T, F], op: Callable[[T], Awaitable[U]]
+) -> Result[U, F]:
+    """
+    Await `op` on the value of an `Ok` and wrap it in `Ok`; return an `Err` as is.
+
+    The same as ``await result.map_async(op)``, but a function, so both type
+    checkers report a missing ``await`` on any `Result`: the method, called on
+    a `Result` that has not been narrowed, returns one of two coroutine types,
+    which neither reliably reports.
+
+    >>> import asyncio
+    >>> async def double_count(n: int) -> int:
+    ...     return n * 2
+    >>> def parse_count(text: str) -> Result[int, str]:
+    ...     return Ok(int(text)) if text.isdecimal() else Err(f"{text!r}?")
+    >>> asyncio.run(map_async(parse_count("2"), double_count))
+    Ok(4)
+    >>> asyncio.run(map_async(parse_count("two"), double_count))
+    Err("'two'?")
+
+    Raises:
+        TypeError: When `result` is neither `Ok` nor `Err`.
+
+    .. versionadded:: 0.1.0
+    """
+    if type(result) is Ok:
+        return Ok(await op(result.ok_value))
+    if type(result) is Err:
+        return result
+    raise _not_a_result_argument("map_async", result)
+
+
+async def and_then_async(
+    result: Result[T, F], op: Callable[[T], Awaitable[Result[U, G]]]
+) -> Result[U, F | G]:
+    """
+    Await the `Result` of `op` on the value of an `Ok`; return an `Err` as is.
+
+    The same as ``await result.and_then_async(op)``, but a function, so both
+    type checkers report a missing ``await`` on any `Result` (see `map_async`).
+
+    >>> import asyncio
+    >>> async def reserve_stock(quantity: int) -> Result[str, str]:
+    ...     return Ok(f"reserved {quantity}") if quantity < 5 else Err("sold out")
+    >>> def parse_count(text: str) -> Result[int, str]:
+    ...     return Ok(int(text)) if text.isdecimal() else Err(f"{text!r}?")
+    >>> asyncio.run(and_then_async(parse_count("2"), reserve_stock))
+    Ok('reserved 2')
+    >>> asyncio.run(and_then_async(parse_count("9"), reserve_stock))
+    Err('sold out')
+    >>> asyncio.run(and_then_async(parse_count("two"), reserve_stock))
+    Err("'two'?")
+
+    Raises:
+        TypeError: When `result` is neither `Ok` nor `Err`.
+
+    .. versionadded:: 0.1.0
+    """
+    if type(result) is Ok:
+        return await op(result.ok_value)
+    if type(result) is Err:
+        return result
+    raise _not_a_result_argument("and_then_async", result)
+
+
 def _not_a_result(function: str, index: int, item: object) -> TypeError:
     return TypeError(
         f"{function}() expects an iterable of Ok/Err values, but item {index} is "
@@ -932,7 +1059,7 @@ def _not_a_result(function: str, index: int, item: object) -> TypeError:
     )
 
 
-def collect(results: Iterable[Result[T, E]]) -> Result[list[T], E]:
+def collect(results: Iterable[Result[U, F]]) -> Result[list[U], F]:
     """
     Turn Results into ``Ok`` of all values, or the first `Err`.
 
@@ -944,12 +1071,16 @@ def collect(results: Iterable[Result[T, E]]) -> Result[list[T], E]:
     >>> collect([Ok(1), Err("bad"), Err("worse")])
     Err('bad')
 
+    A side that no item has is typed `Never`: ``collect([Ok(1), Ok(2)])`` is an
+    ``Ok[list[int]] | Err[Never]``, which is a ``Result[list[int], E]`` for any
+    ``E``, so it needs no annotation.
+
     Raises:
         TypeError: When an item is neither `Ok` nor `Err`.
 
     .. versionadded:: 0.1.0
     """
-    values: list[T] = []
+    values: list[U] = []
     for index, result in enumerate(results):
         if type(result) is Ok:
             values.append(result.ok_value)
@@ -960,20 +1091,23 @@ def collect(results: Iterable[Result[T, E]]) -> Result[list[T], E]:
     return Ok(values)
 
 
-def partition(results: Iterable[Result[T, E]]) -> tuple[list[T], list[E]]:
+def partition(results: Iterable[Result[U, F]]) -> tuple[list[U], list[F]]:
     """
     Split Results into the list of values and the list of errors, in order.
 
     >>> partition([Ok(1), Err("a"), Ok(2), Err("b")])
     ([1, 2], ['a', 'b'])
 
+    As with `collect`, a side that no item has is typed `Never`:
+    ``partition([Ok(1), Ok(2)])`` is a ``tuple[list[int], list[Never]]``.
+
     Raises:
         TypeError: When an item is neither `Ok` nor `Err`.
 
     .. versionadded:: 0.1.0
     """
-    values: list[T] = []
-    errors: list[E] = []
+    values: list[U] = []
+    errors: list[F] = []
     for index, result in enumerate(results):
         if type(result) is Ok:
             values.append(result.ok_value)
