@@ -424,8 +424,8 @@ def main(arguments: Sequence[str] | None = None) -> None:
         importlib.util.find_spec(name) for name in ("celery", "redis")
     ):
         parser.error(
-            "the celery engine needs Celery and redis-py: "
-            "pip install 'outcome-kit[celery]' redis"
+            "the celery engine needs Celery with Redis: "
+            "pip install 'celery[redis]>=5.4'"
         )
     if database is not None and database.exists():
         parser.error(f"{database} exists; give the path of a new file")

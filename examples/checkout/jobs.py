@@ -65,7 +65,7 @@ class BrokerUnavailable(Exception):  # noqa: N818 - what happened, not a bug
 
 
 class RunningQueue(Protocol):
-    """A payment queue with its worker running, as the demo uses it."""
+    """A payment queue with its worker running: `service.PaymentQueue`, and `wait`."""
 
     def enqueue(self, job: PaymentJob, *, delay: float) -> None:
         """Put the job on the queue, to run in `delay` seconds."""

@@ -875,7 +875,7 @@ class PaymentWorker:
 
     def gave_up(self, event: JobEvent) -> None:
         """The death handler: tell support about a payment job that failed for good."""
-        if event.job_name != CAPTURE_JOB:
+        if event.job_name != self.job_name:
             return
         payment_job_id, order_id = _capture_arguments(event)
         ticket = self.support.payment_gave_up(order_id, event)
