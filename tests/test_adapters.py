@@ -658,7 +658,7 @@ class TestFromDjango:
 
     def test_form_errors(self) -> None:
         """Ensures the errors of a bound form convert, through as_data()."""
-        form = Signup({"name": "Alexandra"})
+        form = Signup({"name": SECRET})
         assert not form.is_valid()
 
         errors = Errors.from_django(
@@ -669,6 +669,7 @@ class TestFromDjango:
             (("name",), "max_length"),
             ((), "closed"),
         ]
+        assert_nothing_shows(errors, SECRET)
 
     def test_positional_params(self) -> None:
         """Ensures a tuple of params renders and is named by position."""
