@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import abc
 import email.utils
+import enum
 import errno
+import http
 import itertools
+import math
 import pickle
 import socket
+import sys
 import time
 import urllib.error
 from typing import TYPE_CHECKING, Any
@@ -62,6 +66,64 @@ def chained(*links: BaseException) -> BaseException:
     for outer, inner in itertools.pairwise(links):
         outer.__cause__ = inner
     return links[0]
+
+
+class RaisingText(str):
+    """Text whose own methods raise, as a hostile str subclass's may."""
+
+    __slots__ = ()
+
+    def lower(self) -> str:  # noqa: D102 - the overrides are the point
+        raise RuntimeError("lower")
+
+    def strip(self, chars: str | None = None) -> str:  # noqa: D102
+        raise RuntimeError("strip")
+
+    def title(self) -> str:  # noqa: D102
+        raise RuntimeError("title")
+
+    def __len__(self) -> int:
+        raise RuntimeError("len")
+
+
+class RaisingBytes(bytes):
+    """Bytes whose own methods raise."""
+
+    __slots__ = ()
+
+    def decode(self, encoding: str = "utf-8", errors: str = "strict") -> str:  # noqa: D102
+        raise RuntimeError("decode")
+
+    def __len__(self) -> int:
+        raise RuntimeError("len")
+
+
+class RaisingNumber(int):
+    """An int whose own comparisons and conversions raise."""
+
+    __slots__ = ()
+
+    def _raise(self, *args: object) -> Any:
+        raise RuntimeError("number")
+
+    __lt__ = __le__ = __gt__ = __ge__ = __eq__ = __ne__ = _raise
+    __int__ = __index__ = __float__ = __str__ = __repr__ = _raise
+    __hash__ = int.__hash__
+
+
+class Lying:
+    """
+    An object whose __class__ raises when outcome asks, as isinstance() does.
+
+    Only outcome's own code is refused, so that pytest and Hypothesis can
+    still show it.
+    """
+
+    @property
+    def __class__(self) -> type:  # type: ignore[override]
+        if sys._getframe(1).f_globals.get("__name__", "").startswith("outcome."):
+            raise RuntimeError("__class__")
+        return Lying
 
 
 class TestStatus:
@@ -938,6 +1000,102 @@ class TestDecision:
         )
         assert changed.link is link
         assert decision.replace(link=None).link is None
+
+    @pytest.mark.parametrize(
+        ("fields", "error", "message"),
+        [
+            (
+                {"bucket": "user_fixable"},
+                TypeError,
+                "needs a Bucket .*, not 'user_fixable'",
+            ),
+            (
+                {"transient": 1},
+                TypeError,
+                "needs transient=True or transient=False, not 1",
+            ),
+            ({"kind": ""}, ValueError, "needs a kind that is not empty"),
+            ({"kind": None}, TypeError, "needs kind to be a str .*, not None"),
+            (
+                {"status": True},
+                TypeError,
+                "needs status to be an int or None, not True",
+            ),
+            (
+                {"status": "429"},
+                TypeError,
+                "needs status to be an int or None, not '429'",
+            ),
+            ({"status": 1}, ValueError, "from 100 to 599, not 1"),
+            ({"status": 600}, ValueError, "from 100 to 599, not 600"),
+            ({"code": 7}, TypeError, "needs code to be a str .*, not 7"),
+            ({"retry_after": math.inf}, ValueError, "finite number .*, not inf"),
+            ({"retry_after": math.nan}, ValueError, "finite number .*, not nan"),
+            ({"retry_after": -0.5}, ValueError, "finite number .*, not -0.5"),
+            ({"retry_after": "2"}, TypeError, "seconds as a float, or None, not '2'"),
+            (
+                {"retry_after": False},
+                TypeError,
+                "seconds as a float, or None, not False",
+            ),
+            ({"defer": None}, TypeError, "needs defer=True or defer=False, not None"),
+            ({"rule": None}, TypeError, "needs rule to be a str .*, not None"),
+        ],
+    )
+    def test_fields_are_checked(
+        self, fields: dict[str, object], error: type[Exception], message: str
+    ) -> None:
+        """Decision() and replace() refuse a field no reader could trust, naming it."""
+        given = {"bucket": VISIBLE, "transient": True, "kind": "timeout"} | fields
+        bucket, transient, kind = (
+            given.pop("bucket"),
+            given.pop("transient"),
+            given.pop("kind"),
+        )
+        with pytest.raises(error, match=message):
+            Decision(bucket, transient, kind, **given)  # type: ignore[arg-type]
+        with pytest.raises(error, match=message):
+            Decision(VISIBLE, True, "timeout").replace(**fields)  # type: ignore[arg-type]
+
+    def test_enums_and_whole_numbers_are_kept_plain(self) -> None:
+        """An IntEnum status, a StrEnum kind, an int wait: kept as int, str, float."""
+
+        class Kind(enum.StrEnum):
+            NOT_READY = "not_ready"
+
+        decision = Decision(
+            VISIBLE,
+            True,
+            Kind.NOT_READY,
+            status=http.HTTPStatus.TOO_MANY_REQUESTS,
+            code=Kind.NOT_READY,
+            retry_after=2,
+            rule=Kind.NOT_READY,
+        )
+        assert (decision.kind, decision.status, decision.retry_after) == (
+            "not_ready",
+            429,
+            2.0,
+        )
+        kept = (
+            decision.kind,
+            decision.code,
+            decision.rule,
+            decision.status,
+            decision.retry_after,
+        )
+        assert [type(field) for field in kept] == [str, str, str, int, float]
+        assert decision == Decision(
+            VISIBLE,
+            True,
+            "not_ready",
+            status=429,
+            code="not_ready",
+            retry_after=2.0,
+            rule="not_ready",
+        )
+        wait = Decision(VISIBLE, True, "x", retry_after=RaisingNumber(3)).retry_after
+        assert (wait, type(wait)) == (3.0, float)
 
     def test_default_classifier_is_the_module_function(self) -> None:
         """classify() uses DEFAULT_CLASSIFIER."""

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+import sys
 from typing import (
-    TYPE_CHECKING,
     Final,
     NoReturn,
     Protocol,
+    TypeAlias,
     TypedDict,
+    cast,
     final,
     runtime_checkable,
 )
 
 from typing_extensions import Unpack
 
-if TYPE_CHECKING:
-    from outcome._bucket import Bucket
+from outcome._bucket import Bucket
 
 
 class _DecisionChanges(TypedDict, total=False):
@@ -35,6 +36,138 @@ class _DecisionChanges(TypedDict, total=False):
 def _link_repr(link: object) -> str:
     # Only the type: a failure's repr may hold the rejected input or secrets.
     return "None" if link is None else f"<{type(link).__qualname__}>"
+
+
+_LONGEST: Final = sys.float_info.max  # a wait up to it is finite; NaN is not <= it
+# The fields of a Decision as it keeps them, in order: what `_checked` returns.
+_Fields: TypeAlias = tuple[
+    Bucket, bool, str, "int | None", "str | None", "float | None", bool, str
+]
+
+
+def _sound(  # noqa: PLR0913, PLR0917 - one argument per field
+    bucket: object,
+    transient: object,
+    kind: object,
+    status: object,
+    code: object,
+    retry_after: object,
+    defer: object,
+    rule: object,
+) -> bool:
+    """Whether the fields are already as a Decision keeps them: the fast check."""
+    return (
+        type(bucket) is Bucket
+        and type(transient) is bool
+        and type(kind) is str
+        and kind != ""
+        and (status is None or (type(status) is int and 100 <= status <= 599))  # noqa: PLR2004
+        and (code is None or type(code) is str)
+        and (
+            retry_after is None
+            or (type(retry_after) is float and 0.0 <= retry_after <= _LONGEST)
+        )
+        and type(defer) is bool
+        and type(rule) is str
+    )
+
+
+def _is_sound(decision: Decision) -> bool:
+    """Whether a decision made without checks (`Decision._make`) is a valid one."""
+    try:
+        return _sound(
+            decision._bucket,  # noqa: SLF001 - the fields, as they are kept
+            decision._transient,  # noqa: SLF001
+            decision._kind,  # noqa: SLF001
+            decision._status,  # noqa: SLF001
+            decision._code,  # noqa: SLF001
+            decision._retry_after,  # noqa: SLF001
+            decision._defer,  # noqa: SLF001
+            decision._rule,  # noqa: SLF001
+        )
+    except AttributeError:  # made with object.__new__ and never filled in
+        return False
+
+
+def _text(name: str, value: object, example: str) -> str:
+    """A str field as a plain str; a str subclass (a StrEnum) by its text."""
+    if not issubclass(type(value), str):  # by its real class: no __class__ asked
+        msg = f"Decision needs {name} to be a str such as {example}, not {value!r}"
+        raise TypeError(msg)
+    return str.__str__(cast("str", value))  # the text, whatever a subclass says
+
+
+def _flag(name: str, value: object) -> bool:
+    if type(value) is not bool:
+        msg = f"Decision needs {name}=True or {name}=False, not {value!r}"
+        raise TypeError(msg)
+    return value
+
+
+def _checked(  # noqa: PLR0913, PLR0917 - one argument per field
+    bucket: object,
+    transient: object,
+    kind: object,
+    status: object,
+    code: object,
+    retry_after: object,
+    defer: object,
+    rule: object,
+) -> _Fields:
+    """
+    The fields as a Decision keeps them, or the clear error for the first bad one.
+
+    A status that is an `int` subclass (an `http.HTTPStatus`) becomes a plain
+    int, a wait that is an int a float, and a str subclass its plain text.
+
+    Raises:
+        TypeError, ValueError: As `Decision` says.
+    """
+    if type(bucket) is not Bucket:
+        msg = f"Decision needs a Bucket such as Bucket.USER_VISIBLE, not {bucket!r}"
+        raise TypeError(msg)
+    checked_kind = _text("kind", kind, "'timeout'")
+    if not checked_kind:
+        msg = "Decision needs a kind that is not empty, such as 'timeout' or 'bug'"
+        raise ValueError(msg)
+    checked_status: int | None = None
+    if status is not None:
+        if not issubclass(type(status), int) or type(status) is bool:
+            msg = f"Decision needs status to be an int or None, not {status!r}"
+            raise TypeError(msg)
+        checked_status = int.__int__(cast("int", status))  # plain, whatever it says
+        if not 100 <= checked_status <= 599:  # noqa: PLR2004
+            msg = f"Decision needs an HTTP status from 100 to 599, not {status!r}"
+            raise ValueError(msg)
+    checked_wait: float | None = None
+    if retry_after is not None:
+        if not issubclass(type(retry_after), (int, float)) or type(retry_after) is bool:
+            msg = (
+                "Decision needs retry_after to be seconds as a float, or None, "
+                f"not {retry_after!r}"
+            )
+            raise TypeError(msg)
+        checked_wait = (
+            float.__float__(cast("float", retry_after))
+            if issubclass(type(retry_after), float)
+            else int.__float__(cast("int", retry_after))
+        )
+        if not 0.0 <= checked_wait <= _LONGEST:
+            msg = (
+                "Decision needs retry_after to be a finite number of seconds "
+                f">= 0, or None, not {retry_after!r}"
+            )
+            raise ValueError(msg)
+    return (
+        bucket,
+        _flag("transient", transient),
+        checked_kind,
+        checked_status,
+        None if code is None else _text("code", code, "'insufficient_quota'"),
+        checked_wait,
+        _flag("defer", defer),
+        _text("rule", rule, "'status:429'"),
+    )
 
 
 @final
@@ -64,10 +197,25 @@ class Decision:
         link: The exception (or value) of the chain that matched; not compared
             and shown by its type only, since its text may hold secrets.
 
+    Every field is checked, so that whatever reads a decision (retrying,
+    `ErrorDetail.from_exception`, a job engine) can trust it. A status that is
+    an `int` enum (``http.HTTPStatus.TOO_MANY_REQUESTS``) is kept as a plain
+    int, a whole-number wait as a float, and a `str` enum as its text.
+
     >>> Decision(Bucket.USER_VISIBLE, True, "rate_limit", status=429, retry_after=2.0)
     Decision(bucket=Bucket.USER_VISIBLE, transient=True, kind='rate_limit',
              status=429, code=None, retry_after=2.0, defer=False, rule='default',
              link=None)
+    >>> Decision(Bucket.USER_VISIBLE, True, "rate_limit", retry_after=float("inf"))
+    Traceback (most recent call last):
+    ValueError: Decision needs retry_after to be a finite number of seconds >= 0, ...
+
+    Raises:
+        TypeError: When `bucket` is not a `Bucket`, `transient` or `defer` not
+            a bool, `kind`, `code` or `rule` not a str, `status` not an int
+            (a bool is not a status) or `retry_after` not a number.
+        ValueError: When `kind` is empty, `status` is not from 100 to 599, or
+            `retry_after` is negative, infinite or NaN.
 
     .. versionadded:: 0.1.0
     """
@@ -98,6 +246,10 @@ class Decision:
         rule: str = "default",
         link: object = None,
     ) -> None:
+        if not _sound(bucket, transient, kind, status, code, retry_after, defer, rule):
+            bucket, transient, kind, status, code, retry_after, defer, rule = _checked(
+                bucket, transient, kind, status, code, retry_after, defer, rule
+            )
         self._bucket = bucket
         self._transient = transient
         self._kind = kind
@@ -166,23 +318,25 @@ class Decision:
         False
 
         Raises:
-            TypeError: When a name is not a field of Decision.
+            TypeError: When a name is not a field of Decision, or a value has
+                the wrong type, as `Decision` says.
+            ValueError: When a value is out of range, as `Decision` says.
         """
         unknown = changes.keys() - _DecisionChanges.__annotations__.keys()
         if unknown:
             fields = ", ".join(_DecisionChanges.__annotations__)
             msg = f"Decision has no field {min(unknown)!r}; fields: {fields}"
             raise TypeError(msg)
-        return Decision._make(
+        return Decision(
             changes.get("bucket", self._bucket),
             changes.get("transient", self._transient),
             changes.get("kind", self._kind),
-            changes.get("status", self._status),
-            changes.get("code", self._code),
-            changes.get("retry_after", self._retry_after),
-            changes.get("defer", self._defer),
-            changes.get("rule", self._rule),
-            changes.get("link", self._link),
+            status=changes.get("status", self._status),
+            code=changes.get("code", self._code),
+            retry_after=changes.get("retry_after", self._retry_after),
+            defer=changes.get("defer", self._defer),
+            rule=changes.get("rule", self._rule),
+            link=changes.get("link", self._link),
         )
 
     @staticmethod
@@ -197,8 +351,9 @@ class Decision:
         rule: str,
         link: object,
     ) -> Decision:
-        # By position and unchecked: the classifier's keywords would cost more
-        # than the rest of the record.
+        # By position and unchecked: the classifier's keywords and checks
+        # would cost more than the rest of the record. Its callers pass fields
+        # that are already sound; `_is_sound` tells whether a decision is.
         decision: Decision = object.__new__(Decision)
         decision._bucket = bucket
         decision._transient = transient

@@ -67,6 +67,14 @@ def classifiers() -> None:
     ErrorDetail.from_exception("boom")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 
 
+def decisions_are_checked() -> None:
+    Decision(Bucket.USER_VISIBLE, True, "rate_limit", status=429, retry_after=2.0)
+    Decision(Bucket.USER_VISIBLE, True, "rate_limit", status="429")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    Decision(Bucket.USER_VISIBLE, True, None)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    Decision("user_visible", True, "timeout")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    Decision(Bucket.USER_VISIBLE, True, "timeout", retry_after="2")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+
+
 class Declined(Exception):
     """Classifies itself."""
 
