@@ -558,6 +558,47 @@ class TestChain:
         assert Classifier(max_depth=3).classify(failure).kind == "bug"
 
 
+@pytest.fixture(
+    params=["UTC0", "EST5EDT", "JST-9", "NPT-5:45", "<-12>12"],
+    ids=["UTC", "New York", "Tokyo", "Kathmandu", "UTC-12"],
+)
+def time_zone(
+    request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """Run the test with the host's local time in the zone of the parameter."""
+    zone: str = request.param
+    monkeypatch.setenv("TZ", zone)
+    time.tzset()
+    try:
+        assert (time.timezone == 0) == (zone == "UTC0")  # the zone took effect
+        yield zone
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
+def http_date(seconds: float, form: str) -> str:
+    """`seconds` since the epoch as an HTTP-date in `form`, in English always."""
+    days = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday")
+    moment = time.gmtime(seconds)
+    weekday = (*days, "Sunday")[moment.tm_wday]
+    month = "JanFebMarAprMayJunJulAugSepOctNovDec"[3 * moment.tm_mon - 3 :][:3]
+    clock = f"{moment.tm_hour:02}:{moment.tm_min:02}:{moment.tm_sec:02}"
+    dated = f"{moment.tm_mday:02} {month} {moment.tm_year}"
+    return {
+        "IMF-fixdate": f"{weekday[:3]}, {dated} {clock} GMT",
+        "RFC 850": (
+            f"{weekday}, {moment.tm_mday:02}-{month}-{moment.tm_year % 100:02} "
+            f"{clock} GMT"
+        ),
+        "asctime": (
+            f"{weekday[:3]} {month} {moment.tm_mday:2} {clock} {moment.tm_year}"
+        ),
+        "-0000": f"{weekday[:3]}, {dated} {clock} -0000",
+        "no zone": f"{weekday[:3]}, {dated} {clock}",
+    }[form]
+
+
 class TestRetryAfter:
     """Retry-After, in all its spellings."""
 
@@ -600,6 +641,19 @@ class TestRetryAfter:
             ).retry_after
             == 0.0
         )
+
+    @pytest.mark.parametrize(
+        "form",
+        ["IMF-fixdate", "RFC 850", "asctime", "-0000", "no zone"],
+    )
+    def test_http_dates_are_utc_in_every_time_zone(
+        self, form: str, time_zone: str
+    ) -> None:
+        """RFC 9110 dates are UTC: the host's time zone never shifts the wait."""
+        now = 1_800_000_000.0
+        date = http_date(now + 30, form)
+        failure = HTTPError(status_code=503, headers={"Retry-After": date})
+        assert Classifier(clock=lambda: now).classify(failure).retry_after == 30.0
 
     def test_longer_than_the_maximum_defers(self) -> None:
         """Above max_retry_after the decision says defer, and is still transient."""

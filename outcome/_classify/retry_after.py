@@ -2,17 +2,37 @@
 Retry-After: how long the server asked to wait, from the headers of a chain.
 
 ``retry-after-ms`` and ``x-amz-retry-after`` (milliseconds), then
-``Retry-After`` as delay-seconds or an HTTP-date (RFC 9110).
+``Retry-After`` as delay-seconds or an HTTP-date (RFC 9110) in any of its
+three forms, which are all in UTC whatever the host's time zone.
 """
 
 from __future__ import annotations
 
 import math
+from datetime import UTC
 from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from outcome._classify.facts import _Facts
+
+
+def _date(text: str) -> float | None:
+    """
+    An HTTP-date as seconds since the epoch, or None when it is not one.
+
+    RFC 9110 dates are in UTC: IMF-fixdate and RFC 850 say so with ``GMT``,
+    but asctime says nothing, and a ``-0000`` zone or none at all (which
+    servers also send) gives `parsedate_to_datetime` a naive datetime, which
+    ``timestamp()`` would read in the host's local time. Naive means UTC here.
+    """
+    try:
+        moment = parsedate_to_datetime(text)
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        return moment.timestamp()
+    except (TypeError, ValueError, IndexError, OverflowError):
+        return None
 
 
 def _seconds(text: str) -> float | None:
@@ -46,10 +66,9 @@ def _retry_after(found: list[_Facts], now: float) -> float | None:
             continue
         value = _seconds(text)
         if value is None:
-            try:
-                moment = parsedate_to_datetime(text)
-            except (TypeError, ValueError, IndexError, OverflowError):
+            moment = _date(text)
+            if moment is None:
                 continue
-            value = moment.timestamp() - now
+            value = moment - now
         return max(0.0, value)
     return None
