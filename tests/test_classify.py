@@ -12,10 +12,12 @@ import math
 import pickle
 import socket
 import sys
+import threading
 import time
 import urllib.error
 from typing import TYPE_CHECKING, Any
 
+import httpx
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -32,10 +34,11 @@ from outcome import (
     classify,
 )
 from outcome._classify import chain as chain_module
+from outcome._classify import classifier as classifier_module
 from outcome._classify import facts as facts_module
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
 FIXABLE, VISIBLE, BUG = (
     Bucket.USER_FIXABLE,
@@ -66,6 +69,17 @@ def chained(*links: BaseException) -> BaseException:
     for outer, inner in itertools.pairwise(links):
         outer.__cause__ = inner
     return links[0]
+
+
+class Runaway(BaseException):
+    """A test double was read far past any budget: the walk would never end."""
+
+
+def count(reads: list[object], item: object, limit: int = 20_000) -> None:
+    """Count one read of a test double; stop a runaway walk instead of hanging."""
+    reads.append(item)
+    if len(reads) > limit:
+        raise Runaway(limit)  # a BaseException: no guard of the classifier stops it
 
 
 class RaisingText(str):
@@ -197,6 +211,47 @@ class TestStatus:
         assert decision.status is None
         assert decision.kind == "bug"
 
+    @pytest.mark.parametrize(
+        "attributes",
+        [
+            {"status_code": httpx.codes.SERVICE_UNAVAILABLE},
+            {"response": Response(http.HTTPStatus.SERVICE_UNAVAILABLE)},
+            {"status": http.HTTPStatus.SERVICE_UNAVAILABLE},
+            {"http_status": httpx.codes.SERVICE_UNAVAILABLE},
+            {"code": http.HTTPStatus.SERVICE_UNAVAILABLE},
+            {
+                "response": {
+                    "ResponseMetadata": {
+                        "HTTPStatusCode": http.HTTPStatus.SERVICE_UNAVAILABLE
+                    }
+                }
+            },
+        ],
+        ids=[
+            "status_code",
+            "response.status_code",
+            "status",
+            "http_status",
+            "code",
+            "botocore",
+        ],
+    )
+    def test_int_enum_statuses_are_statuses(self, attributes: dict[str, Any]) -> None:
+        """httpx.codes and http.HTTPStatus count, and the decision holds a plain int."""
+        decision = classify(HTTPError(**attributes))
+        assert (decision.kind, decision.status, decision.rule) == (
+            "server",
+            503,
+            "status:503",
+        )
+        assert type(decision.status) is int
+
+    def test_an_int_whose_own_methods_raise_is_read_as_its_number(self) -> None:
+        """An int subclass is read by int's own methods, never by its overrides."""
+        decision = classify(HTTPError(status_code=RaisingNumber(429)))
+        assert (decision.kind, decision.status) == ("rate_limit", 429)
+        assert type(decision.status) is int
+
     def test_should_retry_header_overrides_the_status(self) -> None:
         """The server's x-should-retry / stripe-should-retry decides transience."""
         no = classify(HTTPError(response=Response(503, {"x-should-retry": "false"})))
@@ -278,6 +333,79 @@ class TestCodes:
             assert (
                 classify(HTTPError(response=ReadResponse(content))).kind == "rate_limit"
             )
+
+    @pytest.mark.parametrize(
+        "content",
+        [b"[" * 60_000, RaisingBytes(b'{"code": "x"}')],
+        ids=["nested too deep", "bytes whose methods raise"],
+    )
+    def test_a_body_that_cannot_be_parsed_leaves_the_rate_limit(
+        self, content: bytes
+    ) -> None:
+        """A body nested too deep to parse counts as missing: the 429 still decides."""
+
+        class ReadResponse(Response):
+            def __init__(self) -> None:
+                super().__init__(429, {"Retry-After": "3"})
+                self._content = content
+
+        decision = classify(HTTPError(response=ReadResponse()))
+        assert (decision.kind, decision.transient, decision.retry_after) == (
+            "rate_limit",
+            True,
+            3.0,
+        )
+
+    def test_a_body_of_a_bytes_subclass_is_read(self) -> None:
+        """A read body held as a bytes subclass is parsed from its bytes."""
+
+        class ReadResponse(Response):
+            def __init__(self) -> None:
+                super().__init__(429)
+                self._content = RaisingBytes(
+                    b'{"error": {"code": "insufficient_quota"}}'
+                )
+
+        assert classify(HTTPError(response=ReadResponse())).kind == "quota"
+
+    @pytest.mark.parametrize(
+        "attributes",
+        [
+            {"code": RaisingText("insufficient_quota")},
+            {"type": RaisingText("insufficient_quota")},
+            {"body": {"code": RaisingText("insufficient_quota")}},
+            {"body": {"error": {"type": RaisingText("insufficient_quota")}}},
+            {"response": {"Error": {"Code": RaisingText("Insufficient_Quota")}}},
+            {"error": HTTPError(decline_code=RaisingText("insufficient_quota"))},
+        ],
+        ids=["code", "type", "body code", "body error type", "botocore", "error"],
+    )
+    def test_codes_whose_own_methods_raise_are_read_as_text(
+        self, attributes: dict[str, Any]
+    ) -> None:
+        """A str subclass whose lower() or __len__ raises is read as its text."""
+        assert classify(HTTPError(status_code=429, **attributes)).kind == "quota"
+
+    def test_a_code_that_cannot_even_say_its_class_is_no_code(self) -> None:
+        """A code whose __class__ raises counts as missing; the status decides."""
+        decision = classify(HTTPError(status_code=429, code=Lying(), type=Lying()))
+        assert (decision.kind, decision.rule) == ("rate_limit", "status:429")
+
+    def test_a_body_whose_keys_cannot_be_compared_loses_only_the_body(self) -> None:
+        """A body dict whose key == raises counts as missing; the status decides."""
+
+        class Touchy(str):
+            __slots__ = ()
+
+            def __hash__(self) -> int:
+                return hash(str(self))
+
+            def __eq__(self, other: object) -> bool:
+                raise RuntimeError
+
+        body = {Touchy("code"): "insufficient_quota", Touchy("error"): {}}
+        decision = classify(HTTPError(status_code=503, body=body))
+        assert (decision.kind, decision.status) == ("server", 503)
 
     def test_stripe_decline_code_beats_the_402(self) -> None:
         """A card error's decline_code is read from its .error object."""
@@ -655,6 +783,43 @@ class TestRetryAfter:
         failure = HTTPError(status_code=503, headers={"Retry-After": date})
         assert Classifier(clock=lambda: now).classify(failure).retry_after == 30.0
 
+    def test_a_clock_that_raises_loses_only_the_wait(self) -> None:
+        """A broken clock means no wait is known; the status still decides."""
+
+        def broken() -> float:
+            raise OSError("clock")
+
+        failure = HTTPError(status_code=429, headers={"Retry-After": "3"})
+        decision = Classifier(clock=broken).classify(failure)
+        assert (decision.kind, decision.transient, decision.retry_after) == (
+            "rate_limit",
+            True,
+            None,
+        )
+
+    @pytest.mark.parametrize(
+        "headers",
+        [
+            {RaisingText("Retry-After"): "3"},
+            {"Retry-After": RaisingText(" 3 ")},
+            {"Retry-After": RaisingBytes(b"3")},
+            {RaisingText("retry-after-ms"): RaisingText("3000")},
+        ],
+        ids=["key", "value", "bytes value", "both"],
+    )
+    def test_headers_whose_own_methods_raise_are_read_as_text(
+        self, headers: dict[str, str]
+    ) -> None:
+        """A header key or value of a str subclass whose lower() or strip() raises."""
+        decision = classify(HTTPError(status_code=429, headers=headers))
+        assert (decision.kind, decision.retry_after) == ("rate_limit", 3.0)
+
+    def test_should_retry_whose_own_methods_raise_is_read_as_text(self) -> None:
+        """The server's should-retry answer is read from the text it holds."""
+        headers = {"x-should-retry": RaisingText("false")}
+        decision = classify(HTTPError(status_code=503, headers=headers))
+        assert (decision.transient, decision.rule) == (False, "status:503+should-retry")
+
     def test_longer_than_the_maximum_defers(self) -> None:
         """Above max_retry_after the decision says defer, and is still transient."""
         failure = HTTPError(status_code=429, headers={"Retry-After": "3600"})
@@ -739,6 +904,114 @@ class TestGroups:
         odd = OddGroup("odd", [TimeoutError()])
         assert (classify(odd).bucket, classify(odd).rule) == (BUG, "group")
 
+        class JunkGroup(ExceptionGroup[Exception]):
+            @property
+            def exceptions(self) -> Any:  # type: ignore[override]
+                return ("text", None, Lying(), TimeoutError())
+
+        junk = JunkGroup("junk", [TimeoutError()])
+        assert (classify(junk).kind, classify(junk).rule) == (
+            "timeout",
+            "group:timeout",
+        )
+
+    @pytest.mark.parametrize(
+        ("members", "kind"),
+        [((), "bug"), ((TimeoutError("t"),), "timeout")],
+        ids=["alone", "with a leaf"],
+    )
+    def test_a_group_that_holds_itself_is_read_once(
+        self, members: tuple[BaseException, ...], kind: str
+    ) -> None:
+        """A group among its own members is walked once, and classify returns."""
+        reads: list[object] = []
+
+        class Ouroboros(ExceptionGroup[Exception]):
+            @property
+            def exceptions(self) -> Any:  # type: ignore[override]
+                count(reads, self)
+                return (self, *members, self)
+
+        group = Ouroboros("loop", [ValueError()])
+        assert classify(group).kind == kind
+        assert reads == [group]
+
+    def test_a_group_that_makes_new_members_on_every_read_is_bounded(self) -> None:
+        """A group that builds a new group at each read runs out of visits."""
+        reads: list[object] = []
+
+        class Hydra(ExceptionGroup[Exception]):
+            @property
+            def exceptions(self) -> Any:  # type: ignore[override]
+                count(reads, self)
+                return (Hydra("head", [ValueError()]),)
+
+        classifier = Classifier(max_leaves=4)
+        decision = classifier.classify(Hydra("head", [ValueError()]))
+        assert (decision.kind, decision.rule) == ("bug", "group")
+        assert len(reads) <= 1 + 4 * classifier.max_leaves
+
+    def test_a_deep_nest_costs_nothing_past_the_budget(self) -> None:
+        """Of a 100,000-deep nest, only as many groups as the budget are read."""
+        reads: list[object] = []
+
+        class Counted(ExceptionGroup[Exception]):
+            @property
+            def exceptions(self) -> Any:  # type: ignore[override]
+                count(reads, self)
+                return super().exceptions
+
+        group: Exception = TimeoutError()
+        for _ in range(100_000):
+            group = Counted("nest", [group])
+        classifier = Classifier()
+        assert classifier.classify(group).rule == "group"
+        assert len(reads) <= 1 + 4 * classifier.max_leaves
+
+    def test_a_wide_group_costs_nothing_past_the_budget(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Of a 1,000,000-member group, only as many members as the budget are read."""
+        visited: list[object] = []
+        members_of = classifier_module._tuple_iterator
+
+        def counted(members: tuple[object, ...]) -> Iterator[object]:
+            for member in members_of(members):
+                count(visited, member, limit=2_000_000)
+                yield member
+
+        monkeypatch.setattr(classifier_module, "_tuple_iterator", counted)
+        same = KeyError("sku")
+        classifier = Classifier()
+        for group in (
+            ExceptionGroup("wide", [same] * 1_000_000),
+            ExceptionGroup("wide", [ExceptionGroup("inner", [same])] * 1_000_000),
+        ):
+            visited.clear()
+            assert classifier.classify(group).kind == "bug"
+            assert len(visited) <= 1 + 4 * classifier.max_leaves
+
+    def test_a_leaf_that_cannot_be_classified_is_one_bug_among_the_others(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """One leaf that defeats every guard does not hide what the others say."""
+        broken = KeyError("no guard foresaw this")
+        walk = classifier_module._chain
+
+        def chain(failure: object, max_depth: int) -> Any:
+            if failure is broken:
+                raise RuntimeError("unforeseen")
+            return walk(failure, max_depth)
+
+        monkeypatch.setattr(classifier_module, "_chain", chain)
+        limited = HTTPError(status_code=429, headers={"Retry-After": "5"})
+        decision = classify(ExceptionGroup("calls", [limited, broken]))
+        assert (decision.bucket, decision.rule, decision.retry_after) == (
+            BUG,
+            "group:unclassifiable",
+            5.0,
+        )
+
     def test_huge_groups_are_capped(self) -> None:
         """A group of 100,000 leaves is read to max_leaves only."""
         group = ExceptionGroup("many", [TimeoutError() for _ in range(100_000)])
@@ -772,6 +1045,50 @@ class TestValues:
         assert classify(transient_only).transient
         assert classify(ErrorDetail(None, "bug", bucket=BUG)).kind == "bug"
         assert classify(Errors()).bucket is FIXABLE
+
+    @pytest.mark.parametrize(
+        "answer",
+        [
+            "validation",
+            Decision._make(FIXABLE, False, "", None, None, None, False, "x", None),
+        ],
+        ids=["not a decision", "unsound"],
+    )
+    def test_a_holder_that_answers_nonsense_is_unclassifiable(
+        self, answer: object
+    ) -> None:
+        """A value's own __outcome_classify__ must answer a sound Decision."""
+
+        class Holder:
+            def __outcome_classify__(
+                self, classify: Callable[[object], Decision]
+            ) -> object:
+                return answer
+
+        decision = classify(Holder())
+        assert (decision.bucket, decision.rule) == (BUG, "unclassifiable")
+
+    def test_a_cause_that_cannot_be_classified_is_one_bug_among_the_errors(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """One cause of an Errors that defeats every guard leaves the others' say."""
+        broken = KeyError("no guard foresaw this")
+        walk = classifier_module._chain
+
+        def chain(failure: object, max_depth: int) -> Any:
+            if failure is broken:
+                raise RuntimeError("unforeseen")
+            return walk(failure, max_depth)
+
+        errors = Errors([ErrorDetail("email", "blank")])
+        errors.add_exception(broken, "sku")
+        monkeypatch.setattr(classifier_module, "_chain", chain)
+        decision = classify(errors)
+        assert (decision.bucket, decision.kind, decision.rule) == (
+            BUG,
+            "bug",
+            "errors",
+        )
 
     def test_plain_values_are_bugs_unless_a_rule_says(self) -> None:
         """An Err of a string is unknown, hence a programmer error."""
@@ -915,6 +1232,110 @@ class TestUserRules:
         with pytest.raises(TypeError, match=message):
             Classifier().register(match, bucket=bucket)  # type: ignore[arg-type]
 
+    @pytest.mark.parametrize(
+        ("changes", "error", "message"),
+        [
+            ({"kind": ""}, ValueError, "needs a kind that is not empty"),
+            ({"kind": None}, TypeError, "needs kind to be a str .*, not None"),
+            ({"kind": 7}, TypeError, "needs kind to be a str .*, not 7"),
+            ({"name": 3}, TypeError, "needs name to be a str or None, not 3"),
+        ],
+    )
+    def test_a_kind_that_cannot_be_a_code_is_refused(
+        self, changes: dict[str, object], error: type[Exception], message: str
+    ) -> None:
+        """The kind becomes an error code: register() refuses one that cannot be."""
+        classifier = Classifier()
+        for match in (KeyError, lambda failure: True):
+            with pytest.raises(error, match=message):
+                classifier.register(match, bucket=FIXABLE, **changes)  # type: ignore[call-overload]
+        assert classifier._rules is None  # nothing was registered
+        detail = ErrorDetail.from_exception(KeyError("sku"), classifier=classifier)
+        assert (detail.code, detail.bucket) == ("bug", BUG)
+
+    def test_a_str_enum_kind_is_kept_as_its_text(self) -> None:
+        """A StrEnum kind or name is kept as plain text, as error codes need."""
+
+        class Kind(enum.StrEnum):
+            UNKNOWN_SKU = "unknown_sku"
+
+        classifier = Classifier()
+        classifier.register(
+            KeyError, bucket=FIXABLE, kind=Kind.UNKNOWN_SKU, name=Kind.UNKNOWN_SKU
+        )
+        decision = classifier.classify(KeyError())
+        assert (type(decision.kind), type(decision.rule)) == (str, str)
+        assert ErrorDetail.from_exception(KeyError(), classifier=classifier).code == (
+            "unknown_sku"
+        )
+
+    def test_registering_while_classifying_never_breaks_a_decision(self) -> None:
+        """Rules registered in one thread never make another's classification fail."""
+        classifier = Classifier()
+        markers = [abc.ABCMeta(f"Marker{n}", (abc.ABC,), {}) for n in range(400)]
+        for marker in markers[:100]:  # ABC rules are iterated for every link
+            classifier.register(marker, bucket=FIXABLE, kind="never")
+        failures = (TimeoutError(), KeyError("sku"))
+        decided: list[str] = []
+
+        def classify_many() -> None:
+            for _ in range(500):
+                decided.extend(classifier.classify(f).rule for f in failures)
+
+        def register_many() -> None:
+            for marker in markers[100:]:
+                classifier.register(marker, bucket=FIXABLE, kind="never")
+            classifier.register(lambda failure: False, bucket=FIXABLE)
+
+        interval = sys.getswitchinterval()
+        sys.setswitchinterval(1e-6)  # switch threads often: the race shows
+        try:
+            threads = [threading.Thread(target=classify_many) for _ in range(3)]
+            threads.append(threading.Thread(target=register_many))
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
+        finally:
+            sys.setswitchinterval(interval)
+        assert len(decided) == 3_000
+        assert set(decided) == {"timeout", "default"}
+        assert len(classifier._rules[0]) == 400  # type: ignore[index]  # none lost
+
+    def test_odd_classes_still_meet_the_rules(self) -> None:
+        """A metaclass that raises for its MRO or its hash, or an ABC that raises."""
+
+        class Nameless(type):
+            @property
+            def __mro__(cls) -> tuple[type, ...]:  # type: ignore[override]
+                raise RuntimeError
+
+        class Unhashable(abc.ABCMeta):
+            def __hash__(cls) -> int:
+                raise RuntimeError
+
+        class Nosy(abc.ABC):  # noqa: B024 - a marker
+            @classmethod
+            def __subclasshook__(cls, other: type) -> bool:
+                raise RuntimeError
+
+        class Hidden(TimeoutError, metaclass=Nameless): ...
+
+        class Odd(TimeoutError, metaclass=Unhashable): ...
+
+        classifier = Classifier()
+        classifier.register(TimeoutError, bucket=FIXABLE, kind="slow")
+        classifier.register(Nosy, bucket=BUG, kind="nosy")
+        for failure in (Hidden(), Odd()):
+            decision = classifier.classify(failure)
+            assert (decision.kind, decision.rule) == ("slow", "user:TimeoutError")
+        only_abc = Classifier()
+        only_abc.register(Nosy, bucket=BUG, kind="nosy")
+        assert only_abc.classify(KeyError()).rule == "default"
+        unrelated = Classifier()
+        unrelated.register(KeyError, bucket=FIXABLE, kind="sku")
+        assert unrelated.classify(Odd()).kind == "timeout"
+
     def test_bad_settings_are_rejected(self) -> None:
         """Classifier() checks its limits."""
         with pytest.raises(ValueError, match="max_depth >= 1"):
@@ -943,6 +1364,67 @@ class TestSelfClassifying:
         assert classify(Declined()).rule == "self"
         assert classify(NoOpinion()).kind == "timeout"
         assert classify(Broken()).kind == "timeout"
+
+    @pytest.mark.parametrize(
+        "fields",
+        [
+            {"kind": ""},
+            {"retry_after": math.inf},
+            {"retry_after": math.nan},
+            {"retry_after": -1.0},
+            {"status": True},
+            {"bucket": "user_fixable"},
+        ],
+        ids=[
+            "empty kind",
+            "inf wait",
+            "NaN wait",
+            "negative wait",
+            "bool status",
+            "str bucket",
+        ],
+    )
+    def test_an_unsound_decision_is_no_opinion(self, fields: dict[str, object]) -> None:
+        """A Decision made unchecked or changed since counts as no opinion."""
+        sound = {
+            "bucket": VISIBLE,
+            "transient": True,
+            "kind": "not_ready",
+            "status": None,
+            "code": None,
+            "retry_after": None,
+            "defer": False,
+            "rule": "self",
+            "link": None,
+        }
+        made = Decision._make(**(sound | fields))  # type: ignore[arg-type]
+        changed = Decision(VISIBLE, True, "not_ready")
+        for name, value in fields.items():
+            setattr(changed, f"_{name}", value)
+
+        class NotReady(TimeoutError):
+            def __init__(self, decision: Decision) -> None:
+                super().__init__("later")
+                self.decision = decision
+
+            def __outcome_decision__(self) -> Decision:
+                return self.decision
+
+        for decision in (made, changed, object.__new__(Decision)):
+            assert classify(NotReady(decision)).kind == "timeout"
+            detail = ErrorDetail.from_exception(NotReady(decision))
+            assert (detail.code, dict(detail.params)) == ("timeout", {})
+
+    def test_a_keyboard_interrupt_gets_through(self) -> None:
+        """classify never raises an Exception, but a KeyboardInterrupt is let out."""
+
+        class Interrupted(Exception):
+            @property
+            def status_code(self) -> int:
+                raise KeyboardInterrupt
+
+        with pytest.raises(KeyboardInterrupt):
+            classify(Interrupted())
 
     def test_a_user_rule_still_comes_first(self) -> None:
         """Registered rules outrank the object's own opinion."""
@@ -991,6 +1473,20 @@ class TestFromException:
             errors.add_exception(KeyError("x"), "sku", classifier=classifier).code
             == "unknown_sku"
         )
+
+    def test_a_group_that_holds_itself_can_be_added(self) -> None:
+        """Errors.add_exception returns for a group among its own members."""
+        reads: list[object] = []
+
+        class Ouroboros(ExceptionGroup[Exception]):
+            @property
+            def exceptions(self) -> Any:  # type: ignore[override]
+                count(reads, self)
+                return (self,)
+
+        errors = Errors()
+        detail = errors.add_exception(Ouroboros("loop", [ValueError()]), "order")
+        assert (detail.code, detail.bucket, len(errors)) == ("bug", BUG, 1)
 
     def test_non_exception_is_rejected(self) -> None:
         """from_exception names what it got when that is not an exception."""
@@ -1418,6 +1914,6 @@ class TestTotality:
 
         classifier = Classifier()
         classifier.register(lambda exc: True, bucket=FIXABLE)
-        classifier._predicate_rules = 1  # type: ignore[assignment]  # sabotage: not iterable
+        classifier._rules = 1  # type: ignore[assignment]  # sabotage: not rules
         decision = classifier.classify(Exploding())
         assert (decision.bucket, decision.rule) == (BUG, "unclassifiable")

@@ -22,6 +22,7 @@ import urllib.error
 import urllib.request
 import warnings
 from collections.abc import Callable, Iterator
+from http import HTTPStatus
 from typing import Any, Final
 
 import aiohttp
@@ -593,6 +594,39 @@ class TestHierarchyMismatch:
         assert isinstance(failure, openai.RateLimitError)
         assert (decision.status, decision.transient) == (429, False)
         assert decision.rule == "code:insufficient_quota"
+
+
+class TestEnumStatuses:
+    """Statuses that tests and mock transports write as IntEnum members."""
+
+    @pytest.mark.parametrize(
+        ("status", "kind"),
+        [
+            (httpx.codes.SERVICE_UNAVAILABLE, "server"),
+            (httpx.codes.TOO_MANY_REQUESTS, "rate_limit"),
+            (HTTPStatus.UNPROCESSABLE_ENTITY, "validation"),
+        ],
+    )
+    def test_httpx_mock_transport(self, status: int, kind: str) -> None:
+        """A MockTransport's httpx.codes status is a status, held as a plain int."""
+
+        def answer(_request: httpx.Request) -> httpx.Response:
+            return httpx.Response(status, headers={"Retry-After": "2"})
+
+        with httpx.Client(transport=httpx.MockTransport(answer)) as client:
+            response = client.get("http://api.test/orders")
+        assert type(response.status_code) is not int  # the enum, as written
+        with pytest.raises(httpx.HTTPStatusError) as raised:
+            response.raise_for_status()
+
+        decision = classified(raised.value)[0]
+
+        assert (decision.kind, decision.status, decision.rule) == (
+            kind,
+            int(status),
+            f"status:{int(status)}",
+        )
+        assert type(decision.status) is int
 
 
 class TestDecisionTable:

@@ -14,6 +14,7 @@ from outcome._classify.facts import (
     _CLASS_INFO,
     _LINK_ATTRIBUTES,
     _OPAQUE,
+    _as_int,
     _class_info,
     _ClassInfo,
     _Facts,
@@ -148,17 +149,26 @@ def _says_something(instance: dict[str, object]) -> bool:
 
 
 def _errno(link: BaseException) -> int | None:
-    """OSError's errno, which may have been set to anything."""
-    number = cast("OSError", link).errno
-    return number if type(number) is int else None
+    """OSError's errno, which may have been set to anything (an IntEnum too)."""
+    number: object = cast("OSError", link).errno
+    if type(number) is int or number is None:
+        return number
+    return _as_int(number)
 
 
 def _following(link: object) -> BaseException | None:
-    """The cause of `link`, or else its context, read with guarded getattr."""
+    """
+    The cause of `link`, or else its context, read with guarded getattr.
+
+    Judged by its real class: a property may return an object whose
+    ``__class__`` lies, or raises when isinstance() asks it.
+    """
     try:
         following = getattr(link, "__cause__", None)
-        if not isinstance(following, BaseException):
+        if not issubclass(type(following), BaseException):
             following = getattr(link, "__context__", None)
     except Exception:  # noqa: BLE001 - a hostile link ends the chain
         return None
-    return following if isinstance(following, BaseException) else None
+    if issubclass(type(following), BaseException):
+        return cast("BaseException", following)
+    return None

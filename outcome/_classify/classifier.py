@@ -5,20 +5,30 @@ It reads the facts of the whole cause chain (`facts`, `chain`) and applies, in
 order: the user's rules, a failure's own decision, error codes, statuses,
 transport failures by class name or errno, validation errors by class name.
 What no rule recognises is a programmer error.
+
+Classifying never raises an `Exception`, whatever the object: a fact that
+cannot be read counts as missing and the other facts still decide, and only
+what no guard foresaw makes a failure "unclassifiable" (a programmer error).
+A `BaseException` that is not an `Exception`, such as a `KeyboardInterrupt`
+raised by a property, is let through, as it should be. It is bounded in time
+whatever the shape: chains, groups, bodies and headers are read to a limit.
+Rules are registered copy-on-write, so that classifying in other threads
+meanwhile sees the rules before or after, never a half-made table.
 """
 
 from __future__ import annotations
 
 import abc
+import threading
 import time
-from typing import TYPE_CHECKING, Final, cast, overload
+from typing import TYPE_CHECKING, Final, TypeAlias, cast, overload
 
 import attrs
 
 from outcome._bucket import Bucket
 from outcome._classify.chain import _chain, _Link
-from outcome._classify.decision import Decision, _make_decision
-from outcome._classify.facts import _attr, _Facts
+from outcome._classify.decision import Decision, _is_sound, _make_decision
+from outcome._classify.facts import _as_text, _attr, _Facts
 from outcome._classify.retry_after import _retry_after
 from outcome._classify.rules import (
     _BUG,
@@ -33,7 +43,7 @@ from outcome._classify.rules import (
 from outcome._result import Err
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
 
 def _should_retry(facts: _Facts) -> bool | None:
@@ -53,13 +63,42 @@ class _UserRule:
     name: str
 
 
+# A classifier's user rules, never changed once made: `register` makes anew,
+# so a classification, which reads them once, sees them before or after a
+# registration in another thread, never half-made. By class; the ABCs among
+# those classes again, for their virtual subclasses; predicates, in order.
+# A plain tuple, which unpacks faster than a NamedTuple.
+_Rules: TypeAlias = tuple[
+    "dict[type, _UserRule]",
+    "dict[type, _UserRule]",
+    "tuple[tuple[Callable[[object], bool], _UserRule], ...]",
+]
+_NO_RULES: Final[_Rules] = ({}, {}, ())
+# Registrations, in any classifier, one at a time: none is lost to another.
+_REGISTERING: Final = threading.Lock()
+# The real MRO of a class, whatever its metaclass says __mro__ is.
+_real_mro: Final = cast(
+    "Callable[[type], tuple[type, ...]]", vars(type)["__mro__"].__get__
+)
+# How many members of exception groups are visited per leaf read, at most:
+# room for a few levels of nesting around each leaf.
+_VISITS_PER_LEAF: Final = 4
+_END: Final = object()
+# tuple's own iterator: a tuple subclass's __iter__ or __getitem__ never runs.
+_tuple_iterator: Final = cast(
+    "Callable[[tuple[object, ...]], Iterator[object]]", vars(tuple)["__iter__"]
+)
+
+
 class Classifier:
     """
     Sorts failures into who must act and whether waiting helps.
 
     `classify` is pure, total (it returns a `Decision` for any object and never
-    raises) and bounded in time: it follows at most `max_depth` links of a
-    cause chain and at most `max_leaves` exceptions of a group.
+    raises an `Exception`) and bounded in time: it follows at most `max_depth`
+    links of a cause chain, reads at most `max_leaves` leaves of an exception
+    group, and visits at most four times as many of its members, nested
+    groups included, each once.
 
     Rules registered with `register` take precedence over the shipped ones.
     Then, looked for along the whole chain, outermost first: an error code
@@ -73,7 +112,8 @@ class Classifier:
         max_retry_after: The longest Retry-After, in seconds, that a decision
             may ask to wait in place; beyond it the decision says `defer`.
         max_depth: How many links of a cause chain are read.
-        max_leaves: How many exceptions of an exception group are read.
+        max_leaves: How many leaves of an exception group are read; at most
+            four times as many of its members are visited.
         clock: Seconds since the epoch, for Retry-After dates.
 
     >>> classifier = Classifier()
@@ -104,9 +144,7 @@ class Classifier:
         self.max_depth = max_depth
         self.max_leaves = max_leaves
         self.clock = clock
-        self._type_rules: dict[type, _UserRule] = {}
-        self._abc_rules: dict[type, _UserRule] = {}
-        self._predicate_rules: list[tuple[Callable[[object], bool], _UserRule]] = []
+        self._rules: _Rules | None = None  # None until a rule is registered
 
     @overload
     def register(
@@ -149,7 +187,9 @@ class Classifier:
         virtual subclasses count) or a predicate called with each link of the
         chain. A class rule costs the same however many are registered; the
         most specific class along the failure's MRO wins. Predicates run in
-        the order they were registered, after the class rules.
+        the order they were registered, after the class rules. It is safe to
+        register while other threads classify: each classification sees the
+        rules as they were before or after.
 
         >>> classifier = Classifier()
         >>> class PaymentDeclined(Exception): ...
@@ -159,30 +199,50 @@ class Classifier:
         'user:PaymentDeclined'
 
         Raises:
-            TypeError: When `match` is neither a class nor callable, or
-                `bucket` is not a `Bucket`.
+            TypeError: When `match` is neither a class nor callable, `bucket`
+                is not a `Bucket`, `kind` is not a str, or `name` is neither
+                a str nor None.
+            ValueError: When `kind` is empty: it becomes the code of the
+                errors made from the decision.
         """
         bucket_given: object = bucket
         if type(bucket_given) is not Bucket:
             msg = f"register() needs bucket=Bucket.<member>, not {bucket!r}"
             raise TypeError(msg)
-        label = name or f"user:{getattr(match, '__qualname__', repr(match))}"
-        rule = _UserRule(bucket, bool(transient), kind, label)
+        checked_kind = _as_text(kind)
+        if checked_kind is None:
+            msg = f"register() needs kind to be a str such as 'declined', not {kind!r}"
+            raise TypeError(msg)
+        if not checked_kind:
+            msg = (
+                "register() needs a kind that is not empty, such as 'declined': "
+                "it becomes the code of the errors made from the failure"
+            )
+            raise ValueError(msg)
+        label = None if name is None else _as_text(name)
+        if name is not None and label is None:
+            msg = f"register() needs name to be a str or None, not {name!r}"
+            raise TypeError(msg)
+        label = label or f"user:{getattr(match, '__qualname__', repr(match))}"
+        rule = _UserRule(bucket, bool(transient), checked_kind, label)
         given: object = match  # checked at run time: callers may be untyped
-        if isinstance(given, type):
-            # Real subclasses are found along the MRO, the most specific first;
-            # an ABC is also kept aside for its virtual subclasses.
-            self._type_rules[given] = rule
-            if isinstance(given, abc.ABCMeta):
-                self._abc_rules[given] = rule
-        elif callable(given):
-            self._predicate_rules.append((given, rule))
-        else:
+        if not isinstance(given, type) and not callable(given):
             msg = (
                 f"register() takes a class or a predicate, not {match!r}; e.g. "
                 "register(MyError, bucket=Bucket.USER_FIXABLE)"
             )
             raise TypeError(msg)
+        with _REGISTERING:  # copy on write: classifications never see it change
+            types, abcs, predicates = self._rules or _NO_RULES
+            if isinstance(given, type):
+                # Real subclasses are found along the MRO, the most specific
+                # first; an ABC is also kept aside for its virtual subclasses.
+                types = {**types, given: rule}
+                if isinstance(given, abc.ABCMeta):
+                    abcs = {**abcs, cast("type", given): rule}
+            else:
+                predicates = (*predicates, (given, rule))
+            self._rules = (types, abcs, predicates)
 
     def classify(self, failure: object) -> Decision:
         """
@@ -194,6 +254,13 @@ class Classifier:
         an `Err` (its error is classified), an `Errors` or `ErrorDetail` (their
         buckets decide), or any other value (user rules, else a programmer
         error).
+
+        It never raises an `Exception`, whatever the object: an attribute,
+        header, body or code that cannot be read counts as missing and the
+        rest still decides; only a failure that defeats every guard is
+        "unclassifiable", a programmer error. A `BaseException` that is not
+        an `Exception` (a `KeyboardInterrupt` or `SystemExit` raised by a
+        property) gets through, as it should.
 
         >>> classify(ConnectionResetError()).transient
         True
@@ -217,8 +284,9 @@ class Classifier:
                 return self._reported(failure, reported)
         links, found = _chain(failure, self.max_depth)
         decision = None
-        if self._type_rules or self._abc_rules or self._predicate_rules:
-            decision = self._user(links, found)
+        rules = self._rules  # read once: a registration swaps in new rules
+        if rules is not None:
+            decision = self._user(links, found, rules)
         if decision is None and found:
             decision = (
                 self._self_classifying(found)
@@ -229,9 +297,7 @@ class Classifier:
             decision = self._transport(links, found) or self._validation(links, found)
         if decision is None:
             status = found[0].status if found and found[0].link is failure else None
-            return Decision(
-                _BUG, transient=False, kind="bug", status=status, link=failure
-            )
+            return _bug("default", failure, status)
         return decision
 
     def _decide(
@@ -249,7 +315,10 @@ class Classifier:
                 status = facts.status
                 break
         if transient and found:
-            retry_after = _retry_after(found, self.clock())
+            try:
+                retry_after = _retry_after(found, self.clock())
+            except Exception:  # noqa: BLE001 - a broken clock: no wait is known
+                retry_after = None
         return _make_decision(
             bucket,
             transient,
@@ -262,31 +331,26 @@ class Classifier:
             link,
         )
 
-    def _user(self, links: list[_Link], found: list[_Facts]) -> Decision | None:
+    def _user(
+        self, links: list[_Link], found: list[_Facts], rules: _Rules
+    ) -> Decision | None:
+        types, abcs, predicates = rules
         for link, _, _ in links:
-            rule = self._user_rule(link)
+            rule = None
+            if types:  # inline: the one user rule lookup most classifications make
+                try:
+                    for klass in type(link).__mro__:
+                        rule = types.get(klass)
+                        if rule is not None:
+                            break
+                except Exception:  # noqa: BLE001 - a class with an odd metaclass
+                    rule = _guarded_type_rule(type(link), types)
+            if rule is None and (abcs or predicates):
+                rule = _other_rule(link, abcs, predicates)
             if rule is not None:
                 return self._decide(
                     found, link, (rule.bucket, rule.transient, rule.kind), rule.name
                 )
-        return None
-
-    def _user_rule(self, link: object) -> _UserRule | None:
-        if self._type_rules:
-            for klass in type(link).__mro__:
-                rule = self._type_rules.get(klass)
-                if rule is not None:
-                    return rule
-        for klass, rule in self._abc_rules.items():  # only virtual subclasses get here
-            if isinstance(link, klass):
-                return rule
-        for predicate, rule in self._predicate_rules:
-            try:
-                matched = predicate(link)
-            except Exception:  # noqa: BLE001 - a user's predicate failing is no match
-                matched = False
-            if matched is True:
-                return rule
         return None
 
     def _self_classifying(self, found: list[_Facts]) -> Decision | None:
@@ -298,7 +362,9 @@ class Classifier:
                 decision = method()
             except Exception:  # noqa: BLE001, S112 - a broken hook is no opinion
                 continue
-            if type(decision) is Decision:
+            # One made unchecked (Decision._make) or changed since may be
+            # unsound: an empty kind, a wait of inf. That is no opinion either.
+            if type(decision) is Decision and _is_sound(decision):
                 return decision
         return None
 
@@ -350,36 +416,60 @@ class Classifier:
         return None
 
     def _group(self, group: BaseExceptionGroup[BaseException]) -> Decision:
-        decisions = [self._classify(leaf) for leaf in self._leaves(group)]
+        # Each leaf on its own: one that cannot be classified is a bug among
+        # the others, and does not make the whole group unclassifiable.
+        decisions = [self.classify(leaf) for leaf in self._leaves(group)]
         if not decisions:
-            return Decision(_BUG, transient=False, kind="bug", rule="group", link=group)
+            return _bug("group", group)
         worst = max(decisions, key=lambda decision: decision.bucket.severity)
         waits = [d.retry_after for d in decisions if d.retry_after is not None]
         retry_after = max(waits) if waits else None
-        return worst.replace(
-            transient=all(decision.transient for decision in decisions),
-            retry_after=retry_after,
-            defer=retry_after is not None and retry_after > self.max_retry_after,
-            rule=f"group:{worst.rule}",
+        return _make_decision(
+            worst.bucket,
+            all(decision.transient for decision in decisions),
+            worst.kind,
+            worst.status,
+            worst.code,
+            retry_after,
+            retry_after is not None and retry_after > self.max_retry_after,
+            f"group:{worst.rule}",
+            worst.link,
         )
 
     def _leaves(self, group: BaseExceptionGroup[BaseException]) -> list[BaseException]:
+        """
+        The leaves of `group`, depth first and each once, within a budget.
+
+        Every member of every group reached costs a visit, whether a leaf, a
+        nested group or not an exception at all; the walk ends after
+        `max_leaves` leaves or four times as many visits, so neither a wide
+        group nor a deep one costs anything past them. A group reached again
+        (one that holds itself) is not read again, and one that makes new
+        members on every read runs out of visits.
+        """
         leaves: list[BaseException] = []
-        pending: list[BaseException] = [group]
-        while pending and len(leaves) < self.max_leaves:
-            current = pending.pop()
-            if isinstance(current, BaseExceptionGroup):
-                # Read defensively: a subclass may make `exceptions` anything.
-                nested = _attr(cast("object", current), "exceptions")
-                if isinstance(nested, tuple):
-                    members = cast("tuple[object, ...]", nested)
-                    pending.extend(
-                        member
-                        for member in reversed(members)
-                        if isinstance(member, BaseException)
-                    )
-            else:
-                leaves.append(current)
+        visits = self.max_leaves * _VISITS_PER_LEAF
+        # Kept, not only their ids, so that no id is reused while walking.
+        seen: dict[int, object] = {id(group): group}
+        pending = [_members(group)]
+        while pending:
+            member = next(pending[-1], _END)
+            if member is _END:
+                pending.pop()
+                continue
+            visits -= 1
+            if visits < 0:
+                break
+            if id(member) in seen:
+                continue
+            seen[id(member)] = member
+            kind = type(member)  # its real class: never what __class__ says
+            if issubclass(kind, BaseExceptionGroup):
+                pending.append(_members(member))
+            elif issubclass(kind, BaseException):
+                leaves.append(cast("BaseException", member))
+                if len(leaves) == self.max_leaves:
+                    break
         return leaves
 
     def _reported(self, failure: object, hook: object) -> Decision:
@@ -392,14 +482,83 @@ class Classifier:
         """
         decision = cast(
             "Callable[[object, Callable[[object], Decision]], object]", hook
-        )(failure, self._classify)
-        return decision if type(decision) is Decision else _unclassifiable(failure)
+        )(failure, self.classify)
+        if type(decision) is Decision and _is_sound(decision):
+            return decision
+        return _unclassifiable(failure)
+
+
+def _other_rule(
+    link: object,
+    abcs: dict[type, _UserRule],
+    predicates: tuple[tuple[Callable[[object], bool], _UserRule], ...],
+) -> _UserRule | None:
+    """The user rule for a link that no class rule matched: ABCs, then predicates."""
+    for klass, rule in abcs.items():  # only virtual subclasses get here
+        try:
+            matched = isinstance(link, klass)
+        except Exception:  # noqa: BLE001 - an ABC's own check failing is no match
+            matched = False
+        if matched:
+            return rule
+    for predicate, rule in predicates:
+        try:
+            matched = predicate(link)
+        except Exception:  # noqa: BLE001 - a user's predicate failing is no match
+            matched = False
+        if matched is True:
+            return rule
+    return None
+
+
+def _guarded_type_rule(cls: type, types: dict[type, _UserRule]) -> _UserRule | None:
+    """
+    The class rule for a class whose metaclass raises for its MRO or its hash.
+
+    Its real MRO is read, not what the metaclass says, and a class along it
+    that cannot be hashed has no rule.
+    """
+    for klass in _real_mro(cls):
+        try:
+            rule = types.get(klass)
+        except Exception:  # noqa: BLE001, S112 - a class that cannot be hashed
+            continue
+        if rule is not None:
+            return rule
+    return None
+
+
+def _members(group: object) -> Iterator[object]:
+    """
+    An iterator over a group's members, read defensively.
+
+    A subclass may make `exceptions` anything: what is not a tuple has no
+    members, and a tuple subclass is iterated by tuple's own iterator, so no
+    method it overrides runs and nothing is copied, however wide it is.
+    """
+    nested = _attr(group, "exceptions")
+    if issubclass(type(nested), tuple):
+        return _tuple_iterator(cast("tuple[object, ...]", nested))
+    return iter(())
+
+
+def _bug(rule: str, link: object, status: int | None = None) -> Decision:
+    """A programmer error, not transient: what no rule recognises."""
+    return _make_decision(
+        _BUG,
+        False,  # noqa: FBT003 - the transient field, by position
+        "bug",
+        status,
+        None,
+        None,
+        False,  # noqa: FBT003 - the defer field, by position
+        rule,
+        link,
+    )
 
 
 def _unclassifiable(failure: object) -> Decision:
-    return Decision(
-        _BUG, transient=False, kind="bug", rule="unclassifiable", link=failure
-    )
+    return _bug("unclassifiable", failure)
 
 
 DEFAULT_CLASSIFIER: Final = Classifier()

@@ -2,8 +2,15 @@
 Reading the facts of one link of a failure chain, by duck typing.
 
 Statuses, error codes, headers, errno and the names of a link's classes are
-read without importing any client. Reading never raises: a hostile attribute
-counts as missing, and what a class says is worked out once per class.
+read without importing any client. Reading never raises an `Exception`: a
+hostile attribute counts as missing, and so does any one fact that cannot be
+read, without taking the others with it. What a class says is worked out once
+per class.
+
+Values are judged by their real class, never by what their ``__class__``
+says, and a subclass of `str` or `int` (a `StrEnum`, an `http.HTTPStatus`) is
+read as the plain text or number it holds, without calling any method it
+overrides: ``lower()``, ``strip()`` or ``__len__`` may raise, or lie.
 """
 
 from __future__ import annotations
@@ -26,7 +33,7 @@ _Getter: TypeAlias = Callable[[object, str, object], object]
 
 
 def _attr(obj: object, name: str, default: object = None) -> object:
-    """getattr that never raises: hostile properties count as missing."""
+    """getattr that never raises an Exception: hostile properties count as missing."""
     try:
         return getattr(obj, name, default)
     except Exception:  # noqa: BLE001 - a property may raise anything
@@ -35,18 +42,40 @@ def _attr(obj: object, name: str, default: object = None) -> object:
 
 def _key(obj: object, key: str) -> object:
     """obj[key] for real mappings, never raising."""
-    if not isinstance(obj, Mapping):
-        return None
-    try:
+    try:  # an ABC's isinstance runs the object's own code too
+        if not isinstance(obj, Mapping):
+            return None
         return obj.get(key)  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
     except Exception:  # noqa: BLE001 - a mapping may raise anything
         return None
 
 
-def _short_text(value: object) -> str | None:
-    if isinstance(value, str) and 0 < len(value) <= _MAX_TEXT:
-        return str(value)
+def _as_text(value: object) -> str | None:
+    """
+    `value` as a plain str, when its class is str or a subclass of it.
+
+    A subclass is copied to a plain str by str's own method, so that nothing
+    it overrides (``lower``, ``strip``, ``__len__``) ever runs.
+    """
+    if type(value) is str:
+        return value
+    if issubclass(type(value), str):  # its real class, not its __class__
+        return str.__str__(cast("str", value))
     return None
+
+
+def _as_int(value: object) -> int | None:
+    """`value` as a plain int, when it is an int (an IntEnum too) but not a bool."""
+    if type(value) is int:
+        return value
+    if issubclass(type(value), int) and type(value) is not bool:
+        return int.__int__(cast("int", value))  # int's own: no override runs
+    return None
+
+
+def _short_text(value: object) -> str | None:
+    text = _as_text(value)
+    return text if text is not None and 0 < len(text) <= _MAX_TEXT else None
 
 
 def _names(cls: type) -> frozenset[str]:
@@ -93,11 +122,15 @@ def _response_body(response: object) -> object:
     only for a 429, where the body tells a rate limit from an exhausted quota.
     """
     content = _attr(response, "_content")
-    if not isinstance(content, bytes) or not 0 < len(content) <= _MAX_BODY:
+    if type(content) is not bytes:
+        if not issubclass(type(content), bytes):
+            return None
+        content = bytes.__bytes__(cast("bytes", content))  # no override runs
+    if not 0 < len(content) <= _MAX_BODY:
         return None
     try:
         return json.loads(content)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested too deep to parse
         return None
 
 
@@ -222,14 +255,23 @@ def _own_attributes(link: object, info: _ClassInfo) -> dict[str, object] | None:
 def _get_key(obj: object, key: str) -> object:
     """obj[key] when obj is a mapping; fast for dicts, never raising."""
     if type(obj) is dict:
-        return obj.get(key)  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+        try:
+            return obj.get(key)  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+        except Exception:  # noqa: BLE001 - a key whose == raises
+            return None
     return None if obj is None else _key(obj, key)
 
 
 def _first_status(*values: object) -> int | None:
+    """The first value that is an HTTP status: an int (an enum too), not a bool."""
     for value in values:
-        if type(value) is int and 100 <= value <= 599:  # noqa: PLR2004
-            return value
+        if type(value) is int:  # the usual case, first and fast
+            if 100 <= value <= 599:  # noqa: PLR2004
+                return value
+        elif value is not None:
+            number = _as_int(value)
+            if number is not None and 100 <= number <= 599:  # noqa: PLR2004
+                return number
     return None
 
 
@@ -245,6 +287,18 @@ def _body(own: Callable[[str], object], status: int | None, response: object) ->
     if body is None and status == 429 and response is not None:  # noqa: PLR2004
         body = _response_body(response)
     return body
+
+
+def _codes(candidates: list[object]) -> list[str]:
+    """The candidates that are codes, in lower case: short, non-empty text."""
+    codes: list[str] = []
+    for candidate in candidates:
+        if candidate is None:
+            continue
+        text = candidate if type(candidate) is str else _as_text(candidate)
+        if text is not None and 0 < len(text) <= _MAX_TEXT:
+            codes.append(text.lower())
+    return codes
 
 
 def _read_link(link: object, own: Callable[[str], object], get: _Getter) -> _Facts:
@@ -292,23 +346,26 @@ def _read_link(link: object, own: Callable[[str], object], get: _Getter) -> _Fac
     error = own("error")
     if error is not None:
         candidates += [get(error, "code", None), get(error, "decline_code", None)]
-    codes = [
-        text.lower()
-        for text in candidates
-        if isinstance(text, str) and 0 < len(text) <= _MAX_TEXT
-    ]
+    codes = _codes(candidates)
     number = own("errno")
-    if type(number) is not int:
-        os_error = own("os_error")
-        number = get(os_error, "errno", None) if os_error is not None else None
     return _Facts(
         link,
         status,
         codes,
         headers,
-        number if type(number) is int else None,
+        number if type(number) is int else _errno(number, own, get),
         own("__outcome_decision__"),
     )
+
+
+def _errno(number: object, own: Callable[[str], object], get: _Getter) -> int | None:
+    """An errno that is not a plain int: an IntEnum's, else aiohttp's os_error's."""
+    found = _as_int(number)
+    if found is None:
+        os_error = own("os_error")
+        if os_error is not None:
+            found = _as_int(get(os_error, "errno", None))
+    return found
 
 
 class _Facts:
@@ -354,7 +411,8 @@ class _Facts:
         for headers in self.headers:
             if type(headers) is dict:  # plain dicts: match the name without case
                 for key, item in cast("dict[object, object]", headers).items():
-                    if isinstance(key, str) and key.lower() == name:
+                    text = key if type(key) is str else _as_text(key)
+                    if text is not None and text.lower() == name:
                         return _header_text(item)
                 continue
             getter = _attr(headers, "get")
@@ -372,10 +430,11 @@ class _Facts:
 
 
 def _header_text(value: object) -> str | None:
-    if isinstance(value, (str, bytes)):
-        text = value.decode("latin-1") if isinstance(value, bytes) else value
-        return text.strip()[:_MAX_TEXT]
-    return None
+    """A header's value as plain, stripped text; bytes as latin-1."""
+    text = _as_text(value)
+    if text is None and issubclass(type(value), bytes):
+        text = bytes.decode(cast("bytes", value), "latin-1")  # bytes' own decode
+    return None if text is None else text.strip()[:_MAX_TEXT]
 
 
 # The info of a class that cannot even be looked up: read it all with getattr.
