@@ -1474,6 +1474,83 @@ class TestFromException:
             == "unknown_sku"
         )
 
+    @pytest.mark.parametrize(
+        "odd",
+        [
+            Decision._make(VISIBLE, True, "", None, None, None, False, "x", None),
+            Decision._make(VISIBLE, True, "x", None, None, math.inf, True, "x", None),
+            Decision._make(VISIBLE, True, "x", None, None, math.nan, False, "x", None),
+            Decision._make("visible", True, "x", None, None, None, False, "x", None),  # type: ignore[arg-type]
+            Decision._make(VISIBLE, True, 42, None, None, None, False, "x", None),  # type: ignore[arg-type]
+            object.__new__(Decision),
+            "not a decision",
+            RuntimeError("classify raised"),
+        ],
+        ids=[
+            "empty kind",
+            "inf wait",
+            "NaN wait",
+            "str bucket",
+            "int kind",
+            "no fields",
+            "not a decision",
+            "raises",
+        ],
+    )
+    def test_a_decision_that_cannot_become_an_error_is_a_bug(self, odd: object) -> None:
+        """A classifier's odd answer gives a programmer error; the cause is kept."""
+
+        class Odd(Classifier):
+            def classify(self, failure: object) -> Decision:
+                if isinstance(odd, Exception):
+                    raise odd
+                return odd  # type: ignore[return-value]
+
+        exc = TimeoutError("10.0.0.7")
+        errors = Errors()
+        for detail in (
+            ErrorDetail.from_exception(exc, "payment", classifier=Odd()),
+            errors.add_exception(exc, "payment", classifier=Odd()),
+        ):
+            assert (detail.path, detail.code, detail.bucket) == (
+                ("payment",),
+                "bug",
+                BUG,
+            )
+            assert detail.cause is exc
+            assert "10.0.0.7" not in str(detail)
+        assert len(errors) == 1
+
+    def test_a_negative_wait_is_no_wait(self) -> None:
+        """A wait below zero, from a decision made unchecked, becomes 0 seconds."""
+
+        class Early(Exception):
+            def __outcome_decision__(self) -> Decision:
+                return Decision._make(
+                    VISIBLE, True, "rate_limit", 429, None, -5.0, False, "x", None
+                )
+
+        class Odd(Classifier):
+            def classify(self, failure: object) -> Decision:
+                return Early().__outcome_decision__()
+
+        detail = ErrorDetail.from_exception(Early(), classifier=Odd())
+        assert (detail.code, dict(detail.params)) == ("rate_limit", {"retry_after": 0})
+
+    def test_a_bad_path_still_raises_its_own_error(self) -> None:
+        """A bad path is the caller's to fix: it raises, alone, whatever is decided."""
+        for exc in (TimeoutError(), Hostile()):
+            with pytest.raises(TypeError, match="path") as raised:
+                ErrorDetail.from_exception(exc, 3.5)  # type: ignore[arg-type]
+            assert raised.value.__context__ is None
+
+    def test_a_classifier_that_is_not_one_is_refused(self) -> None:
+        """from_exception names a classifier argument that is not a Classifier."""
+        with pytest.raises(
+            TypeError, match="needs classifier to be a Classifier or None, not 'fast'"
+        ):
+            ErrorDetail.from_exception(TimeoutError(), classifier="fast")  # type: ignore[arg-type]
+
     def test_a_group_that_holds_itself_can_be_added(self) -> None:
         """Errors.add_exception returns for a group among its own members."""
         reads: list[object] = []

@@ -337,6 +337,12 @@ class ErrorDetail:
         ``retry_after`` param (whole seconds). The exception is kept as the
         cause, for logs.
 
+        It never raises an `Exception` for any exception, and never loses
+        it: a decision that cannot become an error (from a `Classifier`
+        subclass whose ``classify`` raises, or a `Decision` changed after it
+        was made to hold an empty kind or a wait of ``inf``) gives a
+        programmer error, still with the exception as its cause.
+
         >>> timeout = TimeoutError("10.0.0.7:5432")
         >>> detail = ErrorDetail.from_exception(timeout, "payment")
         >>> detail.code, detail.bucket
@@ -345,18 +351,34 @@ class ErrorDetail:
         'Payment took too long to answer; try again shortly'
 
         Raises:
-            TypeError: When `exc` is not an exception.
+            TypeError: When `exc` is not an exception, or `classifier` is not
+                a `Classifier`; or, as `ErrorDetail` says, `path` is not a path.
+            ValueError: When `path` does not parse.
         """
         if not isinstance(cast("object", exc), BaseException):  # untyped callers
             msg = f"from_exception() takes an exception, not {exc!r}"
             raise TypeError(msg)
-        decision = (classifier or DEFAULT_CLASSIFIER).classify(exc)
-        params: dict[str, object] = {}
-        if decision.retry_after is not None:
-            params["retry_after"] = math.ceil(decision.retry_after)
-        return cls(
-            path, decision.kind, params=params, bucket=decision.bucket, cause=exc
-        )
+        if classifier is None:
+            classifier = DEFAULT_CLASSIFIER
+        elif not isinstance(cast("object", classifier), Classifier):
+            msg = (
+                "from_exception() needs classifier to be a Classifier or None, "
+                f"not {classifier!r}"
+            )
+            raise TypeError(msg)
+        try:
+            decision = classifier.classify(exc)
+            wait = decision.retry_after
+            params: dict[str, object] = {}
+            if wait is not None:
+                params["retry_after"] = max(0, math.ceil(wait))
+            return cls(
+                path, decision.kind, params=params, bucket=decision.bucket, cause=exc
+            )
+        except Exception:  # noqa: BLE001, S110 - it cannot become an error: below
+            pass
+        # Out of the handler, so that a bad path raises its own error alone.
+        return cls(path, "bug", bucket=Bucket.PROGRAMMER_ERROR, cause=exc)
 
     def __outcome_classify__(
         self, classify: Callable[[object], Decision], /

@@ -65,6 +65,7 @@ def classifiers() -> None:
         Errors().add_exception(TimeoutError(), classifier=classifier), ErrorDetail
     )
     ErrorDetail.from_exception("boom")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    ErrorDetail.from_exception(KeyError(), classifier="fast")  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
     classifier.register(KeyError, bucket=Bucket.USER_FIXABLE, kind=None)  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
     classifier.register(KeyError, bucket=Bucket.USER_FIXABLE, name=3)  # type: ignore[call-overload]  # pyright: ignore[reportCallIssue, reportArgumentType]
 
