@@ -35,6 +35,7 @@ from outcome import (
 )
 from outcome._classify import chain as chain_module
 from outcome._classify import classifier as classifier_module
+from outcome._classify import decision as decision_module
 from outcome._classify import facts as facts_module
 
 if TYPE_CHECKING:
@@ -1741,6 +1742,40 @@ class Hostile(Exception):
         raise RuntimeError(name)
 
 
+def hostile_text(text: str) -> str:
+    """`text` as a str subclass whose own methods raise."""
+    return RaisingText(text)
+
+
+class Touchy(str):
+    """A dict key equal in hash to the text it holds, whose == raises."""
+
+    __slots__ = ()
+
+    def __hash__(self) -> int:
+        return hash(str(self))
+
+    def __eq__(self, other: object) -> bool:
+        raise RuntimeError("==")
+
+
+statuses = st.one_of(
+    st.integers(0, 1000),
+    st.sampled_from(list(http.HTTPStatus)),
+    st.integers(100, 599).map(RaisingNumber),
+)
+codes = st.sampled_from(
+    ["insufficient_quota", "rate_limit_exceeded", "card_declined", "SlowDown", "x"]
+)
+hostile_values = st.one_of(
+    statuses,
+    codes.map(hostile_text),
+    st.binary(max_size=20).map(RaisingBytes),
+    st.builds(Lying),
+    st.lists(codes, unique=True, max_size=2).map(
+        lambda keys: {Touchy(key): key for key in keys}
+    ),
+)
 junk = st.one_of(
     st.none(),
     st.booleans(),
@@ -1752,6 +1787,7 @@ junk = st.one_of(
     st.dictionaries(
         st.text(max_size=12), st.text(max_size=40) | st.integers(), max_size=4
     ),
+    hostile_values,
 )
 header_values = st.one_of(
     st.text(max_size=40),
@@ -1763,22 +1799,30 @@ header_values = st.one_of(
             "99999999999999999999",
             "Wed, 99 Foo 9999 99:99:99 GMT",
             "Sun, 06 Nov 1994 08:49:37 GMT",
+            "Sunday, 06-Nov-94 08:49:37 GMT",
+            "Sun Nov  6 08:49:37 1994",
+            "Mon, 01 Jan 0001 00:00:00 +2359",
+            "Fri, 31 Dec 9999 23:59:59 -0000",
         ]
     ),
     st.binary(max_size=20),
+    st.text(max_size=20).map(hostile_text),
+    st.binary(max_size=20).map(RaisingBytes),
+)
+header_names = st.sampled_from(
+    [
+        "Retry-After",
+        "retry-after",
+        "retry-after-ms",
+        "x-amz-retry-after",
+        "x-should-retry",
+        "stripe-should-retry",
+    ]
 )
 headers = st.dictionaries(
-    st.sampled_from(
-        [
-            "Retry-After",
-            "retry-after",
-            "retry-after-ms",
-            "x-amz-retry-after",
-            "x-should-retry",
-        ]
-    ),
-    header_values,
-    max_size=3,
+    header_names | header_names.map(hostile_text), header_values, max_size=3
+) | st.lists(st.tuples(header_names, header_values), max_size=2).map(
+    lambda items: {Touchy(name): value for name, value in dict(items).items()}
 )
 attribute_names = st.sampled_from(
     [
@@ -1795,13 +1839,95 @@ attribute_names = st.sampled_from(
         "os_error",
     ]
 )
+bodies = st.one_of(
+    st.integers(1, 70_000).map(lambda depth: b"[" * depth),
+    st.integers(1, 70_000).map(lambda size: b"1" * size),
+    st.binary(max_size=100),
+    st.builds(
+        lambda code, depth: (
+            b'{"error": ' * depth + b'{"code": "' + code.encode() + b'"}' + b"}" * depth
+        ),
+        codes,
+        st.integers(0, 3),
+    ),
+    st.binary(max_size=100).map(RaisingBytes),
+)
+
+
+class ReadResponse:
+    """A response whose client already read its body, as httpx and requests keep it."""
+
+    def __init__(self, status_code: object, headers: object, content: object) -> None:
+        self.status_code = status_code
+        self.headers = headers
+        self._content = content
+
+
+def unsound_decisions() -> st.SearchStrategy[Decision]:
+    """Decisions made unchecked, with fields no reader could trust."""
+    return st.builds(
+        Decision._make,
+        st.sampled_from([*Bucket, "user_fixable"]),
+        st.booleans() | st.none(),
+        st.sampled_from(["timeout", "", None]),
+        statuses | st.none(),
+        st.none() | codes,
+        st.sampled_from([None, 1.0, -1.0, math.inf, math.nan, "2"]),
+        st.booleans(),
+        st.sampled_from(["self", None]),
+        st.none(),
+    )
+
+
+class SaysItself(TimeoutError):
+    """A timeout that says itself how to classify it: with anything at all."""
+
+    def __init__(self, decision: object) -> None:
+        super().__init__("says itself")
+        self.decision = decision
+
+    def __outcome_decision__(self) -> object:
+        return self.decision
+
+
+def hostile_groups(draw: st.DrawFn, failure: BaseException) -> BaseException:
+    """Groups of hostile shapes around `failure`: cycles, fresh, deep or wide."""
+    shape = draw(st.sampled_from(["repeated", "itself", "fresh", "deep", "wide"]))
+    if shape == "repeated":
+        return ExceptionGroup(
+            "g", [failure, Hostile(), TimeoutError()] * draw(st.integers(1, 50))
+        )
+    if shape == "itself":
+
+        class Ouroboros(ExceptionGroup[BaseException]):
+            @property
+            def exceptions(self) -> Any:  # type: ignore[override]
+                return (self, failure, self)
+
+        return Ouroboros("loop", [failure])
+    if shape == "fresh":
+
+        class Hydra(ExceptionGroup[BaseException]):
+            @property
+            def exceptions(self) -> Any:  # type: ignore[override]
+                return (Hydra("head", [failure]), failure)
+
+        return Hydra("head", [failure])
+    group: BaseException = failure
+    if shape == "deep":
+        for _ in range(draw(st.integers(1, 3_000))):
+            group = ExceptionGroup("nest", [group])
+        return group
+    return ExceptionGroup("wide", [failure] * draw(st.integers(1, 20_000)))
 
 
 @st.composite
 def hostile_failures(draw: st.DrawFn) -> object:
     """Exceptions and values with junk, raising or deep attributes."""
     kind = draw(
-        st.sampled_from(["junk", "attributes", "raising", "cycle", "group", "value"])
+        st.sampled_from(
+            ["junk", "attributes", "raising", "cycle", "group", "value", "hook"]
+        )
     )
     if kind == "junk":
         return draw(junk)
@@ -1809,19 +1935,48 @@ def hostile_failures(draw: st.DrawFn) -> object:
         return Hostile()
     if kind == "value":
         return Err(draw(junk))
+    if kind == "hook":
+        return SaysItself(draw(unsound_decisions() | junk))
     failure = HTTPError(
         **draw(st.dictionaries(attribute_names, junk | headers, max_size=5))
     )
     if draw(st.booleans()):
-        failure.response = Response(draw(st.integers(0, 1000)), draw(headers))  # type: ignore[attr-defined]
+        failure.response = ReadResponse(  # type: ignore[attr-defined]
+            draw(statuses), draw(headers), draw(bodies | junk)
+        )
+    if draw(st.booleans()):
+        failure.__cause__ = draw(
+            st.sampled_from([Hostile(), SaysItself(None), ConnectionResetError()])
+        )
     if kind == "cycle":
         other = HTTPError(status_code=draw(junk))
         failure.__cause__, other.__context__ = other, failure
     if kind == "group":
-        return ExceptionGroup(
-            "g", [failure, Hostile(), TimeoutError()] * draw(st.integers(1, 50))
-        )
+        return hostile_groups(draw, failure)
     return failure
+
+
+class OddClassifier(Classifier):
+    """A classifier of the user's that answers anything, or raises."""
+
+    def __init__(self, answer: object) -> None:
+        super().__init__()
+        self.answer = answer
+
+    def classify(self, failure: object) -> Decision:
+        """Answer what it was made with, or raise it."""
+        if isinstance(self.answer, Exception):
+            raise self.answer
+        return self.answer  # type: ignore[return-value]
+
+
+classifiers = st.one_of(
+    st.just(DEFAULT_CLASSIFIER),
+    st.builds(
+        OddClassifier,
+        unsound_decisions() | junk | st.builds(RuntimeError, st.text(max_size=5)),
+    ),
+)
 
 
 class TestTotality:
@@ -1969,17 +2124,37 @@ class TestTotality:
         odd.body, odd.response = {}, Read()  # type: ignore[attr-defined]
         assert classify(plain).kind == classify(odd).kind == "quota"
 
-    # Six kinds of hostile object, each with its own junk: three times the
-    # profile's examples, so that every kind is tried often.
+    # Seven kinds of hostile object, each with its own junk and shapes: three
+    # times the profile's examples, so that every kind is tried often.
     @settings(max_examples=3 * settings().max_examples)
     @given(hostile_failures())
     def test_never_raises(self, failure: object) -> None:
-        """Whatever the object, a Decision comes back."""
+        """Whatever the object, a sound Decision comes back, quickly."""
         start = time.perf_counter()
         decision = classify(failure)
         assert type(decision) is Decision
         assert time.perf_counter() - start < 1.0
-        assert decision.retry_after is None or decision.retry_after >= 0
+        assert decision_module._is_sound(decision)
+        assert decision.status is None or type(decision.status) is int
+        # Only a value whose very class cannot be asked defeats every guard.
+        value = failure.err_value if type(failure) is Err else failure
+        assert decision.rule != "unclassifiable" or type(value) is Lying
+
+    # As many kinds as test_never_raises, and a classifier drawn besides.
+    @settings(max_examples=3 * settings().max_examples)
+    @given(hostile_failures(), classifiers)
+    def test_from_exception_never_raises(
+        self, failure: object, classifier: Classifier
+    ) -> None:
+        """Whatever the exception and the classifier's answer, an error comes back."""
+        exc = failure if isinstance(failure, BaseException) else Hostile()
+        detail = ErrorDetail.from_exception(exc, "order", classifier=classifier)
+        assert detail.cause is exc
+        assert (type(detail.code), type(detail.bucket)) == (str, Bucket)
+        assert detail.code
+        wait = detail.params.get("retry_after")
+        assert wait is None or (type(wait) is int and wait >= 0)
+        assert type(str(detail)) is str
 
     def test_an_internal_failure_is_a_programmer_error(self) -> None:
         """If reading the object fails in a way no guard foresaw, it is a bug."""
