@@ -20,70 +20,70 @@ T4 = TypeVar("T4")
 T5 = TypeVar("T5")
 T6 = TypeVar("T6")
 
-Failures: TypeAlias = Errors | ErrorDetail
+_Failures: TypeAlias = Errors | ErrorDetail
 """What `accumulate` collects from each `Err`: an `Errors` or one `ErrorDetail`."""
 
 
 @overload
 def accumulate(
-    r1: Result[T1, Failures], /, *, prefixes: Sequence[PathInput] | None = None
+    r1: Result[T1, _Failures], /, *, prefixes: Sequence[PathInput] | None = None
 ) -> Result[tuple[T1], Errors]: ...
 @overload
 def accumulate(
-    r1: Result[T1, Failures],
-    r2: Result[T2, Failures],
+    r1: Result[T1, _Failures],
+    r2: Result[T2, _Failures],
     /,
     *,
     prefixes: Sequence[PathInput] | None = None,
 ) -> Result[tuple[T1, T2], Errors]: ...
 @overload
 def accumulate(
-    r1: Result[T1, Failures],
-    r2: Result[T2, Failures],
-    r3: Result[T3, Failures],
+    r1: Result[T1, _Failures],
+    r2: Result[T2, _Failures],
+    r3: Result[T3, _Failures],
     /,
     *,
     prefixes: Sequence[PathInput] | None = None,
 ) -> Result[tuple[T1, T2, T3], Errors]: ...
 @overload
 def accumulate(
-    r1: Result[T1, Failures],
-    r2: Result[T2, Failures],
-    r3: Result[T3, Failures],
-    r4: Result[T4, Failures],
+    r1: Result[T1, _Failures],
+    r2: Result[T2, _Failures],
+    r3: Result[T3, _Failures],
+    r4: Result[T4, _Failures],
     /,
     *,
     prefixes: Sequence[PathInput] | None = None,
 ) -> Result[tuple[T1, T2, T3, T4], Errors]: ...
 @overload
 def accumulate(
-    r1: Result[T1, Failures],
-    r2: Result[T2, Failures],
-    r3: Result[T3, Failures],
-    r4: Result[T4, Failures],
-    r5: Result[T5, Failures],
+    r1: Result[T1, _Failures],
+    r2: Result[T2, _Failures],
+    r3: Result[T3, _Failures],
+    r4: Result[T4, _Failures],
+    r5: Result[T5, _Failures],
     /,
     *,
     prefixes: Sequence[PathInput] | None = None,
 ) -> Result[tuple[T1, T2, T3, T4, T5], Errors]: ...
 @overload
 def accumulate(
-    r1: Result[T1, Failures],
-    r2: Result[T2, Failures],
-    r3: Result[T3, Failures],
-    r4: Result[T4, Failures],
-    r5: Result[T5, Failures],
-    r6: Result[T6, Failures],
+    r1: Result[T1, _Failures],
+    r2: Result[T2, _Failures],
+    r3: Result[T3, _Failures],
+    r4: Result[T4, _Failures],
+    r5: Result[T5, _Failures],
+    r6: Result[T6, _Failures],
     /,
     *,
     prefixes: Sequence[PathInput] | None = None,
 ) -> Result[tuple[T1, T2, T3, T4, T5, T6], Errors]: ...
 @overload
 def accumulate(
-    *results: Result[object, Failures], prefixes: Sequence[PathInput] | None = None
+    *results: Result[object, _Failures], prefixes: Sequence[PathInput] | None = None
 ) -> Result[tuple[object, ...], Errors]: ...
 def accumulate(
-    *results: Result[object, Failures], prefixes: Sequence[PathInput] | None = None
+    *results: Result[object, _Failures], prefixes: Sequence[PathInput] | None = None
 ) -> Result[tuple[object, ...], Errors]:
     """
     Combine validations: ``Ok`` of every value, or ``Err`` of every error merged.

@@ -16,9 +16,14 @@ from outcome import (
     Bucket,
     Err,
     ErrorDetail,
+    ErrorEntry,
+    ErrorListEntry,
     Errors,
+    GraphQLUserError,
+    JsonApiDocument,
     Ok,
     Path,
+    ProblemDetails,
     Result,
     accumulate,
     format_path,
@@ -133,6 +138,14 @@ def serialisers(errors: Errors) -> None:
     plain: dict[str, object] = errors.to_problem_details()  # type: ignore[assignment]  # pyright: ignore[reportAssignmentType]
     assert_type(dict(body), dict[str, object])
     assert_type(plain, dict[str, object])
+
+
+def serialiser_types_by_name(errors: Errors) -> None:
+    assert_type(errors.to_list(), list[ErrorListEntry])
+    assert_type(errors.to_dict(), dict[str, list[ErrorEntry]])
+    assert_type(errors.to_problem_details(), ProblemDetails)
+    assert_type(errors.to_jsonapi(), JsonApiDocument)
+    assert_type(errors.to_graphql(), list[GraphQLUserError])
 
 
 def converters(exc: Exception) -> None:
