@@ -490,6 +490,20 @@ class TestTransport:
         assert classify(odd).rule == "default"
         assert classify(chained(RuntimeError("job"), odd)).rule == "default"
 
+    def test_an_int_enum_errno_is_an_errno(self) -> None:
+        """An errno held as an IntEnum counts, on an OSError or as an attribute."""
+
+        class Errno(enum.IntEnum):
+            ECONNRESET = errno.ECONNRESET
+            ETIMEDOUT = errno.ETIMEDOUT
+
+        reset = OSError()
+        reset.errno = Errno.ECONNRESET
+        assert classify(reset).kind == "connection"
+        assert classify(HTTPError(errno=Errno.ETIMEDOUT)).kind == "timeout"
+        aiohttp_like = HTTPError(errno=None, os_error=HTTPError(errno=Errno.ECONNRESET))
+        assert classify(aiohttp_like).kind == "connection"
+
     def test_empty_facts_are_no_facts(self) -> None:
         """Attributes set to None or {} say nothing, as on most SDK errors."""
 
@@ -851,6 +865,14 @@ class TestRetryAfter:
         )
         decision = classify(failure)
         assert (decision.kind, decision.retry_after) == ("server", None)
+
+    def test_headers_without_a_get_are_skipped(self) -> None:
+        """Headers that are not a mapping say nothing; the next headers may."""
+        failure = HTTPError(
+            response=Response(503, ["Retry-After: 9"]),  # type: ignore[arg-type]
+            headers={"Retry-After": "4"},
+        )
+        assert classify(failure).retry_after == 4.0
 
     def test_plain_dict_headers_in_any_case(self) -> None:
         """A plain dict of headers is read without regard to case."""
