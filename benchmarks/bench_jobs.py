@@ -4,8 +4,9 @@ What the job integrations add to a task, against the engine running it alone.
 Two cases on each engine, in this one process: a task that succeeds, and a task
 that fails transiently once and then succeeds. Huey runs on ``MemoryHuey``
 worked by the consumer's own loop (dequeue, execute, move due retries from the
-schedule back to the queue); Celery runs each task through ``apply()``, the
-tracer its worker uses, with an in-memory result backend. The plain tasks retry
+schedule back to the queue); Celery publishes each task to its in-memory
+broker and runs every message through the tracer its worker builds, with an
+in-memory result backend. The plain tasks retry
 the engine's own way (Huey's ``retries``, Celery's ``self.retry``); the
 integration's retry under a ``JobPolicy`` with no backoff, so only the
 bookkeeping differs. Target: what the integration adds is at most 10% of the
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING
 
 from _harness import Comparison, Contender, Entry, calls, finish, parse_settings, run
 from celery import Celery
+from celery.app.trace import build_tracer
 from huey import MemoryHuey
 
 import outcome
@@ -107,9 +109,40 @@ def _huey_runners() -> dict[str, Callable[[], object]]:
     }
 
 
+def _celery_worker(app: Celery) -> Callable[[], None]:
+    """
+    Work the default queue as a Celery worker does, until nothing is left.
+
+    Each message is run through the tracer the worker builds for its task
+    (``build_tracer``, not eager), with the message's headers as the request,
+    so the engine stores results and publishes retries as it does in a worker.
+    A retry's countdown of 0 is due at once.
+    """
+    tracers = {
+        name: build_tracer(name, declared, app=app, eager=False, propagate=False)
+        for name, declared in app.tasks.items()
+        if name.startswith("bench.")
+    }
+    connection = app.connection_for_read()
+    queue = connection.SimpleQueue(app.conf.task_default_queue)
+
+    def drain() -> None:
+        while True:
+            try:
+                message = queue.get(block=False)
+            except queue.Empty:
+                return
+            headers = message.headers
+            args, kwargs, _embed = message.decode()
+            request = {**headers, "delivery_info": message.delivery_info}
+            tracers[headers["task"]](headers["id"], args, kwargs, request)
+            message.ack()
+
+    return drain
+
+
 def _celery_runners() -> dict[str, Callable[[], object]]:
     app = Celery("bench", broker="memory://", backend="cache+memory://")
-    app.conf.update(task_always_eager=True, task_store_eager_result=True)
     plain_flaky, outcome_flaky = Flaky(), Flaky()
 
     @app.task(name="bench.plain_ok")
@@ -131,11 +164,21 @@ def _celery_runners() -> dict[str, Callable[[], object]]:
     def with_outcome_retried() -> int:
         return outcome_flaky()
 
+    drain = _celery_worker(app)
+
+    def publish_and_drain(declared: Task[[], int]) -> Callable[[], object]:
+        def once() -> object:
+            result = declared.apply_async()
+            drain()
+            return result
+
+        return once
+
     return {
-        "celery, succeeds, plain": plain_ok.apply,
-        "celery, succeeds, outcome": with_outcome_ok.apply,
-        "celery, retried once, plain": plain_retried.apply,
-        "celery, retried once, outcome": with_outcome_retried.apply,
+        "celery, succeeds, plain": publish_and_drain(plain_ok),
+        "celery, succeeds, outcome": publish_and_drain(with_outcome_ok),
+        "celery, retried once, plain": publish_and_drain(plain_retried),
+        "celery, retried once, outcome": publish_and_drain(with_outcome_retried),
     }
 
 

@@ -451,23 +451,31 @@ class _Job:
             "errors": [],
         }
 
-    def _plainly(self, state: JobState) -> None:
-        """Store a state with no failure; build its event only if a hook wants it."""
-        self._store(self._status(state))
+    def _plainly(self, state: JobState, *, store: bool) -> None:
+        """
+        Tell a state with no failure; build its event only if a hook wants it.
+
+        With `store` false the status is not stored: the engine's own record
+        of the task says it, and `job_status` reads it from there.
+        """
+        if store:
+            self._store(self._status(state))
+        else:
+            self.last_status = self._status(state)
         if self.policy.on_status is not None:
             _call_hook(self.policy.on_status, self.event(state))
 
     def queued(self) -> None:
         """The job was put on the queue."""
-        self._plainly("queued")
+        self._plainly("queued", store=True)
 
-    def running(self) -> None:
+    def running(self, *, store: bool = True) -> None:
         """The attempt started."""
-        self._plainly("running")
+        self._plainly("running", store=store)
 
-    def succeeded(self) -> None:
+    def succeeded(self, *, store: bool = True) -> None:
         """The attempt succeeded."""
-        self._plainly("succeeded")
+        self._plainly("succeeded", store=store)
 
     def failed(
         self, failure: BaseException | Err[object], *, longest_wait: float | None

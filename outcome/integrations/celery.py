@@ -24,8 +24,12 @@ card would be called a bug.
   visibility timeout is refused when the task is declared, and a server's
   longer Retry-After is cut to it (the event says ``capped``).
 - The latest status of each job is stored in the result backend, JSON-safe,
-  beside the task's own result; `job_status` reads it by job id. With no result
-  backend configured, nothing is stored.
+  beside the task's own result, when it is published, retries or gives up;
+  `job_status` reads it by job id. A success in a worker stores nothing more:
+  `job_status` reads it from Celery's own ``SUCCESS`` (and "running" from
+  ``STARTED``, with ``task_track_started``). With ``ignore_result`` or run
+  eagerly, an attempt stores its own. With no result backend configured,
+  nothing is stored.
 
 .. versionadded:: 0.1.0
 """
@@ -36,7 +40,15 @@ from typing import TYPE_CHECKING, Any, Final, Protocol, cast
 from urllib.parse import urlparse
 
 from outcome._result import Err
-from outcome.jobs import JobFailed, JobPolicy, JobStatus, RetryIn, _is_bug, _Job
+from outcome.jobs import (
+    JobFailed,
+    JobPolicy,
+    JobState,
+    JobStatus,
+    RetryIn,
+    _is_bug,
+    _Job,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -48,6 +60,13 @@ __all__ = ["job_status", "task"]
 _STATUS: Final = "outcome-status-"
 # A state of Celery's own would be final: a backend never overwrites SUCCESS.
 _STATE: Final = "OUTCOME_STATUS"
+# Statuses that Celery's own record of the task cannot overtake.
+_FINAL: Final = frozenset({"failed", "succeeded"})
+# Celery's states that say what the status would: read there, not stored twice.
+_OWN_STATES: Final[Mapping[str, JobState]] = {
+    "STARTED": "running",
+    "SUCCESS": "succeeded",
+}
 # Brokers that hand an unacknowledged task to another worker after a timeout.
 _VISIBILITY_BROKERS: Final = frozenset({"redis", "rediss", "sentinel", "sqs"})
 _DEFAULT_VISIBILITY_TIMEOUT: Final = 3600.0
@@ -70,11 +89,13 @@ _OWNED_OPTIONS: Final = frozenset(
 class _Request(Protocol):
     id: str
     retries: int
+    is_eager: bool
 
 
 class _Task(Protocol):
     name: str
     request: _Request
+    ignore_result: bool | None
 
     def retry(self, *, countdown: float, max_retries: int | None) -> Exception:
         """Schedule the task again; returns (and raises) Celery's Retry."""
@@ -211,7 +232,13 @@ def _run(  # noqa: PLR0913, PLR0917 - the attempt and what it runs
     """One attempt: run `fn`, then retry, give up or succeed, telling the hooks."""
     request = task.request
     job = _job(app, policy, task.name, request.id, args, kwargs, request.retries + 1)
-    job.running()
+    # From a worker, Celery's own record of the task says it started (with
+    # task_track_started) and succeeded, and job_status reads them there: a
+    # success stores nothing more. Run eagerly, nothing was published, so no
+    # status is stored yet: this attempt stores its own, as it does when
+    # Celery keeps no result (ignore_result).
+    store = request.is_eager or _ignores_result(task, request)
+    job.running(store=store)
     try:
         value = fn(*args, **kwargs)
     except Exception as exc:
@@ -227,8 +254,19 @@ def _run(  # noqa: PLR0913, PLR0917 - the attempt and what it runs
         if isinstance(step, RetryIn):
             raise task.retry(countdown=step.seconds, max_retries=None)
         raise JobFailed.gave_up(job.last_status)
-    job.succeeded()
+    job.succeeded(store=store)
     return value
+
+
+def _ignores_result(task: _Task, request: _Request) -> bool:
+    """
+    Celery's own rule: the request's ignore_result if given, else the task's.
+
+    The request's class says False for every call; given, it is in the
+    instance's own attributes (``apply_async(ignore_result=...)``).
+    """
+    given = vars(request).get("ignore_result")
+    return bool(task.ignore_result if given is None else given)
 
 
 def _job(  # noqa: PLR0913, PLR0917 - what identifies the attempt
@@ -257,6 +295,10 @@ def job_status(app: Celery, job_id: str) -> JobStatus | None:
     """
     Return the latest status of the job `job_id`, or `None` if none was stored.
 
+    "running" and "succeeded" are read from Celery's own ``STARTED`` and
+    ``SUCCESS`` of the task when this integration stored no final status, so
+    a success costs the worker no write of its own.
+
     Raises:
         ValueError: When the app has no result backend, so no status is kept.
 
@@ -269,7 +311,28 @@ def job_status(app: Celery, job_id: str) -> JobStatus | None:
             "set result_backend (e.g. 'redis://...') to keep job statuses"
         )
         raise ValueError(msg)
-    meta = engine.backend.get_task_meta(_STATUS + job_id)
-    if meta.get("status") != _STATE:
+    record = engine.backend.get_task_meta(_STATUS + job_id)
+    last = (
+        cast("JobStatus", record.get("result"))
+        if record.get("status") == _STATE
+        else None
+    )
+    if last is not None and last["state"] in _FINAL:
+        return last
+    state = _OWN_STATES.get(str(engine.backend.get_task_meta(job_id).get("status")))
+    if state is None:
+        return last
+    if last is None:
+        # Run without being published (apply()), so no status was stored.
         return None
-    return cast("JobStatus", meta.get("result"))
+    attempt = last["attempt"] + (last["state"] == "retrying")
+    return {
+        **last,
+        "state": state,
+        "attempt": attempt,
+        "retry_in": None,
+        "reason": None,
+        "kind": None,
+        "bucket": None,
+        "errors": [],
+    }

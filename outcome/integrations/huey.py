@@ -44,6 +44,7 @@ from outcome.jobs import JobPolicy, JobStatus, RetryIn, _is_bug, _Job
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+    from types import ModuleType
 
     from huey import Huey
     from huey.api import TaskWrapper
@@ -148,8 +149,6 @@ def _run(  # noqa: PLR0913, PLR0917 - the attempt and what it runs
     kwargs: dict[str, object],
 ) -> object:
     """One attempt: run `fn`, then retry, give up or succeed, telling the hooks."""
-    from huey.exceptions import CancelExecution, RetryTask  # noqa: PLC0415 - optional
-
     job = _job(engine, policy, task, args, kwargs, _next_attempt(engine, task.id))
     job.running()
     try:
@@ -157,18 +156,25 @@ def _run(  # noqa: PLR0913, PLR0917 - the attempt and what it runs
     except Exception as exc:
         step = job.failed(exc, longest_wait=None)
         if isinstance(step, RetryIn):
-            raise RetryTask(delay=step.seconds) from None
+            raise _huey_exceptions().RetryTask(delay=step.seconds) from None
         if _is_bug(step.decision):
             raise
         # Not chained: Huey's error result would carry the cause's text.
-        raise CancelExecution(retry=False) from None
+        raise _huey_exceptions().CancelExecution(retry=False) from None
     if type(value) is Err:
         step = job.failed(cast("Err[object]", value), longest_wait=None)
         if isinstance(step, RetryIn):
-            raise RetryTask(delay=step.seconds)
-        raise CancelExecution(retry=False)
+            raise _huey_exceptions().RetryTask(delay=step.seconds)
+        raise _huey_exceptions().CancelExecution(retry=False)
     job.succeeded()
     return value
+
+
+def _huey_exceptions() -> ModuleType:
+    """Huey's exceptions, imported only when a failure needs them."""
+    import huey.exceptions  # noqa: PLC0415 - optional
+
+    return cast("ModuleType", huey.exceptions)
 
 
 def _job(  # noqa: PLR0913, PLR0917 - what identifies the attempt

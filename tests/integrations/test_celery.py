@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,7 +13,7 @@ from celery import Celery
 from celery.contrib.testing.worker import start_worker
 
 from outcome import Bucket, Err, ErrorDetail, Errors, Ok, RetryPolicy
-from outcome.integrations.celery import job_status, task
+from outcome.integrations.celery import _STATUS, job_status, task
 from outcome.jobs import JobEvent, JobFailed, JobPolicy, death_handlers
 from tests.integrations.scripted import DOWN, OK, QUOTA, SLOW_DOWN, capture, scripted
 from tests.integrations.test_huey import FAST, Recorder
@@ -116,9 +118,102 @@ class TestSuccess:
             "tests.double",
         )
 
+    def test_a_success_is_read_from_celerys_own_record(
+        self, app: Celery, worker: Any, recorder: Recorder
+    ) -> None:
+        """From a worker, a success stores no status: Celery's SUCCESS says it."""
+
+        @task(app, policy=recorder.policy(), name="tests.triple")
+        def triple(n: int) -> int:
+            return n * 3
+
+        worker()
+        result = triple.delay(2)
+        assert result.get(timeout=WAIT) == 6
+        stored = app.backend.get_task_meta(_STATUS + result.id)["result"]
+        assert stored["state"] == "queued"
+        status = job_status(app, result.id)
+        assert status is not None
+        assert (status["state"], status["attempt"]) == ("succeeded", 1)
+
+    def test_running_is_read_from_celerys_started_state(
+        self, app: Celery, worker: Any
+    ) -> None:
+        """With task_track_started, a job that is running reads as running."""
+        started, release = threading.Event(), threading.Event()
+
+        @task(app, policy=JobPolicy(), name="tests.hold", track_started=True)
+        def hold() -> str:
+            started.set()
+            release.wait(WAIT)
+            return "done"
+
+        worker()
+        result = hold.delay()
+        assert started.wait(WAIT)
+        try:
+            status = job_status(app, result.id)
+            assert status is not None
+            assert (status["state"], status["job_name"]) == ("running", "tests.hold")
+        finally:
+            release.set()
+        assert result.get(timeout=WAIT) == "done"
+        status = job_status(app, result.id)
+        assert status is not None
+        assert status["state"] == "succeeded"
+
+    @pytest.mark.parametrize("where", ["task", "call"])
+    def test_with_ignore_result_the_success_is_stored(
+        self, app: Celery, worker: Any, where: str
+    ) -> None:
+        """Celery keeps no result under ignore_result, so the status says it."""
+        done = threading.Event()
+
+        @task(
+            app,
+            policy=JobPolicy(),
+            name=f"tests.quiet_{where}",
+            ignore_result=where == "task",
+        )
+        def quiet() -> None:
+            done.set()
+
+        worker()
+        result = (
+            quiet.apply_async(ignore_result=True) if where == "call" else quiet.delay()
+        )
+        assert done.wait(WAIT)
+        deadline = time.monotonic() + WAIT
+        while (status := job_status(app, result.id)) is None or status[
+            "state"
+        ] != "succeeded":
+            assert time.monotonic() < deadline, f"still {status}"
+            time.sleep(0.01)
+        assert status["attempt"] == 1
+
+    def test_an_eager_job_stores_its_own_statuses(self) -> None:
+        """Run eagerly nothing is published, so the attempt stores what it says."""
+        eager = Celery("eager", broker="memory://", backend="cache+memory://")
+        eager.conf.update(task_always_eager=True, task_store_eager_result=True)
+
+        @task(eager, policy=JobPolicy(), name="tests.eager")
+        def hello() -> str:
+            return "hello"
+
+        result = hello.delay()
+        assert result.get() == "hello"
+        status = job_status(eager, result.id)
+        assert status is not None
+        assert (status["state"], status["job_name"]) == ("succeeded", "tests.eager")
+
     def test_unknown_job_has_no_status(self, app: Celery) -> None:
         """A job id never seen has no status."""
         assert job_status(app, "no-such-job") is None
+
+    def test_a_success_with_no_status_of_ours_has_none(self, app: Celery) -> None:
+        """A task that Celery ran but this integration never saw has no status."""
+        app.backend.store_result("sent-by-name", 1, "SUCCESS")
+        assert job_status(app, "sent-by-name") is None
 
 
 class TestRetry:
