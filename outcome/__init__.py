@@ -37,6 +37,7 @@ from outcome._errors import (
     parse_path,
     parse_pointer,
 )
+from outcome._http import PROBLEM_JSON, HttpAnswer, Problems, http_answer
 from outcome._result import (
     Err,
     Ok,
@@ -69,14 +70,17 @@ __all__ = [
     "ErrorListEntry",
     "Errors",
     "GraphQLUserError",
+    "HttpAnswer",
     "JsonApiDocument",
     "JsonApiError",
     "Ok",
     "OkErr",
+    "PROBLEM_JSON",
     "Path",
     "PathInput",
     "ProblemDetails",
     "ProblemDetailsError",
+    "Problems",
     "Result",
     "RetryDetails",
     "RetryPolicy",
@@ -96,6 +100,7 @@ __all__ = [
     "do_async",
     "format_path",
     "format_pointer",
+    "http_answer",
     "is_err",
     "is_ok",
     "map_async",

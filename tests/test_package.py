@@ -34,6 +34,7 @@ ORDER = [
     "outcome._errors.collection",
     "outcome._errors.accumulate",
     "outcome._errors",
+    "outcome._http",
     "outcome._retry",
     "outcome._saga",
     "outcome.jobs",

@@ -21,6 +21,7 @@ from outcome._errors.detail import (
     ErrorDetail,
     _build_detail,
     _checked_key,
+    _checked_status,
     _decide_reported,
     _key_of,
     _moved,
@@ -65,8 +66,6 @@ _CLASS_TITLES: Final = {
     4: "Client Error",
     5: "Server Error",
 }
-_LOWEST_STATUS: Final = 100
-_HIGHEST_STATUS: Final = 599
 
 
 class ErrorEntry(TypedDict):
@@ -166,29 +165,6 @@ class GraphQLUserError(TypedDict):
     message: str
     code: str
     reference: NotRequired[str]
-
-
-def _checked_status(method: str, status: object) -> int:
-    """
-    `status` as a plain int, when it is an HTTP status: an int from 100 to 599.
-
-    Raises:
-        TypeError: When `status` is not an int, or is a bool.
-        ValueError: When `status` is outside 100..599.
-    """
-    if isinstance(status, bool) or not isinstance(status, int):
-        msg = (
-            f"{method}() takes status as an int from 100 to 599, such as 422 or "
-            f"HTTPStatus.CONFLICT, not {status!r} (of type {type(status).__name__})"
-        )
-        raise TypeError(msg)
-    if not _LOWEST_STATUS <= status <= _HIGHEST_STATUS:
-        msg = (
-            f"{method}() takes an HTTP status from 100 to 599, not {status!r}; "
-            "pass None for the status of the most severe error"
-        )
-        raise ValueError(msg)
-    return int(status)
 
 
 def _title(status: int) -> str:

@@ -27,6 +27,8 @@ if TYPE_CHECKING:
 
 
 _allocate: Final = object.__new__  # a bound global: cheaper than the lookup
+_LOWEST_STATUS: Final = 100
+_HIGHEST_STATUS: Final = 599
 
 _REFERENCE_KEY_VARIABLE: Final = "OUTCOME_REFERENCE_KEY"
 """The environment variable whose secret keys the references of every process."""
@@ -106,6 +108,29 @@ def _refuse_fields(
     raise TypeError(msg)
 
 
+def _checked_status(method: str, status: object) -> int:
+    """
+    `status` as a plain int, when it is an HTTP status: an int from 100 to 599.
+
+    Raises:
+        TypeError: When `status` is not an int, or is a bool.
+        ValueError: When `status` is outside 100..599.
+    """
+    if isinstance(status, bool) or not isinstance(status, int):
+        msg = (
+            f"{method}() takes status as an int from 100 to 599, such as 422 or "
+            f"HTTPStatus.CONFLICT, not {status!r} (of type {type(status).__name__})"
+        )
+        raise TypeError(msg)
+    if not _LOWEST_STATUS <= status <= _HIGHEST_STATUS:
+        msg = (
+            f"{method}() takes an HTTP status from 100 to 599, not {status!r}; "
+            "pass None for the status of the most severe error"
+        )
+        raise ValueError(msg)
+    return int(status)
+
+
 @final
 class ErrorDetail:
     """
@@ -114,6 +139,9 @@ class ErrorDetail:
     `code` is the machine-readable reason (``"blank"``, ``"too_long"``) and
     `params` the values that fill its message template; `message` overrides the
     template when given. `cause` keeps the exception behind the error for logs.
+    `status` is the HTTP status an API answering with this error should use
+    (409 for a conflict the user caused, 429 for the app's own rate limit),
+    when its code's status would be wrong: see `http_answer`.
 
     Two details are equal, and hash equal, when their path, code, params and
     message are: neither the bucket nor the cause takes part, and neither does
@@ -127,17 +155,17 @@ class ErrorDetail:
     True
 
     Raises:
-        TypeError: When the path, code, message, params, bucket or cause has
-            the wrong type.
-        ValueError: When the path does not parse, the code is empty, or a
-            param is named like a field.
+        TypeError: When the path, code, message, params, bucket, cause or
+            status has the wrong type.
+        ValueError: When the path does not parse, the code is empty, a
+            param is named like a field, or the status is not from 100 to 599.
 
     .. versionadded:: 0.1.0
     """
 
     # The key is (path, code, message, params as a frozenset): what equality,
     # hashing and the collection's deduplication use.
-    __slots__ = ("_bucket", "_cause", "_key", "_params")
+    __slots__ = ("_bucket", "_cause", "_key", "_params", "_status")
 
     def __init_subclass__(cls) -> NoReturn:
         msg = "ErrorDetail is final and cannot be subclassed; put extra data in params"
@@ -152,6 +180,7 @@ class ErrorDetail:
         params: Mapping[str, object] | None = None,
         bucket: Bucket = Bucket.USER_FIXABLE,
         cause: BaseException | None = None,
+        status: int | None = None,
     ) -> None:
         pair, params_key = _freeze_params(params) if params else _FROZEN_NOTHING
         # The path is checked before the other fields, as it always was.
@@ -161,10 +190,17 @@ class ErrorDetail:
         self._params = pair
         self._bucket = bucket
         self._cause = cause
+        self._status = (
+            None if status is None else _checked_status("ErrorDetail", status)
+        )
 
     @staticmethod
     def _build(
-        key: _Key, params: _Params, bucket: Bucket, cause: BaseException | None
+        key: _Key,
+        params: _Params,
+        bucket: Bucket,
+        cause: BaseException | None,
+        status: int | None = None,
     ) -> ErrorDetail:
         # Fields already checked: the fast path of Errors.add and with_prefix.
         detail: ErrorDetail = _allocate(ErrorDetail)
@@ -172,6 +208,7 @@ class ErrorDetail:
         detail._params = params
         detail._bucket = bucket
         detail._cause = cause
+        detail._status = status
         return detail
 
     @property
@@ -228,6 +265,20 @@ class ErrorDetail:
         <Bucket.USER_FIXABLE: 'user_fixable'>
         """
         return self._bucket
+
+    @property
+    def status(self) -> int | None:
+        """
+        The HTTP status this error asks an API to answer with; `None` for none.
+
+        A hint: `http_answer` answers with the most severe error's status,
+        this one when given, else the status of its code. It takes no part in
+        equality, as the bucket does not.
+
+        >>> ErrorDetail("order", "cancelled", status=409).status
+        409
+        """
+        return self._status
 
     @property
     def cause(self) -> BaseException | None:
@@ -310,13 +361,18 @@ class ErrorDetail:
             self._params,
             self._bucket,
             self._cause,
+            self._status,
         )
 
     def _moved(self, path: Path) -> ErrorDetail:
         # This error at another checked path; its reference goes along, if fixed.
         _path, code, message, params_key = self._key
         return ErrorDetail._build(
-            (path, code, message, params_key), self._params, self._bucket, self._cause
+            (path, code, message, params_key),
+            self._params,
+            self._bucket,
+            self._cause,
+            self._status,
         )
 
     @classmethod
@@ -404,6 +460,7 @@ class ErrorDetail:
             dict(self._params[0]),
             self._bucket,
             self._cause,
+            self._status,
         )
         # The reference goes along once it may have been shown or logged:
         # always for a bug, whose reference users are shown, else if it was
@@ -421,9 +478,18 @@ class ErrorDetail:
         params: dict[str, object],
         bucket: Bucket,
         cause: BaseException | None,
+        status: int | None,
         reference: str | None = None,
     ) -> ErrorDetail:
-        detail = cls(path, code, message, params=params, bucket=bucket, cause=cause)
+        detail = cls(
+            path,
+            code,
+            message,
+            params=params,
+            bucket=bucket,
+            cause=cause,
+            status=status,
+        )
         if reference is not None:
             detail._params = (detail._params[0], detail._params[1], reference)
         return detail
@@ -444,6 +510,8 @@ class ErrorDetail:
             parts.append(f"bucket=Bucket.{self._bucket.name}")
         if self._cause is not None:
             parts.append(f"cause={_safe_repr(self._cause)}")
+        if self._status is not None:
+            parts.append(f"status={self._status!r}")
         if self._bucket is Bucket.PROGRAMMER_ERROR:
             parts.append(f"reference={self.reference!r}")
         return f"ErrorDetail({', '.join(parts)})"
