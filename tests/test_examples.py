@@ -225,12 +225,13 @@ class TestCheckoutDemo:
         assert not any(line.startswith("support:") for line in lines)
 
     def test_declined_card(self, sections: dict[int, list[str]]) -> None:
-        """A declined card is a 422 the customer can act on; nothing is left."""
+        """A declined card is a 402 the customer can act on; nothing is left."""
         lines = sections[3]
 
         assert "gateway: POST /v1/authorizations -> 402 card_declined" in lines
         assert "retry: waiting" not in " ".join(lines)
-        assert "HTTP/1.1 422 Unprocessable Entity" in lines
+        assert "HTTP/1.1 402 Payment Required" in lines
+        assert "Content-Type: application/problem+json" in lines
         assert _body(lines)["errors"] == [
             {
                 "detail": "Your card was declined. Try another card.",

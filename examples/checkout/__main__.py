@@ -341,6 +341,8 @@ def run(number: int, scenario: Scenario, demo: Demo) -> None:
         else:
             response = send(scenario, service, order_id)
         indented(f"HTTP/1.1 {response.status.value} {response.status.phrase}")
+        for name, value in response.headers.items():
+            indented(f"{name}: {value}")
         indented(json.dumps(response.body, indent=2))
         follow(service, demo.queue, demo.feed, order_id)
     show_state(service, gateway, order_id)

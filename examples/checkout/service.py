@@ -31,7 +31,7 @@ import time
 import urllib.error
 import urllib.request
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, Final, Protocol, TypeAlias, cast
@@ -43,6 +43,7 @@ from outcome import (
     ErrorDetail,
     Errors,
     Ok,
+    Problems,
     Result,
     Retrying,
     RetryPolicy,
@@ -539,8 +540,13 @@ def mark_processing(ctx: Checkout) -> Result[str, Errors]:
     if ctx.shop.set_status(ctx.order_id, "processing", expected="pending"):
         return Ok("pending")
     status = ctx.order().status
+    # 409: the order is in a state that another request put it in.
     not_pending = ErrorDetail(
-        None, "not_pending", params={"status": status}, bucket=Bucket.USER_VISIBLE
+        None,
+        "not_pending",
+        params={"status": status},
+        bucket=Bucket.USER_VISIBLE,
+        status=HTTPStatus.CONFLICT,
     )
     return Err(Errors([not_pending]))
 
@@ -1017,10 +1023,13 @@ class CheckoutService:
 
 @dataclass(frozen=True)
 class Response:
-    """What the API sends back: a status and a JSON body."""
+    """What the API sends back: a status, its headers and a JSON body."""
 
     status: HTTPStatus
     body: Mapping[str, object]
+    headers: Mapping[str, str] = field(
+        default_factory=lambda: {"Content-Type": "application/json"}
+    )
 
 
 API_MESSAGES: Final = {
@@ -1041,10 +1050,8 @@ API_MESSAGES: Final = {
 }
 """The shop's messages, by code, for what the saga's errors mean to a customer."""
 
-_STATUS_BY_CODE: Final = {
-    "not_found": HTTPStatus.NOT_FOUND,
-    "not_pending": HTTPStatus.CONFLICT,
-}
+PROBLEMS: Final = Problems(catalog=API_MESSAGES)
+"""How the API answers failures: outcome's statuses, in the shop's words."""
 
 
 def respond(service: CheckoutService, order_id: int, form: CheckoutForm) -> Response:
@@ -1063,12 +1070,8 @@ def respond_pay_later(service: CheckoutService, order_id: int) -> Response:
 
 def problem(errors: Errors) -> Response:
     """Answer with RFC 9457 problem details; bugs are shown only as a reference."""
-    status = next(
-        (_STATUS_BY_CODE[code] for code in errors.codes() if code in _STATUS_BY_CODE),
-        None,
-    )
-    body = errors.to_problem_details(status=status, catalog=API_MESSAGES)
-    return Response(HTTPStatus(body["status"]), body)
+    answer = PROBLEMS.answer(errors)
+    return Response(HTTPStatus(answer.status), answer.body, answer.headers)
 
 
 def _run(
