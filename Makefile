@@ -75,6 +75,7 @@ bench-smoke: $(INSTALLED)
 	$(BIN)/python benchmarks/bench_classify.py --quick > /dev/null
 	$(BIN)/python benchmarks/bench_saga.py --quick > /dev/null
 	$(BIN)/python benchmarks/bench_jobs.py --quick > /dev/null
+	$(BIN)/python benchmarks/bench_web.py --quick > /dev/null
 
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/bench_result.py
@@ -82,6 +83,7 @@ bench: $(INSTALLED)
 	$(BIN)/python benchmarks/bench_classify.py
 	$(BIN)/python benchmarks/bench_saga.py
 	$(BIN)/python benchmarks/bench_jobs.py
+	$(BIN)/python benchmarks/bench_web.py
 
 clean:
 	rm -rf $(VENV) docs/_build .coverage .mypy_cache .pytest_cache .ruff_cache .hypothesis
