@@ -8,6 +8,7 @@ import enum
 import errno
 import http
 import itertools
+import json
 import math
 import pickle
 import socket
@@ -19,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
+import requests
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -37,6 +39,7 @@ from outcome._classify import chain as chain_module
 from outcome._classify import classifier as classifier_module
 from outcome._classify import decision as decision_module
 from outcome._classify import facts as facts_module
+from outcome._classify import rules as rules_module
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
@@ -409,7 +412,7 @@ class TestCodes:
         assert (decision.kind, decision.status) == ("server", 503)
 
     def test_stripe_decline_code_beats_the_402(self) -> None:
-        """A card error's decline_code is read from its .error object."""
+        """A card error's decline_code, read from its .error object, is the code."""
         card = HTTPError(
             http_status=402,
             code="card_declined",
@@ -418,7 +421,7 @@ class TestCodes:
         decision = classify(card)
         assert (decision.kind, decision.code, decision.status) == (
             "declined",
-            "card_declined",
+            "insufficient_funds",
             402,
         )
 
@@ -429,6 +432,230 @@ class TestCodes:
             classify(HTTPError(status_code=500, code=b"insufficient_quota")).kind
             == "server"
         )
+
+
+def httpx_status_error(
+    status: int, body: object, headers: dict[str, str] | None = None
+) -> httpx.HTTPStatusError:
+    """What plain httpx raises for `status` with a JSON `body`, read as it does."""
+
+    def answer(_request: httpx.Request) -> httpx.Response:
+        return httpx.Response(status, json=body, headers=headers)
+
+    with httpx.Client(transport=httpx.MockTransport(answer)) as client:
+        response = client.post("http://payments.test/v1/charges")
+    with pytest.raises(httpx.HTTPStatusError) as raised:
+        response.raise_for_status()
+    return raised.value
+
+
+def requests_status_error(status: int, content: bytes) -> requests.HTTPError:
+    """What requests raises for `status` once it has read `content`."""
+    response = requests.Response()
+    response.status_code = status
+    response._content = content  # what requests keeps of a body it read
+    response.url = "http://payments.test/v1/charges"
+    with pytest.raises(requests.HTTPError) as raised:
+        response.raise_for_status()
+    return raised.value
+
+
+STRIPE_DECLINE = {
+    "error": {
+        "type": "card_error",
+        "code": "card_declined",
+        "decline_code": "insufficient_funds",
+        "message": "Your card has insufficient funds.",
+    }
+}
+"""Stripe's body for a declined card, with the issuer's reason."""
+
+known_codes = st.sampled_from(
+    sorted(
+        rules_module._QUOTA_CODES
+        | rules_module._RATE_LIMIT_CODES
+        | rules_module._SERVER_CODES
+        | rules_module._DECLINE_CODES
+    )
+)
+unknown_codes = st.text(min_size=1, max_size=30).filter(
+    lambda code: rules_module._by_code(code.lower()) is None
+)
+error_statuses = st.integers(400, 599)
+
+
+class TestBodiesOfEveryStatus:
+    """The body a plain HTTP client read tells its error code, whatever the status."""
+
+    def test_a_400_whose_body_says_card_declined_is_a_decline(self) -> None:
+        """httpx's 400 whose body says card_declined is no validation error."""
+        failure = httpx_status_error(400, {"error": {"code": "card_declined"}})
+
+        decision = classify(failure)
+
+        assert (decision.bucket, decision.kind, decision.status) == (
+            FIXABLE,
+            "declined",
+            400,
+        )
+        assert (decision.code, decision.rule) == ("card_declined", "code:card_declined")
+
+    def test_the_decline_code_of_a_402_is_kept(self) -> None:
+        """Stripe's 402 through plain httpx keeps the issuer's decline_code."""
+        decision = classify(httpx_status_error(402, STRIPE_DECLINE))
+
+        assert (decision.kind, decision.status, decision.code) == (
+            "declined",
+            402,
+            "insufficient_funds",
+        )
+
+    def test_requests_reads_the_body_it_kept(self) -> None:
+        """requests' HTTPError of a 400 says card_declined from response._content."""
+        content = json.dumps(STRIPE_DECLINE).encode()
+
+        decision = classify(requests_status_error(400, content))
+
+        assert (decision.kind, decision.code) == ("declined", "insufficient_funds")
+
+    def test_a_decline_code_the_tables_do_not_list_is_still_the_code(self) -> None:
+        """Of Stripe's many decline codes, an unlisted one is still the code."""
+        body = {"error": {"code": "card_declined", "decline_code": "pickup_card"}}
+
+        decision = classify(httpx_status_error(402, body))
+
+        assert (decision.kind, decision.code, decision.rule) == (
+            "declined",
+            "pickup_card",
+            "code:card_declined",
+        )
+
+    def test_a_decline_code_only_counts_when_the_tables_say_declined(self) -> None:
+        """A decline code beside a quota code does not become the quota's code."""
+        body = {"error": {"code": "quota_exceeded", "decline_code": "pickup_card"}}
+
+        decision = classify(httpx_status_error(403, body))
+
+        assert (decision.kind, decision.code) == ("quota", "quota_exceeded")
+
+    @pytest.mark.parametrize(
+        ("status", "body", "kind", "transient"),
+        [
+            (503, {"error": {"code": "quota_exceeded"}}, "quota", False),
+            (400, {"__type": "x", "code": "ThrottlingException"}, "rate_limit", True),
+            (503, {"error": {"code": "rate_limit_exceeded"}}, "rate_limit", True),
+            (
+                400,
+                {"type": "error", "error": {"type": "overloaded_error"}},
+                "server",
+                True,
+            ),
+            (422, {"decline_code": "expired_card"}, "declined", False),
+        ],
+        ids=[
+            "quota behind a 503",
+            "throttled 400",
+            "rate limit behind a 503",
+            "overloaded 400",
+            "top-level decline",
+        ],
+    )
+    def test_a_known_code_decides_over_the_status(
+        self, status: int, body: object, kind: str, transient: bool
+    ) -> None:
+        """Quota, rate limit, server and decline codes beat the status's range."""
+        decision = classify(httpx_status_error(status, body, {"Retry-After": "4"}))
+
+        assert (decision.kind, decision.transient, decision.status) == (
+            kind,
+            transient,
+            status,
+        )
+        assert decision.retry_after == (4.0 if transient else None)
+
+    @pytest.mark.parametrize(
+        "content",
+        [
+            b"x" * 70_000,
+            b"not json",
+            b"[" * 60_000,
+            b'{"error": {"code": "card_declined"}, "pad": "' + b"x" * 70_000 + b'"}',
+        ],
+        ids=["too large", "not json", "too deep", "a known code in a large body"],
+    )
+    def test_a_body_that_cannot_be_read_leaves_the_status(self, content: bytes) -> None:
+        """Bounded as for a 429: too large, not JSON or too deep, the 400 decides."""
+
+        class Read(Response):
+            def __init__(self) -> None:
+                super().__init__(400)
+                self._content = content
+
+        decision = classify(HTTPError(response=Read()))
+
+        assert (decision.kind, decision.rule) == ("validation", "status:400")
+
+    def test_a_content_that_raises_leaves_the_status(self) -> None:
+        """A response whose _content raises when read counts as one with no body."""
+
+        class Unreadable(Response):
+            @property
+            def _content(self) -> bytes:
+                raise RuntimeError("the stream was closed")
+
+        decision = classify(HTTPError(response=Unreadable(402)))
+
+        assert (decision.kind, decision.code, decision.rule) == (
+            "declined",
+            None,
+            "status:402",
+        )
+
+    def test_the_links_own_body_comes_before_its_responses(self) -> None:
+        """An SDK's parsed body is read, not the response's bytes beside it."""
+
+        class Read(Response):
+            _content = b'{"error": {"code": "insufficient_quota"}}'
+
+        sdk_error = HTTPError(
+            body={"error": {"code": "rate_limit_exceeded"}}, response=Read(400)
+        )
+
+        assert classify(sdk_error).kind == "rate_limit"
+
+    @given(error_statuses, known_codes, st.sampled_from(["code", "error", "decline"]))
+    def test_a_known_code_decides_whatever_the_status(
+        self, status: int, code: str, where: str
+    ) -> None:
+        """For any 4xx or 5xx, a known code in the body gives that code's kind."""
+        shaped: dict[str, object] = {
+            "code": {"code": code},
+            "error": {"error": {"code": code}},
+            "decline": {"error": {"decline_code": code}},
+        }[where]
+
+        class Read(Response):
+            _content = json.dumps(shaped).encode()
+
+        decision = classify(HTTPError(response=Read(status)))
+
+        verdict = rules_module._by_code(code)
+        assert verdict is not None
+        assert (decision.bucket, decision.transient, decision.kind) == verdict
+        assert (decision.code, decision.status) == (code, status)
+
+    @given(error_statuses, unknown_codes)
+    def test_an_unknown_code_changes_nothing(self, status: int, code: str) -> None:
+        """A body whose codes no table knows gives the status's own decision."""
+
+        class Read(Response):
+            _content = json.dumps({"error": {"code": code, "type": code}}).encode()
+
+        with_body = classify(HTTPError(response=Read(status)))
+        without = classify(HTTPError(response=Response(status)))
+
+        assert with_body == without
+        assert with_body.code is None
 
 
 class TestTransport:

@@ -82,6 +82,14 @@ EXPECTED: Final[dict[str, tuple[Bucket, bool, str]]] = {
 }
 """Bucket, transient and kind for each scenario, whichever client raised."""
 
+KEEPS_THE_BODY: Final = frozenset({"httpx", "requests", "stripe"})
+"""
+The clients whose exception holds the body it read, and so its error code.
+
+aiohttp's ``ClientResponseError`` and urllib's ``HTTPError`` hold no body: for
+them the status alone decides.
+"""
+
 
 # Where each failure is served ------------------------------------------------
 
@@ -541,6 +549,10 @@ class TestClients:
         assert decision.rule != "default"
         if scenario == "quota":
             assert decision.code == "insufficient_quota"
+        if scenario == "card_declined_402":
+            # Stripe's decline_code, more specific than its card_declined.
+            kept = client in KEEPS_THE_BODY
+            assert decision.code == ("insufficient_funds" if kept else None)
         assert any(decision.link is link for link in chain(failure))
         if warned:
             raise ClassifyWarnedError(warned)

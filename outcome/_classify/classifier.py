@@ -373,8 +373,11 @@ class Classifier:
             for code in facts.codes:
                 verdict = _by_code(code)
                 if verdict is not None:
+                    # A card declined for a reason the tables do not list
+                    # (Stripe has dozens) still says the reason.
+                    shown = facts.decline if verdict[2] == "declined" else None
                     return self._decide(
-                        found, facts.link, verdict, f"code:{code}", code
+                        found, facts.link, verdict, f"code:{code}", shown or code
                     )
         return None
 

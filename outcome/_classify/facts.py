@@ -118,8 +118,10 @@ def _response_body(response: object) -> object:
     """
     Return the JSON body a client already read, without any I/O.
 
-    httpx and requests keep a read body as bytes in ``response._content``. Read
-    only for a 429, where the body tells a rate limit from an exhausted quota.
+    httpx and requests keep a read body as bytes in ``response._content``;
+    whatever the status, its error code may tell more than the status does (a
+    quota behind a 429, a card declined behind a 400). Bodies larger than
+    `_MAX_BODY`, not JSON, or nested too deep to parse count as missing.
     """
     content = _attr(response, "_content")
     if type(content) is not bytes:
@@ -279,12 +281,12 @@ def _is_empty_dict(value: object) -> bool:
     return type(value) is dict and not value
 
 
-def _body(own: Callable[[str], object], status: int | None, response: object) -> object:
-    """The link's JSON body; for a 429 without one, the body its response read."""
+def _body(own: Callable[[str], object], response: object) -> object:
+    """The link's JSON body; without one, the body its response already read."""
     body = own("body")
     if _is_empty_dict(body):  # {} says no more than a missing body
         body = None
-    if body is None and status == 429 and response is not None:  # noqa: PLR2004
+    if body is None and response is not None and type(response) is not dict:
         body = _response_body(response)
     return body
 
@@ -331,10 +333,17 @@ def _read_link(link: object, own: Callable[[str], object], get: _Getter) -> _Fac
     own_headers = own("headers")
     if own_headers is not None and not _is_empty_dict(own_headers):
         headers.append(own_headers)
-    candidates = [code, own("type")]
-    body = _body(own, status, raw_response)
+    # A decline code (Stripe's) says why a card was declined: more than the
+    # code beside it (card_declined), so it is read first.
+    declines: list[object] = []
+    candidates: list[object] = [code, own("type")]
+    body = _body(own, raw_response)
     if body is not None:
         body_error = _get_key(body, "error")
+        declines += [
+            _get_key(body, "decline_code"),
+            _get_key(body_error, "decline_code"),
+        ]
         candidates += [
             _get_key(body, "code"),
             _get_key(body, "type"),
@@ -345,13 +354,15 @@ def _read_link(link: object, own: Callable[[str], object], get: _Getter) -> _Fac
         candidates.append(_get_key(botocore_error, "Code"))
     error = own("error")
     if error is not None:
-        candidates += [get(error, "code", None), get(error, "decline_code", None)]
-    codes = _codes(candidates)
+        declines.append(get(error, "decline_code", None))
+        candidates.append(get(error, "code", None))
+    decline_codes = _codes(declines) if declines else []
     number = own("errno")
     return _Facts(
         link,
         status,
-        codes,
+        decline_codes + _codes(candidates),
+        decline_codes[0] if decline_codes else None,
         headers,
         number if type(number) is int else _errno(number, own, get),
         own("__outcome_decision__"),
@@ -371,13 +382,14 @@ def _errno(number: object, own: Callable[[str], object], get: _Getter) -> int | 
 class _Facts:
     """What one link of a failure chain says about itself, when it says anything."""
 
-    __slots__ = ("codes", "errno", "headers", "hook", "link", "status")
+    __slots__ = ("codes", "decline", "errno", "headers", "hook", "link", "status")
 
     def __init__(  # noqa: PLR0913, PLR0917 - one argument per fact
         self,
         link: object,
         status: int | None,
         codes: list[str],
+        decline: str | None,
         headers: list[object],
         errno: int | None,
         hook: object,
@@ -385,6 +397,7 @@ class _Facts:
         self.link = link
         self.status = status
         self.codes = codes
+        self.decline = decline
         self.headers = headers
         self.errno = errno
         self.hook = hook
