@@ -7,9 +7,10 @@ with ``RetryTask(delay=...)``: a countdown kept by Huey's scheduler, never a
 sleep in the worker, logged at INFO. One that is not, or the last one, gives up:
 ``CancelExecution(retry=False)``, logged at WARNING, or, for a programmer error,
 the exception itself, logged at ERROR with its traceback so the tracker sees it
-once. Attempts are counted by the integration across the job's whole life,
-since ``RetryTask`` does not consume Huey's ``retries``; give the task no
-``retries`` of its own.
+once. Attempts are counted across the job's whole life in the message's own
+``retries``, which Huey keeps with the message through every retry: there it
+is the number of the attempt that last failed, not the retries left. Give the
+task no ``retries`` of its own, when it is declared or enqueued.
 
 The latest status of each job is stored in Huey's storage, beside its results,
 as a JSON-safe `outcome.jobs.JobStatus`; `job_status` reads it by job id.
@@ -61,6 +62,7 @@ class _Task(Protocol):
     name: str
     args: tuple[object, ...]
     kwargs: dict[str, object]
+    retries: int
 
 
 class _Huey(Protocol):
@@ -130,7 +132,7 @@ def task(
         @engine.signal(SIGNAL_ENQUEUED)
         def queued(_signal: str, enqueued: _Task) -> None:
             # The scheduler enqueues a retry when its time comes: not queued anew.
-            if enqueued.name == name and not _retrying(engine, enqueued.id):
+            if enqueued.name == name and not enqueued.retries:
                 _job(
                     engine, policy, enqueued, enqueued.args, enqueued.kwargs, 1
                 ).queued()
@@ -149,14 +151,19 @@ def _run(  # noqa: PLR0913, PLR0917 - the attempt and what it runs
     kwargs: dict[str, object],
 ) -> object:
     """One attempt: run `fn`, then retry, give up or succeed, telling the hooks."""
-    job = _job(engine, policy, task, args, kwargs, _next_attempt(engine, task.id))
+    # The message carries the number of the attempt that last failed in
+    # Huey's own `retries` (see _retry_in): no read of the storage to count.
+    attempt = task.retries + 1
+    job = _job(engine, policy, task, args, kwargs, attempt)
     job.running()
     try:
         value = fn(*args, **kwargs)
     except Exception as exc:
         step = job.failed(exc, longest_wait=None)
         if isinstance(step, RetryIn):
-            raise _huey_exceptions().RetryTask(delay=step.seconds) from None
+            raise _retry_in(task, attempt, step.seconds) from None
+        # Given up: Huey retries an exception while `retries` is above 0.
+        task.retries = 0
         if _is_bug(step.decision):
             raise
         # Not chained: Huey's error result would carry the cause's text.
@@ -164,10 +171,22 @@ def _run(  # noqa: PLR0913, PLR0917 - the attempt and what it runs
     if type(value) is Err:
         step = job.failed(cast("Err[object]", value), longest_wait=None)
         if isinstance(step, RetryIn):
-            raise _huey_exceptions().RetryTask(delay=step.seconds)
+            raise _retry_in(task, attempt, step.seconds)
+        task.retries = 0
         raise _huey_exceptions().CancelExecution(retry=False)
     job.succeeded()
     return value
+
+
+def _retry_in(task: _Task, attempt: int, seconds: float) -> BaseException:
+    """
+    Huey's RetryTask for `task`, whose requeued message says `attempt` failed.
+
+    On RetryTask Huey adds one to ``retries`` and takes one off as it requeues
+    the message: set to `attempt`, it reaches the next attempt as `attempt`.
+    """
+    task.retries = attempt
+    return cast("BaseException", _huey_exceptions().RetryTask(delay=seconds))
 
 
 def _huey_exceptions() -> ModuleType:
@@ -189,24 +208,6 @@ def _job(  # noqa: PLR0913, PLR0917 - what identifies the attempt
         engine.put(_STATUS + task.id, status)
 
     return _Job(policy, task.name, task.id, tuple(args), dict(kwargs), attempt, publish)
-
-
-def _next_attempt(engine: _Huey, job_id: str) -> int:
-    """
-    The number of the attempt about to run, from the job's last status.
-
-    The attempt after a retry is the next one; any other status (queued, or
-    running, when a consumer died mid-task) is the same attempt again.
-    """
-    last = cast("JobStatus | None", engine.get(_STATUS + job_id, peek=True))
-    if last is None:
-        return 1
-    return last["attempt"] + (last["state"] == "retrying")
-
-
-def _retrying(engine: _Huey, job_id: str) -> bool:
-    last = cast("JobStatus | None", engine.get(_STATUS + job_id, peek=True))
-    return last is not None and last["state"] == "retrying"
 
 
 def job_status(huey: Huey, job_id: str) -> JobStatus | None:
