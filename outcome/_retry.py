@@ -16,7 +16,7 @@ import inspect
 import math
 import random as _random
 import time
-from typing import TYPE_CHECKING, Final, cast, overload
+from typing import TYPE_CHECKING, Final, cast, final, overload
 
 import attrs
 from typing_extensions import ParamSpec, TypeIs, TypeVar, deprecated
@@ -429,6 +429,56 @@ class Retrying:
 _DEFAULT_RETRYING: Final = Retrying()
 
 
+# What an exception keeps of `_mark_retried`: a key in its own __dict__, read
+# through BaseException's descriptor, so that a class's own __setattr__ (a
+# frozen one) or __dict__ property never runs. Exceptions take no weak
+# references, and a table by id would keep them alive or mistake a new one
+# for an old one at the same address.
+_RETRIED: Final = "_outcome_retried"
+_exception_dict: Final = cast(
+    "Callable[[BaseException], dict[str, object]]",
+    vars(BaseException)["__dict__"].__get__,
+)
+
+
+@final
+class _RetriedMark:
+    """Says an exception will be tried again; true in this process only."""
+
+    __slots__ = ()
+
+    def __reduce__(self) -> tuple[object, ...]:
+        # A pickled copy, in a result backend or another process, is unmarked:
+        # what will be retried is this attempt's exception, not its copy.
+        return (object, ())
+
+
+_MARK: Final = _RetriedMark()
+
+
+def _mark_retried(failure: object, *, retried: bool) -> None:
+    """
+    Mark the exception of `failure` as one that will be retried, or unmark it.
+
+    A retry loop or a job marks a failure when it plans to try again, before
+    its ``on_retry`` hooks run, and unmarks it when it gives up, in case the
+    same exception object failed an earlier attempt too. Error trackers and
+    log filters read the mark with `_will_retry`.
+    """
+    exc = cast("Err[object]", failure).err_value if type(failure) is Err else failure
+    if not isinstance(exc, BaseException):
+        return
+    if retried:
+        _exception_dict(exc)[_RETRIED] = _MARK
+    else:
+        _exception_dict(exc).pop(_RETRIED, None)
+
+
+def _will_retry(exc: BaseException) -> bool:
+    """Whether a retry loop or a job of this process will try `exc`'s work again."""
+    return _exception_dict(exc).get(_RETRIED) is _MARK
+
+
 class _Attempts:
     """The bookkeeping of one retry loop, shared by `call` and `call_async`."""
 
@@ -461,6 +511,7 @@ class _Attempts:
         self.read = now  # bounding anything
         self.elapsed = elapsed = self.elapsed + passed
         decision, delay = self._plan(self.classifier.classify(failure), elapsed)
+        _mark_retried(failure, retried=delay is not None)
         if delay is None:
             if retrying.on_give_up is not None:
                 retrying.on_give_up(decision, failure)
@@ -482,6 +533,7 @@ class _Attempts:
         contexts, as if the sleep had raised while it was handled. An
         `Exception` ends the retrying for good, so ``on_give_up`` is told.
         """
+        _mark_retried(failure, retried=False)  # the retry will not happen
         linked = failure.err_value if _is_err(failure) else failure
         if isinstance(linked, BaseException):
             _chain(error, linked)

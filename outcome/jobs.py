@@ -33,7 +33,7 @@ from outcome._classify.classifier import DEFAULT_CLASSIFIER, Classifier
 from outcome._errors.collection import Errors, GraphQLUserError
 from outcome._errors.detail import ErrorDetail
 from outcome._result import Err
-from outcome._retry import RetryPolicy
+from outcome._retry import RetryPolicy, _mark_retried
 
 if TYPE_CHECKING:
     from outcome._classify.decision import Decision
@@ -486,6 +486,8 @@ class _Job:
         )
         classifier = self.policy.classifier or DEFAULT_CLASSIFIER
         errors = _errors_of(failure, step.decision, classifier)
+        # Before the hooks, so that what they log or report is known as retried.
+        _mark_retried(failure, retried=isinstance(step, RetryIn))
         if isinstance(step, RetryIn):
             event = self.event(
                 "retrying",
