@@ -14,6 +14,7 @@ from collections.abc import (
     Iterator,
 )
 from typing import (
+    TYPE_CHECKING,
     Any,
     Final,
     Generic,
@@ -27,6 +28,10 @@ from typing import (
 )
 
 from typing_extensions import ParamSpec, TypeIs, TypeVar, deprecated
+
+if TYPE_CHECKING:
+    from pydantic import GetCoreSchemaHandler
+    from pydantic_core import CoreSchema
 
 T_co = TypeVar("T_co", covariant=True)
 E_co = TypeVar("E_co", covariant=True)
@@ -124,6 +129,64 @@ class Ok(Generic[T_co]):
 
     def __reduce__(self) -> tuple[type[Ok[T_co]], tuple[T_co]]:
         return (Ok, (self._value,))
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: object, handler: GetCoreSchemaHandler, /
+    ) -> CoreSchema:
+        """
+        Let pydantic, and so FastAPI, validate and serialise an `Ok` field.
+
+        An ``Ok[T]`` is the object ``{"ok": value}``, the value validated and
+        serialised as a ``T``, and an ``Err[E]`` is ``{"err": error}``: a
+        ``Result[T, E]`` field holds one or the other, told apart by its one
+        key, as Rust's serde writes an enum. It validates from an `Ok` (its
+        value validated again) or from that object, with no other key, and
+        serialises to it in JSON and Python mode alike. pydantic is imported
+        here, when a model first uses `Ok`, never by ``import outcome``.
+
+        >>> from pydantic import TypeAdapter
+        >>> adapter = TypeAdapter(Result[int, str])
+        >>> adapter.dump_json(Ok(3)), adapter.dump_json(Err("sold out"))
+        (b'{"ok":3}', b'{"err":"sold out"}')
+        >>> adapter.validate_json('{"ok": "3"}')
+        Ok(3)
+
+        .. versionadded:: 0.1.0
+        """
+        from pydantic_core import (  # noqa: PLC0415 - optional
+            PydanticSerializationUnexpectedValue,
+            core_schema,
+        )
+
+        arguments = cast("tuple[object, ...]", getattr(source, "__args__", ()))
+        held = (
+            handler.generate_schema(arguments[0])
+            if arguments
+            else core_schema.any_schema()
+        )
+        tagged = core_schema.typed_dict_schema(
+            {"ok": core_schema.typed_dict_field(held)}, extra_behavior="forbid"
+        )
+
+        def ok(value: object, validate: Callable[[object], object]) -> Ok[object]:
+            if type(value) is Ok:
+                value = {"ok": cast("Ok[object]", value).ok_value}
+            return Ok(cast("dict[str, object]", validate(value))["ok"])
+
+        def serialised(value: object) -> dict[str, object]:
+            if type(value) is not Ok:  # the other side of a Result
+                msg = f"expected an Ok, not a {type(value).__name__}"
+                raise PydanticSerializationUnexpectedValue(msg)
+            return {"ok": cast("Ok[object]", value).ok_value}
+
+        return core_schema.no_info_wrap_validator_function(
+            ok,
+            tagged,
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                serialised, info_arg=False, return_schema=tagged
+            ),
+        )
 
     def __iter__(self) -> Iterator[T_co]:
         yield self._value
@@ -458,6 +521,55 @@ class Err(Generic[E_co]):
 
     def __reduce__(self) -> tuple[type[Err[E_co]], tuple[E_co]]:
         return (Err, (self._value,))
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: object, handler: GetCoreSchemaHandler, /
+    ) -> CoreSchema:
+        """
+        Let pydantic, and so FastAPI, validate and serialise an `Err` field.
+
+        ``Err[E]`` is the object ``{"err": error}``, as `Ok` says.
+
+        >>> from pydantic import TypeAdapter
+        >>> TypeAdapter(Err[str]).validate_python({"err": "sold out"})
+        Err('sold out')
+
+        .. versionadded:: 0.1.0
+        """
+        from pydantic_core import (  # noqa: PLC0415 - optional
+            PydanticSerializationUnexpectedValue,
+            core_schema,
+        )
+
+        arguments = cast("tuple[object, ...]", getattr(source, "__args__", ()))
+        held = (
+            handler.generate_schema(arguments[0])
+            if arguments
+            else core_schema.any_schema()
+        )
+        tagged = core_schema.typed_dict_schema(
+            {"err": core_schema.typed_dict_field(held)}, extra_behavior="forbid"
+        )
+
+        def err(value: object, validate: Callable[[object], object]) -> Err[object]:
+            if type(value) is Err:
+                value = {"err": cast("Err[object]", value).err_value}
+            return Err(cast("dict[str, object]", validate(value))["err"])
+
+        def serialised(value: object) -> dict[str, object]:
+            if type(value) is not Err:  # the other side of a Result
+                msg = f"expected an Err, not a {type(value).__name__}"
+                raise PydanticSerializationUnexpectedValue(msg)
+            return {"err": cast("Err[object]", value).err_value}
+
+        return core_schema.no_info_wrap_validator_function(
+            err,
+            tagged,
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                serialised, info_arg=False, return_schema=tagged
+            ),
+        )
 
     def __iter__(self) -> Iterator[NoReturn]:
         # A generator, so the short circuit happens when `do` advances it.

@@ -46,6 +46,9 @@ if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Iterator, Mapping
     from typing import Self
 
+    from pydantic import GetCoreSchemaHandler
+    from pydantic_core import CoreSchema
+
     from outcome._classify.classifier import Classifier
     from outcome._classify.decision import Decision
 
@@ -952,6 +955,110 @@ class Errors:
                 entry["reference"] = error.reference
             entries.append(entry)
         return entries
+
+    # Models, for pydantic and FastAPI ----------------------------------------
+
+    @classmethod
+    def __get_pydantic_core_schema__(
+        cls, source: object, handler: GetCoreSchemaHandler, /
+    ) -> CoreSchema:
+        """
+        Let pydantic, and so FastAPI, validate and serialise an `Errors` field.
+
+        It serialises as `to_list` gives it, in JSON and in Python mode alike:
+        one entry per error with its ``path``, ``pointer``, ``code``, rendered
+        ``message`` and ``params``; a programmer error shows only the generic
+        message and its ``reference``. It validates from an `Errors`, which is
+        taken as it is, or from such a list. Each entry needs a ``code``;
+        ``path`` defaults to the base and ``pointer`` is not read. A
+        ``message`` that is the default one for the code and params is left
+        out, so errors with default messages come back equal to those sent;
+        any other message is kept as the error's own. An entry with a
+        ``reference`` (``ERR-`` and hex digits) comes back as a programmer
+        error with that reference, every other entry as an error the user can
+        fix: the list does not say which errors the user can only be told
+        about. pydantic is imported here, when a model first uses `Errors`,
+        never by ``import outcome``.
+
+        >>> from pydantic import BaseModel
+        >>> class Rejected(BaseModel):
+        ...     errors: Errors
+        >>> rejected = Rejected(errors=Errors([ErrorDetail("email", "taken")]))
+        >>> rejected.model_dump()
+        {'errors': [{'path': ['email'], 'pointer': '/email', 'code': 'taken',
+                     'message': 'has already been taken', 'params': {}}]}
+        >>> Rejected.model_validate_json(rejected.model_dump_json()) == rejected
+        True
+
+        .. versionadded:: 0.1.0
+        """
+        from pydantic_core import core_schema  # noqa: PLC0415 - optional
+
+        def detail(entry: dict[str, object]) -> ErrorDetail:
+            path = tuple(cast("list[str | int]", entry.get("path", [])))
+            code = cast("str", entry["code"])
+            reference = cast("str | None", entry.get("reference"))
+            if reference is not None:
+                return ErrorDetail._restore(  # noqa: SLF001 - keeps the reference
+                    path, code, None, {}, Bucket.PROGRAMMER_ERROR, None, None, reference
+                )
+            params = cast("dict[str, object]", entry.get("params", {}))
+            try:
+                restored = ErrorDetail(path, code, params=params)
+            except TypeError as exc:  # a param name: pydantic reports ValueErrors
+                raise ValueError(str(exc)) from exc
+            message = cast("str | None", entry.get("message"))
+            if message is None or message == _public_fragment(restored, None):
+                return restored
+            literal = message.replace("{", "{{").replace("}", "}}")
+            return ErrorDetail(path, code, literal, params=params)
+
+        def collected(value: object, validate: Callable[[object], object]) -> Errors:
+            if type(value) is Errors:
+                return value
+            return cls(cast("list[ErrorDetail]", validate(value)))
+
+        field = core_schema.typed_dict_field
+        entry = core_schema.typed_dict_schema(
+            {
+                "path": field(
+                    core_schema.list_schema(
+                        core_schema.union_schema(
+                            [
+                                core_schema.int_schema(strict=True, ge=0),
+                                core_schema.str_schema(min_length=1),
+                            ]
+                        )
+                    ),
+                    required=False,
+                ),
+                "pointer": field(core_schema.str_schema(), required=False),
+                "code": field(core_schema.str_schema(min_length=1)),
+                "message": field(core_schema.str_schema(), required=False),
+                "params": field(
+                    core_schema.dict_schema(
+                        core_schema.str_schema(), core_schema.any_schema()
+                    ),
+                    required=False,
+                ),
+                "reference": field(
+                    core_schema.str_schema(pattern=r"^ERR-[0-9a-f]+$"),
+                    required=False,
+                ),
+            },
+            cls=ErrorListEntry,
+        )
+        return core_schema.no_info_wrap_validator_function(
+            collected,
+            core_schema.list_schema(
+                core_schema.no_info_after_validator_function(detail, entry)
+            ),
+            serialization=core_schema.plain_serializer_function_ser_schema(
+                cls.to_list,
+                info_arg=False,
+                return_schema=core_schema.list_schema(entry),
+            ),
+        )
 
 
 def _status_of(held: list[ErrorDetail]) -> int:
