@@ -832,13 +832,275 @@ class TestMessages:
 
     def test_every_default_template_renders(self) -> None:
         """Every built-in template fills from typical params without leftovers."""
-        params = {"count": 3, "maximum": 9, "minimum": 1, "length": 4}
+        params = {
+            "count": 3,
+            "maximum": 9,
+            "minimum": 1,
+            "length": 4,
+            # the ctx of pydantic's types, under its own names
+            "expected": "'a' or 'b'",
+            "encoding": "base64",
+            "expected_schemes": "'https'",
+            "expected_version": 4,
+            "discriminator": "'kind'",
+            "expected_tags": "'cat', 'dog'",
+        }
         errors = Errors()
         for code in DEFAULT_MESSAGES:
             errors.add("field", code, **params)
         for message in errors.full_messages():
             assert "{" not in message
             assert message.startswith("Field ")
+
+
+class UpstreamError(Exception):
+    """Shaped like a client's error: a status and the response's headers."""
+
+    def __init__(self, status: int, code: str | None = None) -> None:
+        super().__init__(f"the payments API answered {status}")
+        self.status_code = status
+        self.code = code
+        self.headers = {"Retry-After": "2"}
+
+
+# What a caught exception at the base reads as, by the kind it is classified as.
+BASE_SENTENCES = {
+    "connection": (
+        ConnectionResetError("10.0.0.7:443"),
+        "A service we rely on could not be reached; try again shortly",
+    ),
+    "timeout": (
+        TimeoutError("10.0.0.7:443"),
+        "A service we rely on took too long to answer; try again shortly",
+    ),
+    "rate_limit": (
+        UpstreamError(429),
+        "A service we rely on is busy; try again in a moment",
+    ),
+    "server": (
+        UpstreamError(503),
+        "A service we rely on is not working right now; try again later",
+    ),
+    "quota": (
+        UpstreamError(429, "insufficient_quota"),
+        "A service we rely on has reached its usage limit",
+    ),
+    "conflict": (
+        UpstreamError(409),
+        "Someone else changed this at the same time; try again",
+    ),
+    "declined": (UpstreamError(402, "card_declined"), "The payment was declined"),
+    "validation": (
+        UpstreamError(400),
+        "Some of what was sent is invalid; check it and try again",
+    ),
+}
+
+
+def base_outputs(errors: Errors, catalog: Mapping[str, str] | None = None) -> list[str]:
+    """Every full message of the base errors of `errors`, one list per output."""
+    return [
+        *errors.full_messages(catalog),
+        *(str(detail) for detail in errors if catalog is None),
+        *(
+            entry["detail"]
+            for entry in errors.to_problem_details(catalog=catalog)["errors"]
+        ),
+        *(entry["detail"] for entry in errors.to_jsonapi(catalog=catalog)["errors"]),
+        *(entry["message"] for entry in errors.to_graphql(catalog)),
+    ]
+
+
+class TestBaseSentences:
+    """An error about no field reads as a sentence of its own, with a subject."""
+
+    @pytest.mark.parametrize("kind", sorted(BASE_SENTENCES))
+    def test_a_caught_exception_at_the_base_has_a_subject(self, kind: str) -> None:
+        """Every full message of a base error made from an exception has a subject."""
+        exc, sentence = BASE_SENTENCES[kind]
+        errors = Errors()
+
+        detail = errors.add_exception(exc)
+
+        assert (detail.path, detail.code) == ((), kind)
+        assert set(base_outputs(errors)) == {sentence}
+        assert str(errors) == sentence
+
+    def test_the_same_error_at_a_field_keeps_its_fragment(self) -> None:
+        """With a field, the field is the subject: 'Payment could not be reached'."""
+        errors = Errors()
+        errors.add_exception(ConnectionResetError(), "payment")
+        errors.add_exception(ConnectionResetError())
+
+        assert errors.full_messages() == [
+            "Payment could not be reached; try again shortly",
+            "A service we rely on could not be reached; try again shortly",
+        ]
+        assert errors.messages() == {
+            "payment": ["could not be reached; try again shortly"],
+            "": ["could not be reached; try again shortly"],
+        }
+        problem = errors.to_problem_details()["errors"]
+        assert [entry["detail"] for entry in problem] == [
+            "could not be reached; try again shortly",
+            "A service we rely on could not be reached; try again shortly",
+        ]
+
+    def test_a_catalog_translates_the_sentence_under_base_code(self) -> None:
+        """A catalog's "base.<code>" is the sentence, filled from the params."""
+        errors = Errors()
+        errors.add_exception(UpstreamError(429))
+        catalog = {
+            "base.rate_limit": "un service est saturé ; réessayez dans {retry_after} s",
+            "rate_limit": "est saturé",
+        }
+
+        assert set(base_outputs(errors, catalog)) == {
+            "Un service est saturé ; réessayez dans 2 s"
+        }
+        assert errors.messages(catalog) == {"": ["est saturé"]}
+
+    def test_a_catalogs_own_template_beats_the_built_in_sentence(self) -> None:
+        """A catalog that has the code but no base key is still the catalog's."""
+        errors = Errors()
+        errors.add_exception(TimeoutError())
+
+        assert errors.full_messages({"timeout": "a mis trop de temps"}) == [
+            "A mis trop de temps"
+        ]
+
+    def test_a_given_message_is_used_as_given(self) -> None:
+        """An error's own message beats every sentence, catalog's or built-in."""
+        errors = Errors()
+        errors.add(None, "connection", "The bank is offline tonight.")
+
+        assert errors.full_messages({"base.connection": "x", "connection": "y"}) == [
+            "The bank is offline tonight."
+        ]
+
+    def test_codes_without_a_sentence_read_as_before(self) -> None:
+        """No base sentence: the fragment, capitalised, or the code's words."""
+        errors = Errors()
+        errors.add(None, "blank")
+        errors.add(None, "job_failed")
+
+        assert errors.full_messages() == ["Can't be blank", "Job failed"]
+        assert errors.full_messages({"base.blank": "nothing was filled in"}) == [
+            "Nothing was filled in",
+            "Job failed",
+        ]
+
+    def test_a_path_of_indices_alone_reads_like_the_base(self) -> None:
+        """items[0] names no field either: it gets the base sentence."""
+        errors = Errors()
+        errors.add(0, "timeout", bucket=Bucket.USER_VISIBLE)
+
+        assert errors.full_messages() == [
+            "A service we rely on took too long to answer; try again shortly"
+        ]
+
+    def test_a_programmer_error_at_the_base_stays_redacted(self) -> None:
+        """A base bug is shown by reference, never by a sentence of its kind."""
+        errors = Errors()
+        detail = errors.add(
+            None, "connection", BUG_TEXT, bucket=Bucket.PROGRAMMER_ERROR
+        )
+
+        [message] = errors.full_messages({"base.connection": "leaked"})
+        assert message.startswith("Something went wrong on our side.")
+        assert detail.reference in message
+
+    @given(
+        st.sampled_from(sorted(BASE_SENTENCES)),
+        st.fixed_dictionaries(
+            {},
+            optional={
+                "base": st.text(min_size=1, max_size=20),
+                "code": st.text(min_size=1, max_size=20),
+            },
+        ),
+    )
+    def test_lookup_order(self, kind: str, given_templates: dict[str, str]) -> None:
+        """base.<code>, then <code>, in the catalog; then the built-in sentence."""
+        assume(
+            all(
+                "{" not in text and "}" not in text for text in given_templates.values()
+            )
+        )
+        catalog = {
+            key: given_templates[part]
+            for key, part in ((f"base.{kind}", "base"), (kind, "code"))
+            if part in given_templates
+        }
+        errors = Errors([ErrorDetail(None, kind, bucket=Bucket.USER_VISIBLE)])
+
+        chosen = given_templates.get("base", given_templates.get("code"))
+        expected = (
+            BASE_SENTENCES[kind][1]
+            if chosen is None
+            else chosen[:1].upper() + chosen[1:]
+        )
+        assert set(base_outputs(errors, catalog)) == {expected}
+        # The fragments, for a form, are the same as for any error.
+        assert errors.messages(catalog) == {
+            "": [given_templates.get("code", DEFAULT_MESSAGES[kind])]
+        }
+
+
+class TestDefaultMessage:
+    """The default_message param: an error's own template, which a catalog beats."""
+
+    def test_it_beats_the_built_in_template(self) -> None:
+        """A default_message is used where the built-in template would be."""
+        errors = Errors()
+        errors.add("name", "blank", default_message="must be the name on the card")
+
+        assert errors.full_messages() == ["Name must be the name on the card"]
+
+    def test_a_catalog_beats_it(self) -> None:
+        """A catalog's template for the code, or for the field, comes first."""
+        errors = Errors()
+        errors.add("name", "blank", default_message="must be the name on the card")
+
+        assert errors.messages({"blank": "est vide"}) == {"name": ["est vide"]}
+        assert errors.messages({"name.blank": "manque"}) == {"name": ["manque"]}
+
+    def test_a_given_message_beats_it(self) -> None:
+        """An error's message is an override: it comes before everything."""
+        errors = Errors()
+        errors.add("name", "blank", "is empty", default_message="is missing")
+
+        assert errors.messages() == {"name": ["is empty"]}
+
+    def test_it_is_a_template_of_the_params(self) -> None:
+        """It is filled from the other params, like any template."""
+        errors = Errors()
+        errors.add(
+            None,
+            "locked",
+            default_message="the cart is locked for {minutes} min",
+            minutes=5,
+        )
+
+        assert errors.full_messages() == ["The cart is locked for 5 min"]
+
+    def test_it_is_not_shown_as_a_param(self) -> None:
+        """Serialisers show it as the message, never among the params."""
+        errors = Errors()
+        detail = errors.add("name", "blank", default_message="is missing", limit=3)
+
+        assert dict(detail.params) == {"default_message": "is missing", "limit": 3}
+        assert errors.to_list()[0]["params"] == {"limit": 3}
+        assert errors.to_dict()["name"] == [
+            {"code": "blank", "message": "is missing", "params": {"limit": 3}}
+        ]
+
+    def test_one_that_is_not_text_is_no_template(self) -> None:
+        """A default_message that is not a str is ignored as a template."""
+        errors = Errors()
+        errors.add("name", "blank", default_message=42)
+
+        assert errors.full_messages() == ["Name can't be blank"]
 
 
 BUG_TEXT = "SELECT password FROM users WHERE id = 7 -- /srv/app/db.py:12"

@@ -85,6 +85,34 @@ are filled from the error's params.
 .. versionadded:: 0.1.0
 """
 
+_BASE_MESSAGES: Final[Mapping[str, str]] = MappingProxyType(
+    {
+        "auth": "This could not be done because of a configuration problem",
+        "conflict": "Someone else changed this at the same time; try again",
+        "connection": "A service we rely on could not be reached; try again shortly",
+        "declined": "The payment was declined",
+        "not_found": "What was asked for could not be found",
+        "quota": "A service we rely on has reached its usage limit",
+        "rate_limit": "A service we rely on is busy; try again in a moment",
+        "server": "A service we rely on is not working right now; try again later",
+        "timeout": "A service we rely on took too long to answer; try again shortly",
+        "unavailable": "A service we rely on is unavailable right now",
+        "validation": "Some of what was sent is invalid; check it and try again",
+    }
+)
+"""
+The built-in sentences of errors about no field, by code: a fragment needs a
+field to follow, and ``"Could not be reached"`` has none. Looked up, under
+``"base.<code>"``, in a catalog first.
+"""
+
+_DEFAULT_MESSAGE_PARAM: Final = "default_message"
+"""
+The param that holds an error's own default template: used when the catalog has
+no template for the error, before the built-in ones, so that a catalog can
+still translate an error that comes with words of its own.
+"""
+
 _REDACTED_MESSAGE: Final = (
     "Something went wrong on our side. If it keeps happening, contact support "
     "and quote reference {reference}."
@@ -124,19 +152,42 @@ def _attribute(path: Path) -> str:
     return _humanize(names[-1]) if names else ""
 
 
+def _template(
+    detail: _Detail, catalog: Mapping[str, str] | None, scope: str
+) -> str | None:
+    """
+    The template of one error, by the lookup order, or None.
+
+    `scope` is the error's field key (``"card.name"``), ``"base"`` for the
+    full sentence of an error about no field, or ``""`` for the fragment of
+    one. The error's own default template (`_DEFAULT_MESSAGE_PARAM`) comes
+    after the catalog and before the built-in templates.
+    """
+    code = detail.code
+    if catalog is not None:
+        template = catalog.get(f"{scope}.{code}") if scope else None
+        if template is None:
+            template = catalog.get(code)
+        if template is not None:
+            return template
+    default = detail.params.get(_DEFAULT_MESSAGE_PARAM)
+    if type(default) is str:
+        return default
+    if scope == "base":
+        template = _BASE_MESSAGES.get(code)
+        if template is not None:
+            return template
+    return DEFAULT_MESSAGES.get(code)
+
+
 def _fragment(detail: _Detail, catalog: Mapping[str, str] | None) -> str:
     """The message of one error, as it follows the field name; unredacted."""
     if detail.message is not None:
         return _fill_template(detail.message, detail.params)
     field_key = ".".join(s for s in detail.path if isinstance(s, str))
-    for source in (catalog, DEFAULT_MESSAGES):
-        if source is None:
-            continue
-        template = source.get(f"{field_key}.{detail.code}") if field_key else None
-        if template is None:
-            template = source.get(detail.code)
-        if template is not None:
-            return _fill_template(template, detail.params)
+    template = _template(detail, catalog, field_key)
+    if template is not None:
+        return _fill_template(template, detail.params)
     words = detail.code.replace("_", " ").replace("-", " ")
     return f"is invalid ({words})" if detail.path else words
 
@@ -147,12 +198,33 @@ def _public_fragment(detail: _Detail, catalog: Mapping[str, str] | None) -> str:
     return _fragment(detail, catalog)
 
 
+def _base_sentence(detail: _Detail, catalog: Mapping[str, str] | None) -> str:
+    """
+    The full message of an error about no field: a sentence of its own.
+
+    Its own message as given; else ``"base.<code>"``, then ``"<code>"``, in
+    the catalog; its default template; the built-in sentence for the code;
+    the built-in fragment; the code's words. Capitalised.
+    """
+    if detail.message is not None:
+        sentence = _fill_template(detail.message, detail.params)
+    else:
+        template = _template(detail, catalog, "base")
+        sentence = (
+            _fill_template(template, detail.params)
+            if template is not None
+            else detail.code.replace("_", " ").replace("-", " ")
+        )
+    return sentence[:1].upper() + sentence[1:]
+
+
 def _public_full_message(detail: _Detail, catalog: Mapping[str, str] | None) -> str:
-    fragment = _public_fragment(detail, catalog)
+    if detail.bucket is Bucket.PROGRAMMER_ERROR:
+        return _REDACTED_MESSAGE.format(reference=detail.reference)
     attribute = _attribute(detail.path)
-    if detail.bucket is Bucket.PROGRAMMER_ERROR or not attribute:
-        return fragment[:1].upper() + fragment[1:]
-    return f"{attribute} {fragment}".rstrip()
+    if not attribute:
+        return _base_sentence(detail, catalog)
+    return f"{attribute} {_fragment(detail, catalog)}".rstrip()
 
 
 def _public_code(detail: _Detail) -> str:
@@ -163,4 +235,9 @@ def _public_params(detail: _Detail) -> dict[str, object]:
     if detail.bucket is Bucket.PROGRAMMER_ERROR:
         return {}
     plain = detail._plain_params  # noqa: SLF001 - the package's own record
-    return {name: _copy_plain(value) for name, value in plain.items()}
+    # The default template is a message, shown as the message, not a param.
+    return {
+        name: _copy_plain(value)
+        for name, value in plain.items()
+        if name != _DEFAULT_MESSAGE_PARAM
+    }
