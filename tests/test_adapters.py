@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import decimal
+import enum
 import json
 import pickle
+import uuid
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, cast
 
@@ -21,7 +25,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from outcome import Bucket, Errors
+from outcome import Bucket, Errors, format_path
 
 SECRET = "hunter2-Sekr1t-Input"  # noqa: S105 - a rejected input, not a password
 
@@ -193,12 +197,12 @@ class TestFromPydantic:
         assert errors.paths() == [("items", 1, "price"), ("items", 1, "name")]
         assert errors.codes() == ["missing"]
         assert errors.messages() == {
-            "items[1].price": ["Field required"],
-            "items[1].name": ["Field required"],
+            "items[1].price": ["is required"],
+            "items[1].name": ["is required"],
         }
 
     def test_codes_and_ctx_params(self) -> None:
-        """Ensures type becomes the code and ctx the params, with msg kept."""
+        """Ensures type becomes the code and ctx the params, named as the templates'."""
         exc = pydantic_error(Order, {"items": [{"price": 0, "name": "ab"}]})
 
         errors = Errors.from_pydantic(exc)
@@ -207,19 +211,22 @@ class TestFromPydantic:
         assert (price.path, price.code, dict(price.params)) == (
             ("items", 0, "price"),
             "greater_than",
-            {"gt": 0},
+            {"count": 0},
         )
-        assert price.message == "Input should be greater than 0"
-        assert (name.code, dict(name.params)) == ("string_too_short", {"min_length": 3})
-        assert name.message == "String should have at least 3 characters"
+        assert (name.code, dict(name.params)) == ("string_too_short", {"minimum": 3})
+        assert (price.message, name.message) == (None, None)
+        assert errors.full_messages() == [
+            "Price must be greater than 0",
+            "Name is too short (minimum length: 3)",
+        ]
 
     def test_model_validator_error_at_base(self) -> None:
         """Ensures a model_validator error (loc ()) lands at the base."""
         errors = Errors.from_pydantic(pydantic_error(Refund, {"amount": 1}))
 
         [detail] = errors.base
-        assert detail.code == "value_error"
-        assert detail.message == "Value error, refunds are closed"
+        assert (detail.code, detail.message) == ("value_error", None)
+        assert errors.full_messages() == ["Refunds are closed"]
 
     @pytest.mark.parametrize("value", [5, 6])
     def test_a_validators_exception_is_not_a_param(self, value: int) -> None:
@@ -229,10 +236,12 @@ class TestFromPydantic:
         [detail] = Errors.from_pydantic(exc)
 
         assert detail.code in {"value_error", "assertion_error"}
-        assert dict(detail.params) == {}
+        # The validator's words, without pydantic's "Value error, ", as the
+        # default message (pytest adds its own words to an assert's).
+        assert list(detail.params) == ["default_message"]
+        assert Errors([detail]).to_list()[0]["params"] == {}
         assert "Error(" not in json.dumps(Errors([detail]).to_list())
-        assert detail.message is not None
-        assert f"{value} is not allowed" in detail.message  # the validator's words
+        assert str(detail).startswith(f"Count {value} is not allowed")
 
     def test_a_union_tag_is_kept_nowhere(self) -> None:
         """Ensures a union's tag, which is input, is in no message, param or cause."""
@@ -241,8 +250,11 @@ class TestFromPydantic:
 
         [detail] = Errors.from_pydantic(exc)
 
-        assert detail.code == "union_tag_invalid"
-        assert detail.message == (
+        assert (detail.code, detail.message) == ("union_tag_invalid", None)
+        assert str(detail) == (
+            "Pet has an unknown 'kind': it must be one of 'cat', 'dog'"
+        )
+        assert cast("pydantic.ValidationError", detail.cause).errors()[0]["msg"] == (
             "Input tag '…' found using 'kind' does not match any of the expected "
             "tags: 'cat', 'dog'"
         )
@@ -264,8 +276,8 @@ class TestFromPydantic:
             ((), "extra_forbidden"),
         ]
         assert errors.full_messages() == [
-            "Cat Extra inputs are not permitted",
-            "Extra inputs are not permitted",
+            "Cat has a field that is not allowed",
+            "A field that is not allowed was sent",
         ]
         assert_nothing_shows(errors, SECRET)
         assert_nothing_shows(errors, "<b>x</b>")
@@ -277,7 +289,7 @@ class TestFromPydantic:
         errors = Errors.from_pydantic(exc, echo_unknown_fields=True)
 
         assert errors.paths() == [("colour",)]
-        assert errors.full_messages() == ["Colour Extra inputs are not permitted"]
+        assert errors.full_messages() == ["Colour is not allowed"]
 
     def test_pydantic_v1_keeps_no_input_either(self) -> None:
         """Ensures a v1 tag, const or unknown key is hidden, the v1 cause dropped."""
@@ -368,9 +380,10 @@ class TestFromPydantic:
         assert (detail.path, detail.code, detail.message) == (
             ("field",),
             "custom_code",
-            "custom message",
+            None,
         )
-        assert dict(detail.params) == {"limit": 3}
+        assert dict(detail.params) == {"limit": 3, "default_message": "custom message"}
+        assert str(detail) == "Field custom message"
         assert SECRET not in repr(detail.cause)
 
     def test_union_and_validator_segments_kept(self) -> None:
@@ -395,7 +408,7 @@ class TestFromPydantic:
         [detail] = Errors.from_pydantic(exc)
 
         assert detail.path == ("items", "-1", "price")
-        assert detail.params == {}
+        assert detail.params == {"default_message": "custom message"}
 
     def test_params_named_like_fields_renamed(self) -> None:
         """Ensures ctx names that ErrorDetail refuses are renamed, losing nothing."""
@@ -410,6 +423,7 @@ class TestFromPydantic:
             "param_1st": 4,
             "param_message": 5,
             "param_": 6,
+            "default_message": "custom message",
         }
 
     def test_pydantic_v1_error(self) -> None:
@@ -424,7 +438,10 @@ class TestFromPydantic:
         assert Errors.from_pydantic(exc).codes() == ["type_error.integer"]
         [detail] = Errors.from_pydantic(other)
         assert (detail.path, detail.code) == (("count",), "value_error.number.not_gt")
-        assert dict(detail.params) == {"limit_value": 3}
+        assert dict(detail.params) == {
+            "limit_value": 3,
+            "default_message": "ensure this value is greater than 3",
+        }
         assert detail.cause is other
         assert SECRET not in repr(Errors.from_pydantic(exc))
 
@@ -455,6 +472,289 @@ class TestFromPydantic:
 
         with pytest.raises(TypeError, match=r"of type Impostor"):
             Errors.from_pydantic(Impostor())
+
+
+class Colour(enum.Enum):
+    """An enum field's values."""
+
+    RED = "red"
+    BLUE = "blue"
+
+
+class Everything(pydantic.BaseModel):
+    """A model with a field for each of pydantic's common error types."""
+
+    model_config = pydantic.ConfigDict(extra="forbid")
+
+    name: str = pydantic.Field(min_length=2, max_length=5, pattern=r"^[a-z]+$")
+    count: int = pydantic.Field(ge=1, le=10, multiple_of=2)
+    price: float = pydantic.Field(gt=0, lt=100)
+    amount: decimal.Decimal = pydantic.Field(max_digits=4, decimal_places=2)
+    tags: list[int] = pydantic.Field(min_length=1, max_length=3)
+    code: bytes = pydantic.Field(min_length=1, max_length=4)
+    colour: Colour
+    size: Literal["s", "m"]
+    day: dt.date
+    at: dt.datetime
+    opens: dt.time
+    wait: dt.timedelta
+    id: uuid.UUID
+    site: pydantic.HttpUrl
+    flag: bool
+    item: Item
+    pet: Annotated[Cat | Dog, pydantic.Field(discriminator="kind")]
+
+
+# What each field of Everything is given, and the message it gets: every
+# common type, rendered from a built-in template in the templates' names.
+EVERYTHING_REJECTED: dict[str, tuple[object, str, str]] = {
+    "name": ("a", "string_too_short", "Name is too short (minimum length: 2)"),
+    "count": (12, "less_than_equal", "Count must be less than or equal to 10"),
+    "price": (0, "greater_than", "Price must be greater than 0.0"),
+    "amount": ("12345", "decimal_max_digits", "Amount must have at most 4 digits"),
+    "tags": ([], "too_short", "Tags has too few items (minimum: 1)"),
+    "code": (b"abcdef", "bytes_too_long", "Code is too long (maximum length: 4)"),
+    "colour": ("green", "enum", "Colour must be 'red' or 'blue'"),
+    "size": ("xl", "literal_error", "Size must be 's' or 'm'"),
+    "day": ("someday", "date_from_datetime_parsing", "Day must be a valid date"),
+    "at": ("noon", "datetime_from_date_parsing", "At must be a valid date and time"),
+    "opens": ("late", "time_parsing", "Opens must be a valid time"),
+    "wait": ("long", "time_delta_parsing", "Wait must be a valid duration"),
+    "id": (SECRET, "uuid_parsing", "Id must be a valid UUID"),
+    "site": ("nowhere", "url_parsing", "Site must be a valid URL"),
+    "flag": ("perhaps", "bool_parsing", "Flag must be true or false"),
+    "item": ({"price": "x", "name": "abc"}, "int_parsing", "Price must be an integer"),
+    "pet": ({"lives": 3}, "union_tag_not_found", "Pet must have a 'kind'"),
+}
+
+FRENCH: dict[str, str] = {
+    "missing": "est obligatoire",
+    "greater_than": "doit être supérieur à {count}",
+    "string_too_short": "doit avoir au moins {minimum} caractères",
+    "too_short": "doit avoir au moins {minimum} éléments",
+    "custom_code": "ne convient pas ({limit})",
+}
+"""A catalog of pydantic's types, in French."""
+
+pydantic_junk = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=12),
+    st.just(SECRET),
+    st.lists(st.integers() | st.just(SECRET), max_size=4),
+    st.dictionaries(
+        st.sampled_from(["price", "name", "kind", SECRET]),
+        st.integers() | st.just(SECRET),
+        max_size=3,
+    ),
+)
+
+
+class Basket:
+    """A class pydantic knows only by isinstance: it has no template."""
+
+
+class TestPydanticTranslated:
+    """pydantic's errors render from templates a catalog can translate."""
+
+    def test_a_catalog_translates_pydantic_errors(self) -> None:
+        """pydantic's English is no override: the catalog's templates win."""
+        exc = pydantic_error(Order, {"items": [{"price": 0, "name": "ab"}, {}]})
+
+        errors = Errors.from_pydantic(exc)
+
+        assert errors.messages(FRENCH) == {
+            "items[0].price": ["doit être supérieur à 0"],
+            "items[0].name": ["doit avoir au moins 3 caractères"],
+            "items[1].price": ["est obligatoire"],
+            "items[1].name": ["est obligatoire"],
+        }
+
+    def test_every_common_type_renders_a_built_in_template(self) -> None:
+        """Each field of Everything gets its type's code and built-in message."""
+        data = {field: value for field, (value, _, _) in EVERYTHING_REJECTED.items()}
+
+        errors = Errors.from_pydantic(pydantic_error(Everything, data))
+
+        found = {detail.path[0]: detail for detail in errors}
+        assert set(found) == set(EVERYTHING_REJECTED)
+        for field, (_, code, message) in EVERYTHING_REJECTED.items():
+            assert (found[field].code, str(found[field])) == (code, message)
+            # pydantic's own words are kept only where no template fits.
+            own_template = "default_message" in found[field].params
+            assert own_template == (code == "too_short")
+        assert_nothing_shows(errors, SECRET)
+
+    @pytest.mark.parametrize(
+        ("constraint", "value", "code"),
+        [
+            ({"gt": 3}, 3, "greater_than"),
+            ({"ge": 3}, 2, "greater_than_equal"),
+            ({"lt": 3}, 3, "less_than"),
+            ({"le": 3}, 4, "less_than_equal"),
+            ({"multiple_of": 3}, 4, "multiple_of"),
+        ],
+    )
+    def test_bounds_are_the_count(
+        self, constraint: dict[str, int], value: int, code: str
+    ) -> None:
+        """gt, ge, lt, le and multiple_of are the templates' count."""
+        adapter = pydantic.TypeAdapter(Annotated[int, pydantic.Field(**constraint)])  # type: ignore[call-overload]  # pyright: ignore[reportArgumentType]
+        exc = caught(lambda: adapter.validate_python(value))
+
+        [detail] = Errors.from_pydantic(exc)
+
+        assert (detail.code, dict(detail.params)) == (code, {"count": 3})
+
+    @pytest.mark.parametrize(
+        ("annotation", "value", "params"),
+        [
+            (Annotated[str, pydantic.Field(min_length=3)], "ab", {"minimum": 3}),
+            (Annotated[str, pydantic.Field(max_length=1)], "ab", {"maximum": 1}),
+            (
+                Annotated[list[int], pydantic.Field(min_length=3)],
+                [1],
+                {"minimum": 3, "field_type": "List", "actual_length": 1},
+            ),
+            (
+                Annotated[list[int], pydantic.Field(max_length=1)],
+                [1, 2],
+                {"maximum": 1, "field_type": "List", "actual_length": 2},
+            ),
+        ],
+    )
+    def test_lengths_are_the_minimum_and_maximum(
+        self, annotation: object, value: object, params: dict[str, object]
+    ) -> None:
+        """min_length and max_length are the templates' minimum and maximum."""
+        exc = caught(lambda: pydantic.TypeAdapter(annotation).validate_python(value))
+
+        [detail] = Errors.from_pydantic(exc)
+
+        shown = {k: v for k, v in detail.params.items() if k != "default_message"}
+        assert shown == params
+
+    def test_a_list_too_short_counts_items_not_characters(self) -> None:
+        """pydantic's too_short is about items: Rails' characters would be wrong."""
+        exc = caught(
+            lambda: pydantic.TypeAdapter(
+                Annotated[list[int], pydantic.Field(min_length=2)]
+            ).validate_python([1])
+        )
+
+        errors = Errors.from_pydantic(exc)
+
+        assert errors.messages() == {"": ["has too few items (minimum: 2)"]}
+        assert errors.messages({"too_short": "trop court"}) == {"": ["trop court"]}
+
+    def test_pydantic_text_is_the_fallback(self) -> None:
+        """A type with no built-in template shows pydantic's words, or the catalog's."""
+        config = pydantic.ConfigDict(arbitrary_types_allowed=True)
+        exc = caught(
+            lambda: pydantic.TypeAdapter(Basket, config=config).validate_python(1)
+        )
+        custom = Errors.from_pydantic(custom_pydantic_error({"limit": 3}))
+
+        [detail] = Errors.from_pydantic(exc)
+
+        assert (detail.code, detail.message) == ("is_instance_of", None)
+        assert str(detail) == "Input should be an instance of Basket"
+        assert Errors([detail]).full_messages({"is_instance_of": "is no basket"}) == [
+            "Is no basket"
+        ]
+        assert custom.full_messages() == ["Field custom message"]
+        assert custom.full_messages(FRENCH) == ["Field ne convient pas (3)"]
+        assert custom.to_list()[0]["params"] == {"limit": 3}
+
+    def test_pydantic_text_keeps_its_braces(self) -> None:
+        """pydantic's words are finished text: braces in them read back as written."""
+        error = PydanticCustomError("braced", "use {name} for {limit}", {"limit": 3})
+        exc = pydantic.ValidationError.from_exception_data(
+            "Custom", [InitErrorDetails(type=error, loc=("field",), input=SECRET)]
+        )
+
+        errors = Errors.from_pydantic(exc)
+
+        assert errors.messages() == {"field": ["use {name} for 3"]}
+        assert errors.messages({"braced": "{limit} at most"}) == {
+            "field": ["3 at most"]
+        }
+
+    def test_a_ctx_named_like_the_default_is_renamed(self) -> None:
+        """A custom ctx's default_message is a param, never taken for a template."""
+        ctx = {"default_message": "{limit}", "param_default_message": 1, "limit": 3}
+
+        [detail] = Errors.from_pydantic(custom_pydantic_error(ctx))
+
+        assert dict(detail.params) == {
+            "param_default_message": 1,
+            "limit": 3,
+            "param_param_default_message": "{limit}",
+            "default_message": "custom message",
+        }
+        assert str(detail) == "Field custom message"
+
+    def test_a_ctx_that_holds_the_templates_name_keeps_its_own(self) -> None:
+        """A ctx that has both gt and count keeps both, renaming neither."""
+        ctx = {"gt": 3, "count": 9}
+        line = InitErrorDetails(type="greater_than", loc=("n",), input=1, ctx=ctx)
+        exc = pydantic.ValidationError.from_exception_data("Known", [line])
+
+        [detail] = Errors.from_pydantic(exc)
+
+        assert dict(detail.params) == {"gt": 3, "count": 9}
+
+    def test_a_uuids_character_is_not_kept(self) -> None:
+        """uuid_parsing's ctx shows a character of the input: it is kept nowhere."""
+        exc = pydantic_error(Everything, {"id": "Zebra"})
+        assert "`Z`" in str(exc)  # pydantic itself shows it
+
+        errors = Errors.from_pydantic(exc).subtree("id")
+
+        [detail] = errors
+        assert (detail.code, dict(detail.params)) == ("uuid_parsing", {})
+        assert_nothing_shows(errors, "`Z`")
+
+    def test_an_invalid_encoding_keeps_no_character(self) -> None:
+        """bytes_invalid_encoding's ctx shows a character of the input: kept nowhere."""
+        config = pydantic.ConfigDict(val_json_bytes="hex")
+        adapter = pydantic.TypeAdapter(bytes, config=config)
+        exc = caught(lambda: adapter.validate_json('"zz"'))
+        assert "'z'" in str(exc)  # pydantic itself shows it
+
+        errors = Errors.from_pydantic(exc)
+
+        [detail] = errors
+        assert (detail.code, dict(detail.params)) == (
+            "bytes_invalid_encoding",
+            {"encoding": "hex"},
+        )
+        assert str(detail) == "Must be valid hex"
+        assert_nothing_shows(errors, "'z'")
+
+    @given(st.dictionaries(st.sampled_from(sorted(EVERYTHING_REJECTED)), pydantic_junk))
+    def test_a_catalog_beats_every_converted_error(
+        self, data: dict[str, object]
+    ) -> None:
+        """Whatever is rejected, a catalog template for each code is what shows."""
+        try:
+            Everything.model_validate(data)
+        except pydantic.ValidationError as exc:
+            errors = Errors.from_pydantic(exc)
+        else:  # pragma: no cover - junk that happens to be valid
+            return
+
+        catalog = {code: f"<{code}>" for code in errors.codes()}
+        for detail in errors:
+            assert detail.message is None
+            assert Errors([detail]).messages(catalog) == {
+                format_path(detail.path): [f"<{detail.code}>"]
+            }
+        for message in errors.full_messages():
+            assert "{" not in message
+        assert_nothing_shows(errors, SECRET)
 
 
 # Django --------------------------------------------------------------------

@@ -28,11 +28,13 @@ from typing import Final, Protocol, cast
 
 from outcome._bucket import Bucket
 from outcome._errors.detail import ErrorDetail
+from outcome._errors.messages import _DEFAULT_MESSAGE_PARAM, DEFAULT_MESSAGES
 from outcome._errors.params import _RESERVED_PARAMS as _RESERVED_NAMES
 from outcome._errors.paths import _BASE, Path
 
 _PREFIX: Final = "param_"
 _EMPTY_NAME: Final = "''"
+_NOTHING: Final = object()
 _HIDDEN: Final = "\u2026"
 """What a library's message shows where it showed the rejected value: '…'."""
 _DJANGO_BASE_FIELDS: Final = (None, "__all__")
@@ -44,8 +46,42 @@ _PICKLING_ARGUMENTS: Final = 4  # (title, lines, input_type, hide_input)
 # The ctx of these pydantic errors holds (part of) the input; their message too.
 _PYDANTIC_INPUT_CONTEXT: Final[Mapping[str, str]] = {
     "union_tag_invalid": "tag",  # v2
+    "uuid_parsing": "error",  # "invalid character: found `s` at 0"
+    "bytes_invalid_encoding": "encoding_error",  # "Invalid symbol 36, offset 0."
     "value_error.discriminated_union.invalid_discriminator": "discriminator_value",
     "value_error.const": "given",  # v1
+}
+# pydantic's ctx names, by error type, where the built-in templates use others.
+_PYDANTIC_PARAM_NAMES: Final[Mapping[str, Mapping[str, str]]] = {
+    "greater_than": {"gt": "count"},
+    "greater_than_equal": {"ge": "count"},
+    "less_than": {"lt": "count"},
+    "less_than_equal": {"le": "count"},
+    "multiple_of": {"multiple_of": "count"},
+    "string_too_short": {"min_length": "minimum"},
+    "string_too_long": {"max_length": "maximum"},
+    "too_short": {"min_length": "minimum"},
+    "too_long": {"max_length": "maximum"},
+    "bytes_too_short": {"min_length": "minimum"},
+    "bytes_too_long": {"max_length": "maximum"},
+    "url_too_long": {"max_length": "maximum"},
+    "decimal_max_digits": {"max_digits": "maximum"},
+    "decimal_max_places": {"decimal_places": "maximum"},
+    "decimal_whole_digits": {"whole_digits": "maximum"},
+}
+# pydantic's too_short and too_long count the items of a list, a set or a
+# dict, where Rails' codes of those names count characters: their default
+# templates say so, and a catalog can still give others.
+_PYDANTIC_TEMPLATES: Final[Mapping[str, str]] = {
+    "too_short": "has too few items (minimum: {minimum})",
+    "too_long": "has too many items (maximum: {maximum})",
+}
+# An unknown key's error under the key itself (echo_unknown_fields).
+_PYDANTIC_ECHOED_TEMPLATE: Final = "is not allowed"
+# What pydantic puts before the words of a validator's exception.
+_PYDANTIC_PREFIXES: Final[Mapping[str, str]] = {
+    "value_error": "Value error, ",
+    "assertion_error": "Assertion failed, ",
 }
 # The codes of an input key the model does not know: v2, v1.
 _PYDANTIC_UNKNOWN_FIELD: Final = frozenset({"extra_forbidden", "value_error.extra"})
@@ -274,18 +310,65 @@ def _pydantic_params(code: str, context: object) -> dict[str, object]:
     Left out: the ctx value that is the input (`_PYDANTIC_INPUT_CONTEXT`) and
     any exception, such as the ``error`` of a ``value_error`` or an
     ``assertion_error``: its repr is Python's, not a message, and its text is
-    in the error's message already.
+    in the error's message already. The ctx names of pydantic's known types
+    are given the names of the built-in templates (`_PYDANTIC_PARAM_NAMES`:
+    ``gt`` is ``count``), unless the ctx holds that name already.
     """
     if not isinstance(context, Mapping):
         return _params(context)
     hidden = _PYDANTIC_INPUT_CONTEXT.get(code)
-    return _params(
-        {
-            name: value
-            for name, value in cast("Mapping[object, object]", context).items()
-            if name != hidden and not isinstance(value, BaseException)
-        }
-    )
+    given = cast("Mapping[object, object]", context)
+    renames = _PYDANTIC_PARAM_NAMES.get(code, {})
+    kept: dict[object, object] = {}
+    for name, value in given.items():
+        if name == hidden or isinstance(value, BaseException):
+            continue
+        renamed = renames.get(name, name) if type(name) is str else name
+        kept[name if renamed in given else renamed] = value
+    return _params(kept)
+
+
+def _pydantic_default(code: str, message: object, *, echoed: bool) -> str | None:
+    """
+    The default template of one pydantic error, or None when it needs none.
+
+    A type with a built-in template needs none, but for the few whose built-in
+    one would be wrong (`_PYDANTIC_TEMPLATES`, and an unknown key kept under
+    its own name). Else pydantic's own text, as a fallback that a catalog still
+    beats: the words of a validator's exception without pydantic's ``Value
+    error, `` before them, and braces escaped, since it is finished text.
+    """
+    if echoed and code in _PYDANTIC_UNKNOWN_FIELD:
+        return _PYDANTIC_ECHOED_TEMPLATE
+    template = _PYDANTIC_TEMPLATES.get(code)
+    if template is not None:
+        return template
+    if code in DEFAULT_MESSAGES or message is None:
+        return None
+    text = _plain_text(message)
+    prefix = _PYDANTIC_PREFIXES.get(code)
+    if prefix is not None and text.startswith(prefix) and len(text) > len(prefix):
+        text = text[len(prefix) :]
+    return text.replace("{", "{{").replace("}", "}}")
+
+
+def _with_default(params: dict[str, object], default: str | None) -> dict[str, object]:
+    """
+    `params` with `default` as the default template, when there is one.
+
+    A ctx entry of that name (a ``PydanticCustomError``'s) is renamed as
+    any other name that would stand for something else, so that it is never
+    taken for a template.
+    """
+    held = params.pop(_DEFAULT_MESSAGE_PARAM, _NOTHING)
+    if held is not _NOTHING:
+        name = _PREFIX + _DEFAULT_MESSAGE_PARAM
+        while name in params:
+            name = _PREFIX + name
+        params[name] = held
+    if default is not None:
+        params[_DEFAULT_MESSAGE_PARAM] = default
+    return params
 
 
 def _from_pydantic(
@@ -296,12 +379,16 @@ def _from_pydantic(
 
     Each entry of ``exc.errors()`` becomes one error: its ``loc`` is the path
     (``()``, as a ``model_validator`` gives, is the base), its ``type`` the
-    code, its ``ctx`` the params and its ``msg`` the message. The ``input``
-    (and the ``url``) is dropped, always: the rejected value may be personal
-    data, so it is never stored. Nor is what pydantic copies of it elsewhere:
-    a union's tag (``union_tag_invalid``) is left out of the params and shown
-    as `_HIDDEN` in the message, and an ``extra_forbidden`` error is put at the
-    object that holds the unknown key, unless `echo_unknown_fields`. A ctx
+    code and its ``ctx`` the params, under the built-in templates' names
+    (`_pydantic_params`). No message is set, so that a catalog can translate
+    it: the types with a built-in template render it; for the others,
+    pydantic's ``msg`` is the error's default template (`_pydantic_default`),
+    which a catalog beats. The ``input`` (and the ``url``) is dropped, always:
+    the rejected value may be personal data, so it is never stored. Nor is
+    what pydantic copies of it elsewhere: a union's tag (``union_tag_invalid``)
+    or the character a UUID stumbled on is left out of the params and shown as
+    `_HIDDEN` in pydantic's message, and an ``extra_forbidden`` error is put at
+    the object that holds the unknown key, unless `echo_unknown_fields`. A ctx
     value that is an exception (the ``error`` of a ``value_error``) is not a
     param; its text is in the message already.
 
@@ -330,14 +417,15 @@ def _from_pydantic(
     for line in converted:
         location = cast("Iterable[object]", line["loc"])
         code = cast("str", line["type"])
-        message = line.get("msg")
+        default = _pydantic_default(code, line.get("msg"), echoed=echo_unknown_fields)
+        params = _with_default(_pydantic_params(code, line.get("ctx")), default)
         errors.append(
-            _detail(
+            ErrorDetail(
                 tuple(map(_segment, location)),
                 code,
-                _plain_text(message) if message is not None else None,
-                _pydantic_params(code, line.get("ctx")),
-                cause,
+                params=params,
+                bucket=Bucket.USER_FIXABLE,
+                cause=cause,
             )
         )
     return errors

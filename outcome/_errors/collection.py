@@ -417,13 +417,18 @@ class Errors:
         Convert a pydantic ``ValidationError`` into `Errors`.
 
         Each error's ``loc`` becomes the path, its ``type`` the code and its
-        ``ctx`` the params; its ``msg`` is kept as the message. The rejected
-        ``input`` is never kept: not in the params, not in the message (a
-        union's tag, which pydantic's message shows, is shown as ``…``), and
-        not in the cause, which is a copy of `exc` without the inputs. A ctx
-        value that is an exception, as a ``value_error``'s ``error`` is, is not
-        a param: its text is in the message. pydantic is read by duck typing,
-        never imported.
+        ``ctx`` the params, under the names the built-in templates use (``gt``,
+        ``ge``, ``lt``, ``le`` as ``count``; ``min_length`` as ``minimum``,
+        ``max_length`` as ``maximum``). No message is set, so that a catalog
+        translates pydantic's errors like any other: the common types have a
+        template in `DEFAULT_MESSAGES`, and for the others pydantic's ``msg``
+        is the error's ``default_message``, which a catalog's template for the
+        code beats. The rejected ``input`` is never kept: not in the params,
+        not in the message (a union's tag, which pydantic's message shows, is
+        shown as ``…``), and not in the cause, which is a copy of `exc` without
+        the inputs. A ctx value that is an exception, as a ``value_error``'s
+        ``error`` is, is not a param: its words are the default message.
+        pydantic is read by duck typing, never imported.
 
         A key the model does not know (``extra="forbid"``: ``extra_forbidden``)
         is input too, chosen by whoever sent it, so its error is at the object
@@ -440,9 +445,11 @@ class Errors:
         ... except ValidationError as exc:
         ...     errors = Errors.from_pydantic(exc)
         >>> [(detail.path, detail.code, dict(detail.params)) for detail in errors]
-        [(('items', 0, 'price'), 'greater_than', {'gt': 0})]
+        [(('items', 0, 'price'), 'greater_than', {'count': 0})]
         >>> errors.messages()
-        {'items[0].price': ['Input should be greater than 0']}
+        {'items[0].price': ['must be greater than 0']}
+        >>> errors.messages({"greater_than": "doit être supérieur à {count}"})
+        {'items[0].price': ['doit être supérieur à 0']}
         >>> from pydantic import ConfigDict
         >>> class Strict(BaseModel):
         ...     model_config = ConfigDict(extra="forbid")
@@ -451,7 +458,7 @@ class Errors:
         ... except ValidationError as exc:
         ...     unknown = exc
         >>> Errors.from_pydantic(unknown).full_messages()
-        ['Extra inputs are not permitted']
+        ['A field that is not allowed was sent']
         >>> Errors.from_pydantic(unknown, echo_unknown_fields=True).paths()
         [('<script>',)]
 
@@ -465,6 +472,8 @@ class Errors:
 
         .. versionchanged:: 0.1.0
            ``echo_unknown_fields``; an unknown key is no longer a path by default.
+           pydantic's ``msg`` is a default message a catalog beats, no longer
+           the message; ctx params take the built-in templates' names.
         """
         return cls(_from_pydantic(exc, echo_unknown_fields=echo_unknown_fields))
 

@@ -75,12 +75,92 @@ DEFAULT_MESSAGES: Final[Mapping[str, str]] = MappingProxyType(
         "timeout": "took too long to answer; try again shortly",
         "unavailable": "is unavailable right now",
         "validation": "is invalid",
+        # pydantic's error types, with its ctx under the names above.
+        "missing": "is required",
+        "extra_forbidden": "has a field that is not allowed",
+        "frozen_field": "cannot be changed",
+        "frozen_instance": "cannot be changed",
+        "model_type": "must be an object",
+        "model_attributes_type": "must be an object",
+        "dataclass_type": "must be an object",
+        "dict_type": "must be an object",
+        "mapping_type": "must be an object",
+        "greater_than_equal": "must be greater than or equal to {count}",
+        "less_than_equal": "must be less than or equal to {count}",
+        "multiple_of": "must be a multiple of {count}",
+        "finite_number": "must be a finite number",
+        "string_type": "must be a string",
+        "string_unicode": "must be a string",
+        "string_too_short": "is too short (minimum length: {minimum})",
+        "string_too_long": "is too long (maximum length: {maximum})",
+        "string_pattern_mismatch": "is not in the expected format",
+        "string_not_ascii": "must contain only ASCII characters",
+        "bytes_type": "must be a string",
+        "bytes_too_short": "is too short (minimum length: {minimum})",
+        "bytes_too_long": "is too long (maximum length: {maximum})",
+        "bytes_invalid_encoding": "must be valid {encoding}",
+        "enum": "must be {expected}",
+        "literal_error": "must be {expected}",
+        "bool_type": "must be true or false",
+        "bool_parsing": "must be true or false",
+        "int_type": "must be an integer",
+        "int_parsing": "must be an integer",
+        "int_from_float": "must be an integer",
+        "int_parsing_size": "is too large",
+        "float_type": "must be a number",
+        "float_parsing": "must be a number",
+        "decimal_type": "must be a number",
+        "decimal_parsing": "must be a number",
+        "decimal_max_digits": "must have at most {maximum} digits",
+        "decimal_max_places": "must have at most {maximum} decimal places",
+        "decimal_whole_digits": (
+            "must have at most {maximum} digits before the decimal point"
+        ),
+        "list_type": "must be a list",
+        "tuple_type": "must be a list",
+        "set_type": "must be a list",
+        "frozen_set_type": "must be a list",
+        "iterable_type": "must be a list",
+        "date_type": "must be a valid date",
+        "date_parsing": "must be a valid date",
+        "date_from_datetime_parsing": "must be a valid date",
+        "date_from_datetime_inexact": "must be a date without a time",
+        "date_past": "must be in the past",
+        "date_future": "must be in the future",
+        "datetime_type": "must be a valid date and time",
+        "datetime_parsing": "must be a valid date and time",
+        "datetime_from_date_parsing": "must be a valid date and time",
+        "datetime_object_invalid": "must be a valid date and time",
+        "datetime_past": "must be in the past",
+        "datetime_future": "must be in the future",
+        "time_type": "must be a valid time",
+        "time_parsing": "must be a valid time",
+        "time_delta_type": "must be a valid duration",
+        "time_delta_parsing": "must be a valid duration",
+        "timezone_naive": "must not include a time zone",
+        "timezone_aware": "must include a time zone",
+        "url_type": "must be a valid URL",
+        "url_parsing": "must be a valid URL",
+        "url_syntax_violation": "must be a valid URL",
+        "url_too_long": "is too long (maximum length: {maximum})",
+        "url_scheme": "must be a URL starting with {expected_schemes}",
+        "uuid_type": "must be a valid UUID",
+        "uuid_parsing": "must be a valid UUID",
+        "uuid_version": "must be a version {expected_version} UUID",
+        "json_invalid": "is not valid JSON",
+        "union_tag_invalid": (
+            "has an unknown {discriminator}: it must be one of {expected_tags}"
+        ),
+        "union_tag_not_found": "must have a {discriminator}",
+        "none_required": "must be empty",
     }
 )
 """
 The built-in English templates, by code, in the style of Rails: a fragment that
 follows the field's name (``"Email can't be blank"``). ``{name}`` placeholders
-are filled from the error's params.
+are filled from the error's params. Besides Rails' codes and the kinds of
+`Decision`, pydantic's common error types have one, which
+`Errors.from_pydantic` fills from pydantic's ctx.
 
 .. versionadded:: 0.1.0
 """
@@ -98,6 +178,13 @@ _BASE_MESSAGES: Final[Mapping[str, str]] = MappingProxyType(
         "timeout": "A service we rely on took too long to answer; try again shortly",
         "unavailable": "A service we rely on is unavailable right now",
         "validation": "Some of what was sent is invalid; check it and try again",
+        # pydantic's, for a model's own errors.
+        "extra_forbidden": "A field that is not allowed was sent",
+        "model_type": "What was sent must be an object",
+        "model_attributes_type": "What was sent must be an object",
+        "dataclass_type": "What was sent must be an object",
+        "dict_type": "What was sent must be an object",
+        "json_invalid": "What was sent is not valid JSON",
     }
 )
 """
@@ -109,8 +196,8 @@ field to follow, and ``"Could not be reached"`` has none. Looked up, under
 _DEFAULT_MESSAGE_PARAM: Final = "default_message"
 """
 The param that holds an error's own default template: used when the catalog has
-no template for the error, before the built-in ones, so that a catalog can
-still translate an error that comes with words of its own.
+no template for the error, before the built-in ones; `Errors.from_pydantic`
+keeps pydantic's text there, so that a catalog can still translate it.
 """
 
 _REDACTED_MESSAGE: Final = (
