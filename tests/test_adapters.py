@@ -734,6 +734,15 @@ class TestPydanticTranslated:
         assert str(detail) == "Must be valid hex"
         assert_nothing_shows(errors, "'z'")
 
+    def test_base64_that_does_not_decode(self) -> None:
+        """Base64Bytes' own base64_decode error has a template too."""
+        adapter = pydantic.TypeAdapter(pydantic.Base64Bytes)
+        exc = caught(lambda: adapter.validate_python(b"ab=c"))
+
+        [detail] = Errors.from_pydantic(exc)
+
+        assert (detail.code, str(detail)) == ("base64_decode", "Must be valid base64")
+
     @given(st.dictionaries(st.sampled_from(sorted(EVERYTHING_REJECTED)), pydantic_junk))
     def test_a_catalog_beats_every_converted_error(
         self, data: dict[str, object]

@@ -99,6 +99,7 @@ DEFAULT_MESSAGES: Final[Mapping[str, str]] = MappingProxyType(
         "bytes_too_short": "is too short (minimum length: {minimum})",
         "bytes_too_long": "is too long (maximum length: {maximum})",
         "bytes_invalid_encoding": "must be valid {encoding}",
+        "base64_decode": "must be valid base64",
         "enum": "must be {expected}",
         "literal_error": "must be {expected}",
         "bool_type": "must be true or false",
