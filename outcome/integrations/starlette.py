@@ -66,6 +66,9 @@ __all__ = ["install", "problem_response"]
 _LOCATIONS: Final = frozenset({"body", "query", "path", "header", "cookie"})
 _JSON_INVALID: Final = "json_invalid"  # its loc ends with an offset, not a key
 _DEFAULT_PROBLEMS: Final = Problems()
+# Where the middleware leaves the errors of a bug for the 500 handler, so that
+# the failure is classified once: in the request's scope, which dies with it.
+_BUG: Final = "outcome.bug"
 _LOGGER: Final = logging.getLogger(__name__)
 # The Problems of the installed app serving the current request, for
 # problem_response called without one.
@@ -167,10 +170,13 @@ def install(
     fallback = problems.answer(
         Errors([ErrorDetail(None, "bug", bucket=Bucket.PROGRAMMER_ERROR)])
     )
-    app.add_middleware(_ProblemMiddleware, problems=problems, passed=HTTPException)
     handlers = app.exception_handlers
-    if Exception not in handlers and 500 not in handlers:  # noqa: PLR2004 - the key
+    handled = Exception not in handlers and 500 not in handlers  # noqa: PLR2004 - the key
+    if handled:
         app.add_exception_handler(Exception, _bug_handler(problems, fallback))
+    app.add_middleware(
+        _ProblemMiddleware, problems=problems, passed=HTTPException, handled=handled
+    )
     if "fastapi" in sys.modules:  # else the app cannot be a FastAPI app
         from fastapi import FastAPI  # noqa: PLC0415 - optional
 
@@ -252,14 +258,20 @@ def _response(answer: HttpAnswer) -> Response:
 class _ProblemMiddleware:
     """Answers what the app raised, unless it is a bug: see `install`."""
 
-    __slots__ = ("_app", "_passed", "_problems")
+    __slots__ = ("_app", "_handled", "_passed", "_problems")
 
     def __init__(
-        self, app: ASGIApp, *, problems: Problems, passed: type[Exception]
+        self,
+        app: ASGIApp,
+        *,
+        problems: Problems,
+        passed: type[Exception],
+        handled: bool,
     ) -> None:
         self._app = app
         self._problems = problems
         self._passed = passed
+        self._handled = handled  # whether the 500 handler is install's
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -280,6 +292,13 @@ class _ProblemMiddleware:
             if started or isinstance(exc, self._passed):
                 raise
             answer = _expected_answer(self._problems, exc)
+            if type(answer) is Errors:  # a bug: the 500 handler answers it
+                if self._handled:
+                    scope[_BUG] = (exc, answer)
+                # The traceback keeps this frame, so its locals: holding the
+                # errors, whose cause is the exception, would make a cycle.
+                del answer
+                raise
             if answer is None:
                 raise
             await _send(send, answer)
@@ -300,15 +319,19 @@ async def _send(send: Send, answer: HttpAnswer) -> None:
     await send({"type": "http.response.body", "body": content})
 
 
-def _expected_answer(problems: Problems, exc: Exception) -> HttpAnswer | None:
-    """The answer to a raised failure; `None` for a bug, which goes on up."""
+def _expected_answer(problems: Problems, exc: Exception) -> HttpAnswer | Errors | None:
+    """
+    The answer to a raised failure, or the errors of a bug, which goes on up.
+
+    `None` when `exc` cannot be answered at all: a bug too.
+    """
     try:
         answer = _validation_answer(problems, exc)
         if answer is not None:
             return answer
         errors = problems.errors_of(exc)
         if errors.bucket is Bucket.PROGRAMMER_ERROR:
-            return None
+            return errors
         return problems.answer(errors)
     except Exception:  # noqa: BLE001 - a failure to answer is a bug: the 500 handler's
         return None
@@ -322,9 +345,13 @@ def _answer(problems: Problems, failure: object) -> HttpAnswer:
 def _bug_handler(
     problems: Problems, fallback: HttpAnswer
 ) -> Callable[[Request, Exception], Awaitable[Response]]:
-    async def answer_bug(request: Request, exc: Exception) -> Response:  # noqa: ARG001 - Starlette's signature
+    async def answer_bug(request: Request, exc: Exception) -> Response:
         try:
-            answer = _answer(problems, exc)
+            decided = request.scope.pop(_BUG, None)
+            if decided is not None and decided[0] is exc:  # as the middleware saw it
+                answer = problems.answer(decided[1])
+            else:
+                answer = _answer(problems, exc)
         except Exception:  # noqa: BLE001 - the error page never fails
             answer = fallback
         return _response(answer)
@@ -420,11 +447,13 @@ def _by_location(
 
 def _validation_answer(problems: Problems, failure: object) -> HttpAnswer | None:
     """The answer to FastAPI's ``RequestValidationError``; `None` for anything else."""
-    if "fastapi.exceptions" not in sys.modules:  # no FastAPI, so no such error
+    # Read where FastAPI put it, if it did: never imported, and cheaper than
+    # an import statement on every failure.
+    module = sys.modules.get("fastapi.exceptions")
+    if module is None:  # no FastAPI, so no such error
         return None
-    from fastapi.exceptions import RequestValidationError  # noqa: PLC0415 - optional
-
-    if not isinstance(failure, RequestValidationError):
+    kind = cast("type[RequestValidationError]", module.RequestValidationError)
+    if not isinstance(failure, kind):
         return None
     groups = _by_location(failure)
     if groups is None:
