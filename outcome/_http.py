@@ -161,7 +161,8 @@ class Problems:
 
         An `Errors` is itself; an `ErrorDetail` is one error; an `Err` is what
         it holds; an object with an ``errors`` attribute holding `Errors` (a
-        `SagaFailure`) is those; an exception is one error made by
+        `SagaFailure`, or an exception of your own that carries them) is
+        those; any other exception is one error made by
         `ErrorDetail.from_exception`. Any other value is one base error as
         the classifier decides for it: a value of your own that says what it
         is (``__outcome_classify__``) is answered as it says, anything else is
@@ -183,15 +184,14 @@ class Problems:
             errors = failure
         elif type(failure) is ErrorDetail:
             errors = Errors([failure])
+        elif (carried := _carried_errors(failure)) is not None:
+            errors = carried
         elif isinstance(failure, BaseException):
             errors = Errors(
                 [ErrorDetail.from_exception(failure, classifier=self._classifier)]
             )
         else:
-            carried = _carried_errors(failure)
-            errors = (
-                carried if carried is not None else Errors([self._decided(failure)])
-            )
+            errors = Errors([self._decided(failure)])
         if not errors:
             errors = Errors([ErrorDetail(None, "bug", bucket=Bucket.PROGRAMMER_ERROR)])
         return errors

@@ -185,6 +185,18 @@ class TestFailures:
             assert answer.status == 402
             assert answer.body["errors"][0]["pointer"] == "#/card"
 
+    def test_an_exception_carrying_errors_is_answered_with_them(self) -> None:
+        """A raised exception of the app's own with .errors answers those errors."""
+
+        class OrderInvalid(Exception):
+            def __init__(self, errors: Errors) -> None:
+                super().__init__(HIDDEN_TEXT)
+                self.errors = errors
+
+        answer = http_answer(OrderInvalid(Errors([ErrorDetail("sku", "sold_out")])))
+        assert answer.status == 422
+        assert answer.body["errors"][0]["pointer"] == "#/sku"
+
     def test_a_value_that_classifies_itself_is_answered_as_it_says(self) -> None:
         """A value of the user's own with __outcome_classify__ is classified."""
 
