@@ -9,8 +9,13 @@ The response's top-level ``errors`` is for what went wrong unexpectedly:
 `mask_errors` is a schema extension, Strawberry's own ``MaskErrors``, that
 shows no exception's text there.
 
-- A programmer error raised by a resolver is masked: its message is a generic
-  one with its reference, and its ``extensions`` are
+A resolver's exception is read as every web integration reads a failure,
+`outcome.Problems.errors_of`: the `outcome.Errors` it carries (an ``errors``
+attribute), else the exception classified. The most severe of its errors
+decides:
+
+- A programmer error is masked: its message is a generic one with its
+  reference, and its ``extensions`` are
   ``{"code": "internal_error", "reference": "ERR-..."}``. The reference is
   that of `outcome.ErrorDetail.from_exception` for the exception, as the logs
   show it.
@@ -18,8 +23,9 @@ shows no exception's text there.
   upstream that is down) keeps its place in ``errors``, with the message the
   catalog gives for its code, never the exception's own text (an upstream's
   error often holds URLs, hosts and ids), and ``extensions`` with its
-  ``code``, and ``retry_after`` (whole seconds) when the failure said how long
-  to wait.
+  ``code``, ``retry_after`` (whole seconds) when the failure said how long
+  to wait, and, when the exception carried several errors, ``errors``: each
+  as `user_errors` gives it (``field``, ``message``, ``code``).
 - An error with no exception behind it is graphql-core's own, about the query
   (a syntax error, an unknown field, a bad variable), and is left as it is. A
   `GraphQLError` a resolver raises has an exception behind it, itself: it is
@@ -58,10 +64,9 @@ import functools
 from typing import TYPE_CHECKING, Any, Final, cast
 
 from outcome._bucket import Bucket
-from outcome._classify.classifier import DEFAULT_CLASSIFIER, Classifier
+from outcome._classify.classifier import Classifier
 from outcome._errors.collection import Errors
-from outcome._errors.detail import ErrorDetail
-from outcome._http import _checked_catalog
+from outcome._http import Problems, _checked_catalog, _longest_wait
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping
@@ -173,11 +178,12 @@ def should_mask_error(error: GraphQLError) -> bool:
     """
     Whether Strawberry's ``MaskErrors`` should mask `error`: a programmer error's.
 
-    The exception behind the error (``error.original_error``) is classified,
-    as `outcome.ErrorDetail.from_exception` does with the default classifier;
-    an error with none is graphql-core's own, about the query, and is not
-    masked. An error that is not masked shows its own message, the
-    exception's text: `mask_errors` shows the catalog's message instead.
+    The exception behind the error (``error.original_error``) is read as
+    `outcome.Problems.errors_of` reads it, with the default classifier: the
+    `outcome.Errors` it carries, else the exception classified. An error with
+    none is graphql-core's own, about the query, and is not masked. An error
+    that is not masked shows its own message, the exception's text:
+    `mask_errors` shows the catalog's message instead.
 
     >>> from graphql import GraphQLError
     >>> from outcome.integrations.strawberry import should_mask_error
@@ -193,7 +199,10 @@ def should_mask_error(error: GraphQLError) -> bool:
     original = error.original_error
     if original is None:
         return False
-    return ErrorDetail.from_exception(original).bucket is Bucket.PROGRAMMER_ERROR
+    return _DEFAULT.errors_of(original).bucket is Bucket.PROGRAMMER_ERROR
+
+
+_DEFAULT: Final = Problems()
 
 
 def mask_errors(
@@ -229,9 +238,9 @@ def mask_errors(
     .. versionadded:: 0.1.0
     """
     checked = _checked_catalog(catalog)
-    if classifier is None:
-        classifier = DEFAULT_CLASSIFIER
-    elif not isinstance(cast("object", classifier), Classifier):  # untyped callers
+    if classifier is not None and not isinstance(
+        cast("object", classifier), Classifier
+    ):  # untyped callers
         msg = (
             "mask_errors() takes classifier=Classifier(...) or None, "
             f"not {classifier!r}"
@@ -242,16 +251,49 @@ def mask_errors(
             f"mask_errors() takes error_message as a str or None, not {error_message!r}"
         )
         raise TypeError(msg)
-    return functools.partial(_extension_type(), classifier, checked, error_message)
+    problems = Problems(classifier=classifier)
+    return functools.partial(_extension_type(), problems, checked, error_message)
 
 
 def _has_original(error: GraphQLError) -> bool:
     return error.original_error is not None
 
 
+def _told(
+    errors: Errors, catalog: Mapping[str, str] | None, custom_message: str | None
+) -> tuple[str, dict[str, object]]:
+    """
+    The message and extensions of a GraphQL error for `errors`.
+
+    The most severe error (the first of the highest bucket, as an HTTP answer
+    has it) speaks for them all; when there are several, ``errors`` holds
+    each, as `Errors.to_graphql` gives them.
+    """
+    details = list(errors)
+    worst = 0
+    for index, detail in enumerate(details):
+        if detail.bucket > details[worst].bucket:
+            worst = index
+    if details[worst].bucket is Bucket.PROGRAMMER_ERROR:
+        [entry] = Errors([details[worst]]).to_graphql()
+        reference = details[worst].reference
+        return custom_message or entry["message"], {
+            "code": entry["code"],
+            "reference": reference,
+        }
+    entries = errors.to_graphql(catalog)
+    extensions: dict[str, object] = {"code": entries[worst]["code"]}
+    wait = _longest_wait(details)
+    if wait is not None:
+        extensions["retry_after"] = wait
+    if len(entries) > 1:
+        extensions["errors"] = entries
+    return entries[worst]["message"], extensions
+
+
 @functools.cache
 def _extension_type() -> Callable[
-    [Classifier, Mapping[str, str] | None, str | None], MaskErrors
+    [Problems, Mapping[str, str] | None, str | None], MaskErrors
 ]:
     from graphql import GraphQLError  # noqa: PLC0415 - optional
     from strawberry.extensions import MaskErrors  # noqa: PLC0415 - optional
@@ -261,7 +303,7 @@ def _extension_type() -> Callable[
 
         def __init__(
             self,
-            classifier: Classifier,
+            problems: Problems,
             catalog: Mapping[str, str] | None,
             error_message: str | None,
         ) -> None:
@@ -270,7 +312,7 @@ def _extension_type() -> Callable[
             super().__init__(
                 should_mask_error=_has_original, error_message=error_message or ""
             )
-            self._classifier = classifier
+            self._problems = problems
             self._catalog = catalog
             self._custom_message = error_message
             self._operation_ended = False
@@ -297,19 +339,11 @@ def _extension_type() -> Callable[
             return {}
 
         def anonymise_error(self, error: GraphQLError) -> GraphQLError:
-            original = cast("Exception", error.original_error)
-            detail = ErrorDetail.from_exception(original, classifier=self._classifier)
-            [entry] = Errors([detail]).to_graphql(self._catalog)
-            extensions: dict[str, object] = {"code": entry["code"]}
-            message = entry["message"]
-            if detail.bucket is Bucket.PROGRAMMER_ERROR:
-                extensions["reference"] = detail.reference
-                if self._custom_message is not None:
-                    message = self._custom_message
-            else:
-                wait = detail.params.get("retry_after")
-                if wait is not None:
-                    extensions["retry_after"] = wait
+            message, extensions = _told(
+                self._problems.errors_of(error.original_error),
+                self._catalog,
+                self._custom_message,
+            )
             return GraphQLError(
                 message,
                 nodes=error.nodes,

@@ -38,6 +38,14 @@ class OutOfStock(Exception):
         return Decision(Bucket.USER_FIXABLE, False, "sold_out")
 
 
+class Rejected(Exception):
+    """The app's own failure, carrying the errors it found."""
+
+    def __init__(self, errors: Errors) -> None:
+        super().__init__(QUERY)
+        self.errors = errors
+
+
 class Unreadable(Exception):
     """A failure each of whose facts raises when read."""
 
@@ -238,6 +246,21 @@ class TestExpectedFailures:
         assert body_of(response)["errors"][0]["detail"] == "Is gone, sorry"
         assert reports.logged == []
 
+    def test_the_errors_an_exception_carries_are_answered(
+        self, app: Flask, reports: Reports
+    ) -> None:
+        """An exception carrying Errors answers with each of them."""
+        install(app)
+        errors = Errors([ErrorDetail("email", "blank"), ErrorDetail("age", "blank")])
+        raising(app, Rejected(errors))
+        response = app.test_client().post("/orders")
+        assert response.status_code == 422
+        body = body_of(response)
+        assert [entry["pointer"] for entry in body["errors"]] == ["#/email", "#/age"]
+        assert_no_secret(response)
+        assert reports.logged == []
+        assert reports.signalled == []
+
     def test_after_request_functions_run(self, app: Flask, reports: Reports) -> None:
         """The answer goes through the app's after_request functions."""
         install(app)
@@ -278,6 +301,23 @@ class TestProgrammerErrors:
         assert reports.signalled == [bug]
         assert reports.logged_exceptions() == [bug]
         assert reports.logged[0].getMessage() == "Exception on /orders [GET]"
+
+    def test_a_bug_among_carried_errors_is_answered_alone(
+        self, app: Flask, reports: Reports
+    ) -> None:
+        """Carried errors with a bug among them answer 500 with the bug alone."""
+        install(app)
+        errors = Errors([ErrorDetail("email", "blank")])
+        bug = errors.add_exception(LookupError(QUERY))
+        failure = Rejected(errors)
+        raising(app, failure)
+        response = app.test_client().post("/orders")
+        assert response.status_code == 500
+        [entry] = body_of(response)["errors"]
+        assert entry["reference"] == bug.reference
+        assert_no_secret(response)
+        assert reports.signalled == [failure]
+        assert reports.logged_exceptions() == [failure]
 
     def test_a_bug_in_a_blueprint_is_answered_too(
         self, app: Flask, reports: Reports

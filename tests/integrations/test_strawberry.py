@@ -45,6 +45,14 @@ class Declined(Exception):
     """A failure the default classifier calls a bug, unless told otherwise."""
 
 
+class Rejected(Exception):
+    """The app's own failure, carrying the errors it found."""
+
+    def __init__(self, errors: Errors) -> None:
+        super().__init__(QUERY)
+        self.errors = errors
+
+
 class Unreadable(Exception):
     """A failure each of whose facts raises when read."""
 
@@ -333,6 +341,40 @@ class TestMaskErrors:
         assert_no_secret(result)
         assert logged(caplog) == [bug]
 
+    def test_the_errors_an_exception_carries_are_told(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """An exception carrying Errors is told by them, each in extensions."""
+        errors = Errors([ErrorDetail("email", "blank")])
+        errors.add("items[0].quantity", "greater_than", count=0)
+        failure = Rejected(errors)
+        RAISED["balance"] = failure
+        result = schema_with(mask_errors()).execute_sync("{ balance }")
+        error = only_error(result)
+        entries = errors.to_graphql()
+        assert error["message"] == entries[0]["message"]
+        assert error["extensions"] == {"code": "blank", "errors": entries}
+        assert_no_secret(result)
+        assert logged(caplog) == [failure]
+
+    def test_a_bug_among_the_carried_errors_masks_them_all(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """Carried errors with a bug among them are masked behind its reference."""
+        errors = Errors([ErrorDetail("email", "blank")])
+        bug = errors.add_exception(LookupError(QUERY))
+        failure = Rejected(errors)
+        RAISED["balance"] = failure
+        result = schema_with(mask_errors()).execute_sync("{ balance }")
+        error = only_error(result)
+        assert error["extensions"] == {
+            "code": "internal_error",
+            "reference": bug.reference,
+        }
+        assert bug.reference in error["message"]
+        assert_no_secret(result)
+        assert logged(caplog) == [failure]
+
     def test_a_classifier_rule_is_followed(
         self, caplog: pytest.LogCaptureFixture
     ) -> None:
@@ -459,6 +501,14 @@ class TestShouldMaskError:
     def test_an_error_about_the_query_is_not_masked(self) -> None:
         """An error with no exception behind it is not masked."""
         assert should_mask_error(GraphQLError("Syntax Error")) is False
+
+    def test_carried_errors_decide(self) -> None:
+        """The Errors an exception carries decide, as an HTTP answer has it."""
+        fixable = Rejected(Errors([ErrorDetail("email", "blank")]))
+        bug = Errors([ErrorDetail("email", "blank")])
+        bug.add_exception(LookupError(QUERY))
+        assert should_mask_error(GraphQLError(QUERY, original_error=fixable)) is False
+        assert should_mask_error(GraphQLError(QUERY, original_error=Rejected(bug)))
 
     def test_a_bug_behind_an_error_is_masked(self) -> None:
         """An error with a programmer error behind it is masked."""
