@@ -77,7 +77,7 @@ if TYPE_CHECKING:
 
 __all__ = ["UserError", "mask_errors", "should_mask_error", "user_errors"]
 
-_USER_ERROR: Final = "An error in the input that the user can fix, as data."
+_USER_ERROR: Final = "An error in the input that the user can fix."
 _FIELD: Final = (
     "The path to the input field the error is about; null for the input as a whole."
 )
@@ -121,6 +121,9 @@ def _user_error_type() -> type[UserError]:
     class Made:
         """
         One error a mutation's payload carries: its field, message and code.
+
+        Put it in a payload type (``user_errors: list[UserError]``);
+        `user_errors` makes its values.
 
         .. versionadded:: 0.1.0
         """
