@@ -9,6 +9,8 @@ The ```{doctest} blocks are run by `make docs`, not here.
 
 from __future__ import annotations
 
+import sys
+import types
 from typing import TYPE_CHECKING, Any
 
 from sybil import Sybil
@@ -27,6 +29,8 @@ collect_ignore = ["docs/conf.py", "docs/_build"]
 
 def _start_like_the_doctests(namespace: dict[str, Any]) -> None:
     namespace["__name__"] = "__docs__"
+    # Libraries that look a class up by its module (Strawberry does) find one.
+    sys.modules.setdefault("__docs__", types.ModuleType("__docs__"))
     namespace.update({name: getattr(outcome, name) for name in outcome.__all__})
 
 

@@ -49,6 +49,7 @@ _STATUS_OF_BUCKET: Final[Mapping[Bucket, int]] = {
 _WAITING_STATUSES: Final = frozenset({429, 503})
 _INTERNAL_ERROR: Final = 500
 _ENCODE: Final = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_ENCODE_ASCII: Final = json.JSONEncoder(separators=(",", ":")).encode
 
 
 @final
@@ -80,8 +81,16 @@ class HttpAnswer:
 
     @property
     def content(self) -> bytes:
-        """The body as compact UTF-8 JSON, ready to send."""
-        return _ENCODE(self.body).encode()
+        """
+        The body as compact UTF-8 JSON, ready to send.
+
+        A text that UTF-8 cannot hold (a lone surrogate, from a catalog or a
+        param) is sent escaped, as ``\\ud800``, rather than failing the answer.
+        """
+        try:
+            return _ENCODE(self.body).encode()
+        except UnicodeEncodeError:
+            return _ENCODE_ASCII(self.body).encode()
 
     def __repr__(self) -> str:
         return (

@@ -336,6 +336,13 @@ class TestProblems:
         assert "être".encode() in answer.content
         assert b", " not in answer.content
 
+    def test_a_lone_surrogate_is_sent_escaped(self) -> None:
+        """Text UTF-8 cannot hold is escaped in the JSON, not an error."""
+        problems = Problems(catalog={"invalid": "is \ud800 wrong"})
+        answer = problems.answer(ErrorDetail("name", "invalid"))
+        assert b"\\ud800" in answer.content
+        assert json.loads(answer.content) == answer.body
+
     def test_repr_shows_the_options(self) -> None:
         """The repr shows the map and type, not the catalog's text."""
         problems = Problems(statuses={"sold_out": 409}, catalog={"x": "y"})
