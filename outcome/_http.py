@@ -81,11 +81,11 @@ class HttpAnswer:
 
     @property
     def content(self) -> bytes:
-        """
+        r"""
         The body as compact UTF-8 JSON, ready to send.
 
         A text that UTF-8 cannot hold (a lone surrogate, from a catalog or a
-        param) is sent escaped, as ``\\ud800``, rather than failing the answer.
+        param) is sent escaped, as ``\ud800``, rather than failing the answer.
         """
         try:
             return _ENCODE(self.body).encode()
