@@ -9,8 +9,10 @@ exception.
 - A transient failure is retried by returning ``rq.Retry(max=...,
   interval=...)``, RQ's own way for a job to retry itself: RQ's scheduler
   holds the job for the policy's backoff or the server's wait (Retry-After),
-  whichever is longer, never a sleep in the worker, and logs it at INFO. RQ
-  counts in whole seconds, so the wait is rounded up. Workers must run the
+  whichever is longer, never a sleep in the worker, and logs it at INFO. RQ's
+  scheduler keeps whole seconds, cut down, so that a retry "in 1 s" can run
+  0.1 s later: the integration asks for a second more than the wait, rounded
+  up, so a server's Retry-After is never cut short. Workers must run the
   scheduler (``rq worker --with-scheduler``), or a job waiting for its retry
   waits for good. Attempts are counted across the job's whole life in RQ's
   own ``number_of_retries``, which grows by one at each returned retry.
@@ -384,12 +386,18 @@ def _engine() -> _Engine:
 
 def _retry(policy: JobPolicy, seconds: float) -> object:
     """
-    The Retry that RQ schedules `seconds` from now, in whole seconds.
+    The Retry that RQ schedules no sooner than `seconds` from now.
+
+    RQ's scheduler keeps times in whole seconds, cut down, and runs what is
+    due up to the current whole second: a retry "in 1 s" asked for at 0.9
+    past a second runs 0.1 s later. One second more than the wait, rounded
+    up, is never too soon. No wait at all is enqueued at once.
 
     RQ fails a job that returns a Retry once its retries reach ``max``; the
     policy has counted already, so ``max`` is the most it allows.
     """
-    return _engine().retry(max=policy.retry.attempts - 1, interval=math.ceil(seconds))
+    interval = math.ceil(seconds) + 1 if seconds > 0 else 0
+    return _engine().retry(max=policy.retry.attempts - 1, interval=interval)
 
 
 def _spend_retries(current: Job) -> None:

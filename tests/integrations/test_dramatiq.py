@@ -698,3 +698,6 @@ class TestRedisBroker:
             broker.close()
             for key in client.scan_iter(f"{namespace}*"):
                 client.delete(key)
+            backend.client.close()
+            broker.client.close()
+            client.close()
