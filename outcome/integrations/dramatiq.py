@@ -163,6 +163,7 @@ class _Engine:
         from dramatiq.results import ResultMissing, Results  # noqa: PLC0415
 
         self.dramatiq = dramatiq
+        self.message: Callable[..., object] = dramatiq.Message
         self.retries: type[object] = Retries
         self.results: type[object] = Results
         self.missing: type[Exception] = ResultMissing
@@ -298,14 +299,7 @@ def actor(
             raise TypeError(msg)
         name = cast("str", options.get("actor_name") or fn.__name__)
 
-        @functools.wraps(fn)
-        def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
-            message = _CURRENT.get()
-            if message is None or message.actor_name != name:
-                return fn(*args, **kwargs)  # called directly: a call, not a job
-            job = _job(broker, policy, message, _attempt(message), result_ttl)
-            return _run(job, engine, fn, args, kwargs)
-
+        run = _attempts(fn, name, broker, engine, policy, result_ttl)
         declare = engine.dramatiq.actor(
             broker=broker,
             throws=(*throws, JobFailed),
@@ -317,6 +311,48 @@ def actor(
         return declared
 
     return decorator
+
+
+def _attempts(  # noqa: PLR0913, PLR0917 - what an attempt needs
+    fn: Callable[_P, _R],
+    name: str,
+    broker: Broker,
+    engine: _Engine,
+    policy: JobPolicy,
+    result_ttl: int | None,
+) -> Callable[_P, _R]:
+    """The function the actor runs: an attempt of the job, in the worker."""
+
+    # One attempt, in one frame: the worker formats the traceback of
+    # every retry, and each frame of it costs a parse of its line.
+    @functools.wraps(fn)
+    def run(*args: _P.args, **kwargs: _P.kwargs) -> _R:
+        message = _CURRENT.get()
+        if message is None or message.actor_name != name:
+            return fn(*args, **kwargs)  # called directly: a call, not a job
+        job = _job(broker, policy, message, _attempt(message), result_ttl)
+        job.running()
+        try:
+            value = fn(*args, **kwargs)
+        except BaseException as exc:
+            if not isinstance(exc, (Exception, engine.time_limit)):
+                raise  # not the job's failure: see _retry_when
+            step = job.failed(exc, longest_wait=_LONGEST_WAIT)
+            if isinstance(step, RetryIn):
+                raise _retry(engine, step.seconds) from None
+            if _is_bug(step.decision):
+                raise
+            # Not chained: the result backend would keep the cause's text.
+            raise JobFailed.gave_up(job.last_status) from None
+        if type(value) is Err:
+            step = job.failed(cast("Err[object]", value), longest_wait=_LONGEST_WAIT)
+            if isinstance(step, RetryIn):
+                raise _retry(engine, step.seconds)
+            raise JobFailed.gave_up(job.last_status)
+        job.succeeded()
+        return value
+
+    return run
 
 
 def _statuses(broker: Broker, engine: _Engine) -> _Statuses:
@@ -350,36 +386,6 @@ def _attempt(message: _Message) -> int:
     return int(message.options.get("retries") or 0) + 1
 
 
-def _run(
-    job: _Job,
-    engine: _Engine,
-    fn: Callable[..., _R],
-    args: tuple[object, ...],
-    kwargs: Mapping[str, object],
-) -> _R:
-    """One attempt: run `fn`, then retry, give up or succeed, telling the hooks."""
-    job.running()
-    try:
-        value = fn(*args, **kwargs)
-    except BaseException as exc:
-        if not isinstance(exc, (Exception, engine.time_limit)):
-            raise  # not the job's failure: see _retry_when
-        step = job.failed(exc, longest_wait=_LONGEST_WAIT)
-        if isinstance(step, RetryIn):
-            raise _retry(engine, step.seconds) from None
-        if _is_bug(step.decision):
-            raise
-        # Not chained: the result backend would keep the cause's text.
-        raise JobFailed.gave_up(job.last_status) from None
-    if type(value) is Err:
-        step = job.failed(cast("Err[object]", value), longest_wait=_LONGEST_WAIT)
-        if isinstance(step, RetryIn):
-            raise _retry(engine, step.seconds)
-        raise JobFailed.gave_up(job.last_status)
-    job.succeeded()
-    return value
-
-
 def _retry(engine: _Engine, seconds: float) -> BaseException:
     """The Retry that has the message delayed `seconds`, in whole milliseconds."""
     return engine.retry(
@@ -396,17 +402,7 @@ def _job(
     result_ttl: int | None,
 ) -> _Job:
     job_id = message.message_id
-
-    def publish(status: JobStatus) -> None:
-        results = _results(broker)
-        if results is None:
-            return
-        if status["state"] in _FINAL:
-            ttl = results.result_ttl if result_ttl is None else result_ttl
-        else:
-            ttl = _IN_FLIGHT_TTL
-        results.backend.store_result(_status_message(job_id), status, ttl)
-
+    results = _results(broker)
     return _Job(
         policy,
         message.actor_name,
@@ -414,8 +410,27 @@ def _job(
         tuple(message.args),
         dict(message.kwargs),
         attempt,
-        publish,
+        _unkept if results is None else _keeper(results, job_id, result_ttl),
     )
+
+
+def _unkept(status: JobStatus) -> None:
+    """With no Results middleware, a status is told but not kept."""
+    del status
+
+
+def _keeper(
+    results: _Results, job_id: str, result_ttl: int | None
+) -> Callable[[JobStatus], None]:
+    """Store the statuses of job `job_id` through the results backend."""
+    key = _status_message(job_id)
+    final_ttl = results.result_ttl if result_ttl is None else result_ttl
+
+    def publish(status: JobStatus) -> None:
+        ttl = final_ttl if status["state"] in _FINAL else _IN_FLIGHT_TTL
+        results.backend.store_result(key, status, ttl)
+
+    return publish
 
 
 def _results(broker: Broker) -> _Results | None:
@@ -434,7 +449,7 @@ def _status_message(job_id: str) -> object:
     The backend keys results by queue, actor and message id; no message of a
     job has this id, which a status key cannot share with a result's.
     """
-    message: object = _engine().dramatiq.Message[object](
+    return _engine().message(
         queue_name=_STATUS_QUEUE,
         actor_name=_STATUS_ACTOR,
         args=(),
@@ -443,7 +458,6 @@ def _status_message(job_id: str) -> object:
         message_id=_STATUS_PREFIX + job_id,
         message_timestamp=0,
     )
-    return message
 
 
 def job_status(broker: Broker, job_id: str) -> JobStatus | None:
