@@ -123,7 +123,9 @@ def install(
       known to ``fastapi.encoders.jsonable_encoder``, which FastAPI uses for a
       route without a response model: they encode as pydantic serialises
       them (``Errors.to_list()``, ``{"ok": value}``, ``{"err": error}``).
-      An encoder already registered for them is kept.
+      FastAPI keeps its encoders for the whole process
+      (``fastapi.encoders.ENCODERS_BY_TYPE``); one already registered for
+      them is kept.
 
     Args:
         app: The ``Starlette`` or ``FastAPI`` application, before it serves
@@ -219,7 +221,7 @@ def problem_response(failure: object, *, problems: Problems | None = None) -> Re
 
     Raises:
         TypeError: When `failure` is an `outcome.Ok`, which is no failure, or
-            `problems` is not a `outcome.Problems`.
+            `problems` is not an `outcome.Problems`.
     """
     if problems is None:
         problems = _SERVING.get() or _DEFAULT_PROBLEMS

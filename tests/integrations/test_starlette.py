@@ -1021,6 +1021,11 @@ def served() -> Iterator[tuple[str, Records]]:
     """A FastAPI app served by uvicorn on 127.0.0.1, and uvicorn's error records."""
     records = Records()
     logger = logging.getLogger("uvicorn.error")
+    # Whatever logging set-up ran before (a dictConfig disabling the loggers
+    # it does not name, a level raised) must not hide uvicorn's records.
+    was = (logger.disabled, logger.level)
+    logger.disabled = False
+    logger.setLevel(logging.INFO)
     logger.addHandler(records)
     listening = socket.socket()
     listening.bind(("127.0.0.1", 0))
@@ -1043,6 +1048,8 @@ def served() -> Iterator[tuple[str, Records]]:
         thread.join(WAIT)
         listening.close()
         logger.removeHandler(records)
+        logger.disabled = was[0]
+        logger.setLevel(was[1])
 
 
 class TestUvicorn:
