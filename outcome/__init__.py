@@ -127,8 +127,10 @@ def _publish(names: list[str]) -> None:
             continue  # the Result alias and the OkErr tuple have no module of ours
         obj.__module__ = __name__
         for member in getattr(obj, "__dict__", {}).values():
-            if _isfunction(member):
-                member.__module__ = __name__
+            # A classmethod or staticmethod holds its function in __func__.
+            function = getattr(member, "__func__", member)
+            if _isfunction(function):
+                function.__module__ = __name__
 
 
 _publish(__all__)
