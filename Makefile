@@ -76,6 +76,10 @@ bench-smoke: $(INSTALLED)
 	$(BIN)/python benchmarks/bench_saga.py --quick > /dev/null
 	$(BIN)/python benchmarks/bench_jobs.py --quick > /dev/null
 	$(BIN)/python benchmarks/bench_web.py --quick > /dev/null
+	$(BIN)/python benchmarks/bench_web_starlette.py --quick > /dev/null
+	$(BIN)/python benchmarks/bench_web_django.py --quick > /dev/null
+	$(BIN)/python benchmarks/bench_web_flask.py --quick > /dev/null
+	$(BIN)/python benchmarks/bench_web_strawberry.py --quick > /dev/null
 
 bench: $(INSTALLED)
 	$(BIN)/python benchmarks/bench_result.py
@@ -84,6 +88,10 @@ bench: $(INSTALLED)
 	$(BIN)/python benchmarks/bench_saga.py
 	$(BIN)/python benchmarks/bench_jobs.py
 	$(BIN)/python benchmarks/bench_web.py
+	$(BIN)/python benchmarks/bench_web_starlette.py
+	$(BIN)/python benchmarks/bench_web_django.py
+	$(BIN)/python benchmarks/bench_web_flask.py
+	$(BIN)/python benchmarks/bench_web_strawberry.py
 
 clean:
 	rm -rf $(VENV) docs/_build .coverage .mypy_cache .pytest_cache .ruff_cache .hypothesis
