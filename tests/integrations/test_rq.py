@@ -109,11 +109,16 @@ def connection() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
+def fresh() -> None:
+    """Each test starts with no recorded events and no replies."""
+    RECORDER.events.clear()
+    REPLIES.clear()
+
+
+@pytest.fixture
 def store() -> Iterator[redis.Redis]:
     """The Redis RQ uses; the test's jobs and queue removed, and signals restored."""
     client = _redis()
-    RECORDER.events.clear()
-    REPLIES.clear()
     handlers = {n: signal.getsignal(n) for n in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield client
@@ -146,6 +151,7 @@ def errors_logged(caplog: pytest.LogCaptureFixture) -> list[logging.LogRecord]:
     return [r for r in caplog.records if r.levelno >= logging.ERROR]
 
 
+@pytest.mark.usefixtures("store")
 class TestSuccess:
     """A job that succeeds is queued, runs and succeeds, and says so."""
 
@@ -245,6 +251,7 @@ class TestSuccess:
         )
 
 
+@pytest.mark.usefixtures("store")
 class TestRetry:
     """Transient failures are retried through RQ's scheduler."""
 
@@ -331,6 +338,7 @@ class TestRetry:
         assert len(RECORDER.calls("on_give_up")) == 1
 
 
+@pytest.mark.usefixtures("store")
 class TestGiveUp:
     """What waiting will not fix gives up at once, told and quiet."""
 
