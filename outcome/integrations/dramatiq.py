@@ -11,7 +11,8 @@ is classified in the worker, on the original exception.
   the job's whole life in the message's own ``retries`` option, which the
   Retries middleware carries with the message through every retry. A wait is
   cut to 7 days, the longest Dramatiq delays a message (the event says
-  ``capped``).
+  ``capped``). The function raises its failure, never ``dramatiq.Retry``: a
+  Retry of its own fails the job as a `TypeError` that says so.
 - The actor's ``retry_when`` is the integration's own: it retries what the
   policy retries and nothing else. A ``retry_when`` overrides ``max_retries``
   in Dramatiq, so neither the middleware's ``max_retries`` (20 by default)
@@ -337,6 +338,8 @@ def _attempts(  # noqa: PLR0913, PLR0917 - what an attempt needs
         except BaseException as exc:
             if not isinstance(exc, (Exception, engine.time_limit)):
                 raise  # not the job's failure: see _retry_when
+            if isinstance(exc, engine.dramatiq.Retry):
+                raise _own_retry(job, fn, exc) from exc
             step = job.failed(exc, longest_wait=_LONGEST_WAIT)
             if isinstance(step, RetryIn):
                 raise _retry(engine, step.seconds) from None
@@ -384,6 +387,22 @@ def _retry_when(retries: int, exception: BaseException) -> bool:
 def _attempt(message: _Message) -> int:
     """The attempt's number: the Retries middleware counts each failure it handles."""
     return int(message.options.get("retries") or 0) + 1
+
+
+def _own_retry(job: _Job, fn: Callable[..., object], retry: BaseException) -> TypeError:
+    """
+    The bug of a function that raised dramatiq.Retry itself, given up on.
+
+    Dramatiq logs no Retry: raised as it is, the mistake would fail the job
+    with nothing at ERROR.
+    """
+    msg = (
+        f"{fn.__qualname__} raised dramatiq.Retry ({retry}) under a JobPolicy, "
+        "which decides what is retried: raise the failure itself instead"
+    )
+    bug = TypeError(msg)
+    job.failed(bug, longest_wait=_LONGEST_WAIT)
+    return bug
 
 
 def _retry(engine: _Engine, seconds: float) -> BaseException:

@@ -449,6 +449,28 @@ class TestGiveUp:
         assert status["bucket"] == Bucket.PROGRAMMER_ERROR.value
         assert str(status["errors"][0]["reference"]).startswith("ERR-")
 
+    def test_a_retry_of_the_functions_own_is_a_bug_that_says_so(
+        self,
+        broker: StubBroker,
+        worker: dramatiq.Worker,
+        dead: list[JobEvent],
+        caplog: pytest.LogCaptureFixture,
+    ) -> None:
+        """dramatiq.Retry raised by the function fails once, at ERROR, saying why."""
+
+        @actor(broker=broker, policy=JobPolicy(retry=FAST))
+        def impatient() -> None:
+            raise dramatiq.Retry(delay=10)
+
+        with caplog.at_level(logging.INFO):
+            message = impatient.send()
+            settle(broker, worker)
+        [failed] = errors_logged(caplog)
+        assert failed.exc_info is not None
+        assert "raise the failure itself instead" in str(failed.exc_info[1])
+        assert [event.reason for event in dead] == ["discarded"]
+        assert [m.message_id for m in broker.dead_letters] == [message.message_id]
+
     def test_a_returned_err_of_errors_gives_up_with_them(
         self, broker: StubBroker, worker: dramatiq.Worker, backend: Backend
     ) -> None:
