@@ -24,19 +24,17 @@ import logging
 import random as _random
 from collections.abc import Callable, Mapping
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Final, Literal, TypeAlias, TypedDict, cast, final
+from typing import Final, Literal, TypeAlias, TypedDict, cast, final
 
 import attrs
 
 from outcome._bucket import Bucket
 from outcome._classify.classifier import DEFAULT_CLASSIFIER, Classifier
+from outcome._classify.decision import Decision
 from outcome._errors.collection import Errors, GraphQLUserError
 from outcome._errors.detail import ErrorDetail
 from outcome._result import Err
 from outcome._retry import RetryPolicy, _mark_retried
-
-if TYPE_CHECKING:
-    from outcome._classify.decision import Decision
 
 __all__ = [
     "GiveUp",
@@ -547,6 +545,31 @@ class JobFailed(Exception):  # noqa: N818 - what happened to the job, not an err
     def __str__(self) -> str:
         """The message alone, not the status beside it."""
         return str(self.args[0])
+
+    def __outcome_decision__(self) -> Decision:
+        """
+        Decide as the job did: its status's bucket and kind, not transient.
+
+        So a `JobFailed` that reaches an API (``AsyncResult.get()`` raises it,
+        as does an eager run) answers as the failure it gave up on, and an
+        error tracker's filter does not take it for a bug.
+
+        >>> from outcome import classify
+        >>> from outcome.jobs import JobEvent
+        >>> status = JobEvent("capture", "j-1", (), {}, 3, "failed").to_status()
+        >>> status["bucket"], status["kind"] = "user_visible", "quota"
+        >>> decision = classify(JobFailed.gave_up(status))
+        >>> decision.bucket.name, decision.kind, decision.transient
+        ('USER_VISIBLE', 'quota', False)
+        """
+        bucket, kind = self.status.get("bucket"), self.status.get("kind")
+        try:
+            decided = Bucket(bucket)
+        except (TypeError, ValueError):
+            decided = Bucket.USER_VISIBLE
+        if not isinstance(kind, str) or not kind:
+            kind = "job_failed"
+        return Decision(decided, transient=False, kind=kind)
 
 
 def _is_bug(decision: Decision) -> bool:

@@ -17,6 +17,8 @@ from outcome import (
     ErrorDetail,
     Errors,
     RetryPolicy,
+    classify,
+    http_answer,
 )
 from outcome.jobs import (
     GiveUp,
@@ -231,6 +233,33 @@ class TestJobFailed:
         assert str(failed) == "job capture j-1 gave up (exhausted: rate_limit)"
         copy = pickle.loads(pickle.dumps(failed))  # noqa: S301
         assert (str(copy), copy.status) == (str(failed), failed.status)
+
+    def test_it_classifies_as_the_failure_it_gave_up_on(self) -> None:
+        """A JobFailed reaching an API answers as its job's failure, not a bug."""
+        event = JobEvent(
+            "capture",
+            "j-1",
+            (),
+            {},
+            3,
+            "failed",
+            decision=RATE_LIMITED,
+            reason="exhausted",
+        )
+        failed = JobFailed.gave_up(event.to_status())
+        decision = classify(failed)
+        assert (decision.bucket, decision.kind, decision.transient) == (
+            RATE_LIMITED.bucket,
+            "rate_limit",
+            False,
+        )
+        assert http_answer(failed).status == 503
+
+    def test_a_status_that_says_nothing_is_user_visible(self) -> None:
+        """With no bucket or kind in its status, it is a user-visible job_failed."""
+        status = JobEvent("capture", "j-1", (), {}, 1, "failed").to_status()
+        decision = classify(JobFailed.gave_up(status))
+        assert (decision.bucket, decision.kind) == (Bucket.USER_VISIBLE, "job_failed")
 
     def test_message_without_a_decision(self) -> None:
         """With no reason or decision, the message still reads."""
