@@ -55,7 +55,7 @@ from outcome._result import (
     map_async,
     partition,
 )
-from outcome._retry import RetryDetails, Retrying, RetryPolicy, retry
+from outcome._retry import RetryBudget, RetryDetails, Retrying, RetryPolicy, retry
 from outcome._saga import Saga, SagaFailure, Step
 
 __all__ = [
@@ -82,6 +82,7 @@ __all__ = [
     "ProblemDetailsError",
     "Problems",
     "Result",
+    "RetryBudget",
     "RetryDetails",
     "RetryPolicy",
     "Retrying",

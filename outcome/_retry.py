@@ -15,8 +15,9 @@ import functools
 import inspect
 import math
 import random as _random
+import threading
 import time
-from typing import TYPE_CHECKING, Final, cast, final, overload
+from typing import TYPE_CHECKING, Final, NoReturn, cast, final, overload
 
 import attrs
 from typing_extensions import ParamSpec, TypeIs, TypeVar, deprecated
@@ -61,6 +62,292 @@ def _check_seconds(
         raise ValueError(msg)
 
 
+# The defaults of botocore's "standard" retry mode (botocore/retries/quota.py:
+# RetryQuota.INITIAL_CAPACITY; botocore/retries/standard.py: RetryQuotaChecker's
+# _RETRY_COST, _THROTTLING_RETRY_COST and _NO_RETRY_INCREMENT, botocore 1.44).
+_CAPACITY: Final = 500
+_RETRY_COST: Final = 14
+_RATE_LIMIT_COST: Final = 5
+_SUCCESS_REFUND: Final = 1
+
+
+def _check_tokens(name: str, value: object, *, least: int) -> int:
+    if type(value) is not int:
+        msg = f"RetryBudget {name} must be an int number of tokens, got {value!r}"
+        raise TypeError(msg)
+    if value < least:
+        msg = f"RetryBudget {name} must be at least {least}, got {value!r}"
+        raise ValueError(msg)
+    return value
+
+
+@final
+class RetryBudget:
+    """
+    A token bucket shared by every retry of one dependency: retries, not storms.
+
+    Each retry takes tokens from the bucket, and a success gives some back;
+    when the bucket cannot pay for a retry, the retry is not made, and
+    retrying gives up at once. In an outage, the callers of a dependency make
+    at most ``capacity / retry_cost`` retries between them, however many
+    calls, jobs, threads and tasks fail, rather than ``attempts`` times each.
+    This is the retry quota of the AWS SDKs' "standard" retry mode, and, in
+    spirit, gRPC's retry throttling.
+
+    Make one budget per dependency (the payment gateway, the reports API),
+    and give it to every `RetryPolicy` that calls it: ``RetryPolicy(budget=
+    gateway_budget)``. The policy stays an immutable value that refers to
+    the one shared, mutable bucket.
+
+    The defaults are botocore's (``botocore/retries/quota.py`` and
+    ``botocore/retries/standard.py``, standard retry mode): a capacity of 500
+    tokens; a retry costs 14, a retry of a rate limit (throttling) 5; a
+    success refunds 1 when no retry was needed, and a successful retry gives
+    back what that retry took. ``timeout_cost`` is the cost of retrying a
+    timeout, the same as any retry in botocore; the AWS SDKs' earlier
+    standard mode, still aws-sdk-go-v2's, makes a retry cost 5 and a timeout
+    10 (``RetryBudget(retry_cost=5, timeout_cost=10)``).
+
+    Thread-safe and asyncio-safe: a lock guards the counter for the
+    arithmetic only, never across a sleep or an await. A budget is one
+    process's: a pickled copy is a new bucket, as full as the original was;
+    `copy.copy` and `copy.deepcopy` return the budget itself, so a copied
+    policy still draws on the bucket it shared.
+
+    Args:
+        capacity: The tokens the bucket holds when full, and starts with.
+        retry_cost: The tokens one retry takes.
+        timeout_cost: The tokens the retry of a timeout (``kind`` ``"timeout"``)
+            takes.
+        rate_limit_cost: The tokens the retry of a rate limit (``kind``
+            ``"rate_limit"``) takes.
+        success_refund: The tokens a success gives back when it needed no
+            retry.
+
+    >>> from outcome import RetryBudget
+    >>> budget = RetryBudget(capacity=30)
+    >>> budget.take(14), budget.take(14), budget.take(14)
+    (True, True, False)
+    >>> budget.tokens
+    2
+    >>> budget.refund(100)
+    >>> budget.tokens
+    30
+    >>> RetryBudget(capacity=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: RetryBudget capacity must be at least 1, got 0
+
+    Raises:
+        TypeError: When a number of tokens is not an int.
+        ValueError: When `capacity` is below 1, a cost or refund is
+            negative, or a cost is more than the capacity (such a retry could
+            never be made).
+
+    .. versionadded:: 0.1.0
+    """
+
+    __slots__ = (
+        "_capacity",
+        "_lock",
+        "_rate_limit_cost",
+        "_retry_cost",
+        "_success_refund",
+        "_timeout_cost",
+        "_tokens",
+    )
+
+    def __init__(
+        self,
+        capacity: int = _CAPACITY,
+        *,
+        retry_cost: int = _RETRY_COST,
+        timeout_cost: int = _RETRY_COST,
+        rate_limit_cost: int = _RATE_LIMIT_COST,
+        success_refund: int = _SUCCESS_REFUND,
+    ) -> None:
+        """Make a full bucket; see the class for the arguments."""
+        self._capacity = _check_tokens("capacity", capacity, least=1)
+        costs = {
+            "retry_cost": retry_cost,
+            "timeout_cost": timeout_cost,
+            "rate_limit_cost": rate_limit_cost,
+        }
+        for name, cost in costs.items():
+            if _check_tokens(name, cost, least=0) > capacity:
+                msg = (
+                    f"RetryBudget {name} must be at most the capacity ({capacity!r}), "
+                    f"got {cost!r}: such a retry could never be made; lower it "
+                    "or raise the capacity"
+                )
+                raise ValueError(msg)
+        self._retry_cost = retry_cost
+        self._timeout_cost = timeout_cost
+        self._rate_limit_cost = rate_limit_cost
+        self._success_refund = _check_tokens("success_refund", success_refund, least=0)
+        self._tokens = capacity
+        self._lock = threading.Lock()
+
+    @property
+    def capacity(self) -> int:
+        """The tokens the bucket holds when full."""
+        return self._capacity
+
+    @property
+    def retry_cost(self) -> int:
+        """The tokens one retry takes."""
+        return self._retry_cost
+
+    @property
+    def timeout_cost(self) -> int:
+        """The tokens the retry of a timeout takes."""
+        return self._timeout_cost
+
+    @property
+    def rate_limit_cost(self) -> int:
+        """The tokens the retry of a rate limit takes."""
+        return self._rate_limit_cost
+
+    @property
+    def success_refund(self) -> int:
+        """The tokens a success that needed no retry gives back."""
+        return self._success_refund
+
+    @property
+    def tokens(self) -> int:
+        """The tokens left now: from 0 to `capacity`."""
+        return self._tokens
+
+    def cost_of(self, decision: Decision) -> int:
+        """
+        The tokens a retry of the failure `decision` describes takes.
+
+        >>> from outcome import Bucket, Decision, RetryBudget
+        >>> budget = RetryBudget()
+        >>> timeout = Decision(Bucket.USER_VISIBLE, True, "timeout")
+        >>> budget.cost_of(timeout), budget.cost_of(timeout.replace(kind="rate_limit"))
+        (14, 5)
+        """
+        kind = decision.kind
+        if kind == "rate_limit":
+            return self._rate_limit_cost
+        if kind == "timeout":
+            return self._timeout_cost
+        return self._retry_cost
+
+    def take(self, tokens: int) -> bool:
+        """
+        Take `tokens` for a retry if the bucket holds them; say whether it did.
+
+        Returns:
+            `True` when the tokens were taken and the retry may go ahead;
+            `False` when the bucket holds fewer, and it is left as it was.
+
+        Raises:
+            TypeError: When `tokens` is not an int.
+            ValueError: When `tokens` is negative.
+        """
+        if type(tokens) is not int or tokens < 0:
+            _refuse_tokens("take", tokens)
+        lock = self._lock  # acquire and release: cheaper than a with block
+        lock.acquire()
+        try:
+            if tokens > self._tokens:
+                return False
+            self._tokens -= tokens
+            return True
+        finally:
+            lock.release()
+
+    def refund(self, tokens: int) -> None:
+        """
+        Give `tokens` back, never filling the bucket past its capacity.
+
+        Raises:
+            TypeError: When `tokens` is not an int.
+            ValueError: When `tokens` is negative.
+        """
+        if type(tokens) is not int or tokens < 0:
+            _refuse_tokens("refund", tokens)
+        # Most calls succeed with the bucket full: as botocore does, skip the
+        # lock then. A take racing with this read only makes the refund lost.
+        if self._tokens == self._capacity:
+            return
+        with self._lock:
+            self._tokens = min(self._capacity, self._tokens + tokens)
+
+    def __repr__(self) -> str:
+        """The configuration and the tokens left."""
+        return (
+            f"RetryBudget(capacity={self._capacity!r}, "
+            f"retry_cost={self._retry_cost!r}, "
+            f"timeout_cost={self._timeout_cost!r}, "
+            f"rate_limit_cost={self._rate_limit_cost!r}, "
+            f"success_refund={self._success_refund!r}) "
+            f"with {self._tokens!r} tokens left"
+        )
+
+    def __copy__(self) -> RetryBudget:
+        """The budget itself: a copy would split the bucket it is shared to be."""
+        return self
+
+    def __deepcopy__(self, memo: dict[int, object]) -> RetryBudget:
+        """The budget itself, as `__copy__`."""
+        return self
+
+    def __reduce__(self) -> tuple[object, ...]:
+        """Pickle as a new bucket with the same configuration and tokens."""
+        return (
+            _unpickle_budget,
+            (
+                self._capacity,
+                self._retry_cost,
+                self._timeout_cost,
+                self._rate_limit_cost,
+                self._success_refund,
+                self._tokens,
+            ),
+        )
+
+
+def _refuse_tokens(method: str, tokens: object) -> NoReturn:
+    if type(tokens) is not int:
+        msg = f"RetryBudget.{method}() takes an int number of tokens, not {tokens!r}"
+        raise TypeError(msg)
+    msg = f"RetryBudget.{method}() takes a number of tokens >= 0, not {tokens!r}"
+    raise ValueError(msg)
+
+
+def _unpickle_budget(  # noqa: PLR0913, PLR0917 - one argument per number
+    capacity: int,
+    retry_cost: int,
+    timeout_cost: int,
+    rate_limit_cost: int,
+    success_refund: int,
+    tokens: int,
+) -> RetryBudget:
+    budget = RetryBudget(
+        capacity,
+        retry_cost=retry_cost,
+        timeout_cost=timeout_cost,
+        rate_limit_cost=rate_limit_cost,
+        success_refund=success_refund,
+    )
+    budget._tokens = min(capacity, max(0, tokens))  # noqa: SLF001 - its own state
+    return budget
+
+
+def _check_budget(
+    _policy: object, _attribute: attrs.Attribute[RetryBudget | None], value: object
+) -> None:
+    if value is not None and type(value) is not RetryBudget:
+        msg = (
+            f"RetryPolicy budget must be a RetryBudget or None, got {value!r}; e.g. "
+            "RetryPolicy(budget=RetryBudget())"
+        )
+        raise TypeError(msg)
+
+
 @attrs.frozen
 class RetryPolicy:
     """
@@ -88,6 +375,11 @@ class RetryPolicy:
             worker asleep. The classifier has its own ``max_retry_after``
             (60 s by default) above which it sets ``defer``: to sleep through
             longer waits, raise both.
+        budget: The `RetryBudget` every retry under this policy takes its
+            tokens from, shared with the other policies that call the same
+            dependency; `None`: no budget, only `attempts` and `deadline`.
+            A policy with a budget equals another only when both refer to
+            the same budget, and its hash never changes as the tokens do.
 
     >>> from outcome import RetryPolicy
     >>> policy = RetryPolicy(attempts=5, deadline=20.0)
@@ -101,8 +393,8 @@ class RetryPolicy:
     Raises:
         ValueError: When a number of seconds is negative, NaN or infinite,
             `attempts` is less than 1, or `max_delay` is less than `base_delay`.
-        TypeError: When `attempts` is not an int or a number of seconds is not
-            an int or a float.
+        TypeError: When `attempts` is not an int, a number of seconds is not
+            an int or a float, or `budget` is not a `RetryBudget`.
 
     .. versionadded:: 0.1.0
     """
@@ -114,6 +406,7 @@ class RetryPolicy:
         default=None, validator=attrs.validators.optional(_check_seconds)
     )
     max_retry_after: float = attrs.field(default=60.0, validator=_check_seconds)
+    budget: RetryBudget | None = attrs.field(default=None, validator=_check_budget)
 
     def __attrs_post_init__(self) -> None:
         if self.max_delay < self.base_delay:
@@ -133,7 +426,10 @@ class RetryPolicy:
         Full jitter: a uniform draw between 0 and the exponential backoff
         ``min(max_delay, base_delay * 2 ** (retry_number - 1))``, so that many
         clients failing together do not retry together. When the server asked
-        for a wait (``decision.retry_after``), the delay is at least that.
+        for a wait (``decision.retry_after``), the delay is at least that,
+        plus a jitter of up to 10% of it or 1 second, whichever is less, from
+        the same draw: many clients told the same Retry-After do not all
+        retry in the same instant, and none retries before the server said.
 
         Args:
             retry_number: Which retry this is, from 1.
@@ -155,6 +451,8 @@ class RetryPolicy:
         ...     Bucket.USER_VISIBLE, True, "rate_limit", retry_after=7.0
         ... )
         >>> policy.delay(1, rate_limited, random=lambda: 0.5)
+        7.35
+        >>> policy.delay(1, rate_limited, random=lambda: 0.0)
         7.0
         """
         if retry_number < 1:
@@ -164,10 +462,12 @@ class RetryPolicy:
             backoff = math.ldexp(self.base_delay, retry_number - 1)
         except OverflowError:
             backoff = math.inf
-        jittered = random() * min(self.max_delay, backoff)
-        if decision.retry_after is None:
+        draw = random()
+        jittered = draw * min(self.max_delay, backoff)
+        retry_after = decision.retry_after
+        if retry_after is None:
             return jittered
-        return max(jittered, decision.retry_after)
+        return max(jittered, retry_after + draw * min(0.1 * retry_after, 1.0))
 
 
 _DEFAULT_POLICY: Final = RetryPolicy()
@@ -249,14 +549,15 @@ class Retrying:
     returned; it is classified, and retried when the decision is transient
     and the policy's budget allows. Before each sleep, ``on_retry(details)``
     is called. When retrying gives up for good (not transient, attempts
-    exhausted, deadline reached, or a Retry-After too long to sleep for: see
-    `RetryPolicy.max_retry_after`), ``on_give_up(decision, failure)`` is
-    called exactly once, then the last exception is re-raised (the same
-    object, traceback kept) or the last `Err` returned. Anything else the
-    function returns, `Ok` or not, is returned as is. A `BaseException` that
-    is not an `Exception` (`KeyboardInterrupt`, `SystemExit`, and
-    `asyncio.CancelledError`) propagates untouched and is never retried. An
-    exception raised by a hook propagates.
+    exhausted, deadline reached, the policy's `RetryBudget` empty, or a
+    Retry-After too long to sleep for: see `RetryPolicy.max_retry_after`),
+    ``on_give_up(decision, failure)`` is called exactly once, then the last
+    exception is re-raised (the same object, traceback kept) or the last
+    `Err` returned; when the budget stopped it, a note on the exception says
+    so. Anything else the function returns, `Ok` or not, is returned as is.
+    A `BaseException` that is not an `Exception` (`KeyboardInterrupt`,
+    `SystemExit`, and `asyncio.CancelledError`) propagates untouched and is
+    never retried. An exception raised by a hook propagates.
 
     When the sleep between two attempts raises, nothing is lost: what it
     raised propagates, chained to the failure it was waiting to retry (its
@@ -365,6 +666,8 @@ class Retrying:
             else:
                 if not _is_err(result):
                     _refuse_awaitable(result)
+                    if loop.budget is not None:
+                        loop.succeeded()
                     return result
                 delay = loop.failed(result)
                 if delay is None:
@@ -414,6 +717,8 @@ class Retrying:
                 failure: Exception | Err[object] = exc
             else:
                 if not _is_err(result):
+                    if loop.budget is not None:
+                        loop.succeeded()
                     return result
                 delay = loop.failed(result)
                 if delay is None:
@@ -479,21 +784,28 @@ def _will_retry(exc: BaseException) -> bool:
     return _exception_dict(exc).get(_RETRIED) is _MARK
 
 
+_REFUSED: Final = -1  # `_Attempts.taken` when the budget refused the retry
+
+
 class _Attempts:
     """The bookkeeping of one retry loop, shared by `call` and `call_async`."""
 
     __slots__ = (
         "attempt",
+        "budget",
         "classifier",
         "decision",
         "delay",
         "elapsed",
         "read",
         "retrying",
+        "taken",
     )
 
     def __init__(self, retrying: Retrying, start: float) -> None:
         self.retrying = retrying
+        self.budget = retrying.policy.budget
+        self.taken: int | None = None  # the tokens the coming retry took
         self.classifier = retrying.classifier or DEFAULT_CLASSIFIER
         self.read = start  # the clock's last reading
         self.elapsed = 0.0
@@ -513,6 +825,8 @@ class _Attempts:
         decision, delay = self._plan(self.classifier.classify(failure), elapsed)
         _mark_retried(failure, retried=delay is not None)
         if delay is None:
+            if self.taken == _REFUSED:
+                self._note_refused(decision, failure)
             if retrying.on_give_up is not None:
                 retrying.on_give_up(decision, failure)
             return None
@@ -522,6 +836,33 @@ class _Attempts:
             )
         self.decision, self.delay = decision, delay
         return delay
+
+    def succeeded(self) -> None:
+        """
+        The attempt succeeded: give tokens back to the budget, as botocore does.
+
+        A success that needed no retry gives back the budget's
+        ``success_refund``; one that came after retries gives back what its
+        last retry took.
+        """
+        budget = cast("RetryBudget", self.budget)
+        taken = self.taken
+        budget.refund(budget.success_refund if taken is None else taken)
+
+    def _note_refused(
+        self, decision: Decision, failure: Exception | Err[object]
+    ) -> None:
+        """Say on the failure's exception that the budget stopped the retrying."""
+        linked = failure.err_value if _is_err(failure) else failure
+        if not isinstance(linked, BaseException):
+            return
+        budget = cast("RetryBudget", self.budget)
+        _add_note(
+            linked,
+            f"retrying gave up after attempt {self.attempt}: the retry budget is "
+            f"empty ({budget.tokens} of {budget.capacity} tokens left, and a "
+            f"{decision.kind} retry costs {budget.cost_of(decision)})",
+        )
 
     def sleep_raised(
         self, error: BaseException, failure: Exception | Err[object]
@@ -534,6 +875,8 @@ class _Attempts:
         `Exception` ends the retrying for good, so ``on_give_up`` is told.
         """
         _mark_retried(failure, retried=False)  # the retry will not happen
+        if self.taken is not None:  # nor does it cost its tokens
+            cast("RetryBudget", self.budget).refund(self.taken)
         linked = failure.err_value if _is_err(failure) else failure
         if isinstance(linked, BaseException):
             _chain(error, linked)
@@ -570,6 +913,13 @@ class _Attempts:
         delay = policy.delay(self.attempt, decision, self.retrying.random)
         if policy.deadline is not None and elapsed + delay > policy.deadline:
             return decision, None
+        budget = self.budget
+        if budget is not None:
+            cost = budget.cost_of(decision)
+            if not budget.take(cost):
+                self.taken = _REFUSED
+                return decision, None
+            self.taken = cost
         return decision, delay
 
 

@@ -9,8 +9,9 @@ functions in `death_handlers` run for every job that gives up, after its own
 
 `plan_failure` is the decision itself, with no engine: given a policy, a
 failure and the attempt number, retry in so many seconds, or give up because
-the failure is not transient (``"discarded"``) or the attempts are spent
-(``"exhausted"``). The engine integrations (`outcome.integrations.huey`,
+the failure is not transient (``"discarded"``), the attempts are spent
+(``"exhausted"``), or the policy's `outcome.RetryBudget` cannot pay for the
+retry (``"budget"``). The engine integrations (`outcome.integrations.huey`,
 `outcome.integrations.celery`) call it in the worker, on the original
 exception, before the engine serialises anything: a hook never sees the
 stripped copy that Celery hands its own ``on_failure``.
@@ -52,8 +53,8 @@ __all__ = [
 JobState: TypeAlias = Literal["queued", "running", "retrying", "succeeded", "failed"]
 """Where a job is: the ``state`` of a `JobEvent`."""
 
-GiveUpReason: TypeAlias = Literal["discarded", "exhausted"]
-"""Why a job gave up: not worth retrying, or out of attempts."""
+GiveUpReason: TypeAlias = Literal["discarded", "exhausted", "budget"]
+"""Why a job gave up: not worth retrying, out of attempts, or its retry budget empty."""
 
 Hook: TypeAlias = Callable[["JobEvent"], object]
 
@@ -112,7 +113,10 @@ class JobPolicy:
             longer than the backoff. In a job a wait is a countdown in the
             queue, never a sleep in the worker, so `RetryPolicy.max_retry_after`
             does not apply; the engine's own limit does (see
-            `outcome.integrations.celery`).
+            `outcome.integrations.celery`). With a `outcome.RetryBudget` on
+            it, each retry takes its tokens from the budget, each success
+            gives some back, and a job whose retry the budget cannot pay for
+            gives up with the reason ``"budget"``.
         classifier: Decides what is transient; `DEFAULT_CLASSIFIER` if `None`.
         on_retry: Called with each failure that will be retried.
         on_give_up: Called once when the job has failed for good.
@@ -183,8 +187,9 @@ class JobEvent:
         errors: The failure as user-safe `Errors`: serialise it for a user;
             programmer errors show only their reference.
         retry_in: Seconds until the next attempt, when retrying.
-        reason: ``"discarded"`` (not transient) or ``"exhausted"`` (out of
-            attempts) when the job gave up, else `None`.
+        reason: ``"discarded"`` (not transient), ``"exhausted"`` (out of
+            attempts) or ``"budget"`` (its retry budget empty) when the job
+            gave up, else `None`.
         capped: The server asked to wait longer than the engine can keep a
             job waiting, and `retry_in` is that limit instead.
 
@@ -267,7 +272,8 @@ class GiveUp:
 
     Attributes:
         reason: ``"discarded"``: waiting will not help; ``"exhausted"``: it
-            might, but the attempts are spent.
+            might, but the attempts are spent; ``"budget"``: it might, but
+            the policy's `outcome.RetryBudget` cannot pay for the retry.
         decision: What the classifier said about the failure.
 
     .. versionadded:: 0.1.0
@@ -290,9 +296,13 @@ def plan_failure(
 
     A failure that is not transient gives up at once (``"discarded"``); a
     transient one is retried while attempts remain, in the policy's backoff or
-    the server's wait (Retry-After), whichever is longer; after the last
+    the server's wait (Retry-After, with a small jitter added: see
+    `outcome.RetryPolicy.delay`), whichever is longer; after the last
     attempt it gives up (``"exhausted"``). With `longest_wait`, a longer wait
-    is cut to it and the answer says ``capped``.
+    is cut to it and the answer says ``capped``. When the retry policy has a
+    `outcome.RetryBudget`, a retry takes its tokens from it, and when the
+    budget cannot pay, the job gives up (``"budget"``): the tokens are taken
+    here, so call it once per failure.
 
     >>> from outcome import RetryPolicy
     >>> from outcome.jobs import JobPolicy, plan_failure
@@ -303,6 +313,13 @@ def plan_failure(
     'exhausted'
     >>> plan_failure(policy, KeyError("sku"), 1).reason
     'discarded'
+    >>> from outcome import RetryBudget
+    >>> budget = RetryBudget(capacity=14)
+    >>> policy = JobPolicy(retry=RetryPolicy(attempts=3, budget=budget))
+    >>> plan_failure(policy, TimeoutError("gateway"), 1).seconds < 1.0
+    True
+    >>> plan_failure(policy, TimeoutError("gateway"), 1).reason
+    'budget'
 
     Raises:
         TypeError: When `policy` is not a `JobPolicy`.
@@ -328,6 +345,9 @@ def plan_failure(
     if attempt >= policy.retry.attempts:
         return GiveUp("exhausted", decision)
     seconds = policy.retry.delay(attempt, decision, random)
+    budget = policy.retry.budget
+    if budget is not None and not budget.take(budget.cost_of(decision)):
+        return GiveUp("budget", decision)
     if longest_wait is not None and seconds > longest_wait:
         return RetryIn(float(longest_wait), decision, capped=True)
     return RetryIn(seconds, decision)
@@ -472,7 +492,18 @@ class _Job:
         self._plainly("running", store=store)
 
     def succeeded(self, *, store: bool = True) -> None:
-        """The attempt succeeded."""
+        """
+        The attempt succeeded: give tokens back to the retry budget, if any.
+
+        A first attempt gives back the budget's ``success_refund``; a later one
+        its ``retry_cost``, what an ordinary retry took, since the retry that
+        led to it may have been planned in another worker.
+        """
+        budget = self.policy.retry.budget
+        if budget is not None:
+            budget.refund(
+                budget.success_refund if self.attempt == 1 else budget.retry_cost
+            )
         self._plainly("succeeded", store=store)
 
     def failed(

@@ -80,10 +80,13 @@ class TestPlanFailure:
         assert step.decision.kind == "timeout"
 
     def test_the_servers_longer_wait_wins(self) -> None:
-        """Retry-After beyond the backoff is the countdown."""
-        step = plan_failure(JobPolicy(), RateLimited(), 1, random=lambda: 1.0)
+        """Retry-After beyond the backoff is the countdown, its jitter added."""
+        step = plan_failure(JobPolicy(), RateLimited(), 1, random=lambda: 0.0)
         assert isinstance(step, RetryIn)
         assert (step.seconds, step.capped) == (90.0, False)
+        jittered = plan_failure(JobPolicy(), RateLimited(), 1, random=lambda: 0.5)
+        assert isinstance(jittered, RetryIn)
+        assert (jittered.seconds, jittered.capped) == (90.5, False)
 
     def test_a_wait_past_the_engines_limit_is_capped(self) -> None:
         """longest_wait cuts the countdown and says so."""

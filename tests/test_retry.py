@@ -326,10 +326,11 @@ class TestDelay:
         assert policy.delay(8, TRANSIENT, lambda: 0.25) == 2.5
 
     def test_retry_after_is_a_floor(self) -> None:
-        """A Retry-After longer than the jittered backoff is the delay."""
+        """A Retry-After longer than the jittered backoff is the delay, jittered."""
         decision = transient(retry_after=7.0)
         policy = RetryPolicy(base_delay=1.0, max_delay=2.0)
-        assert policy.delay(1, decision, lambda: 1.0) == 7.0
+        assert policy.delay(1, decision, lambda: 0.0) == 7.0
+        assert policy.delay(1, decision, lambda: 0.5) == pytest.approx(7.35)
 
     def test_retry_after_shorter_than_backoff(self) -> None:
         """A Retry-After shorter than the jittered backoff leaves the backoff."""
@@ -374,8 +375,11 @@ class TestDelay:
         if decision.retry_after is None:
             assert 0 <= delay <= policy.max_delay
         else:
-            assert decision.retry_after <= delay
-            assert delay <= max(policy.max_delay, decision.retry_after)
+            retry_after = decision.retry_after
+            assert retry_after <= delay
+            assert delay <= max(
+                policy.max_delay, retry_after + min(0.1 * retry_after, 1.0)
+            )
 
     @given(policies(), st.integers(min_value=1, max_value=60), unit_floats)
     def test_delay_is_full_jitter(
@@ -630,10 +634,13 @@ class TestRetryAfter:
 
     @both
     def test_honoured(self, run: Runner) -> None:
-        """The delay is at least the Retry-After the decision carries."""
+        """The delay is the Retry-After the decision carries, and its jitter."""
         decision = transient(retry_after=12.0)
         timeline = Timeline()
         assert run(Script([Flaky(decision), "ok"]), timeline) == "ok"
+        assert timeline.sleeps == [13.0]  # a draw of 1.0: the most jitter, 1 s
+        timeline = Timeline()
+        assert run(Script([Flaky(decision), "ok"]), timeline, rand=lambda: 0.0) == "ok"
         assert timeline.sleeps == [12.0]
 
     @both
@@ -650,7 +657,7 @@ class TestRetryAfter:
         """A Retry-After exactly max_retry_after is still slept for."""
         decision = transient(retry_after=60.0)
         timeline = Timeline()
-        assert run(Script([Flaky(decision), "ok"]), timeline) == "ok"
+        assert run(Script([Flaky(decision), "ok"]), timeline, rand=lambda: 0.0) == "ok"
         assert timeline.sleeps == [60.0]
 
     @both

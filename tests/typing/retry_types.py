@@ -22,6 +22,7 @@ from outcome import (
     Err,
     Ok,
     Result,
+    RetryBudget,
     RetryDetails,
     Retrying,
     RetryPolicy,
@@ -98,6 +99,31 @@ def policy() -> None:
     assert_type(p.max_retry_after, float)
     decision = Decision(Bucket.USER_VISIBLE, True, "rate_limit", retry_after=2.0)
     assert_type(p.delay(1, decision, random=lambda: 0.5), float)
+
+
+def budget() -> None:
+    shared = RetryBudget(capacity=100, retry_cost=5, timeout_cost=10)
+    assert_type(shared.capacity, int)
+    assert_type(shared.tokens, int)
+    assert_type(shared.retry_cost, int)
+    assert_type(shared.timeout_cost, int)
+    assert_type(shared.rate_limit_cost, int)
+    assert_type(shared.success_refund, int)
+    decision = Decision(Bucket.USER_VISIBLE, True, "timeout")
+    assert_type(shared.cost_of(decision), int)
+    assert_type(shared.take(shared.cost_of(decision)), bool)
+    assert_type(shared.refund(1), None)
+    p = RetryPolicy(attempts=4, budget=shared)
+    assert_type(p.budget, RetryBudget | None)
+    assert_type(Retrying(policy=p).call(fetch, "u"), bytes)
+
+
+def wrong_budgets() -> None:
+    RetryBudget(capacity=1.5)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    RetryBudget(500, 14)  # type: ignore[call-arg]  # pyright: ignore[reportCallIssue]
+    RetryBudget().take(1.0)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
+    RetryBudget().tokens = 3  # type: ignore[misc]  # pyright: ignore[reportAttributeAccessIssue]
+    RetryPolicy(budget=500)  # type: ignore[arg-type]  # pyright: ignore[reportArgumentType]
 
 
 def decorators() -> None:
