@@ -276,6 +276,21 @@ class RetryBudget:
         with self._lock:
             self._tokens = min(self._capacity, self._tokens + tokens)
 
+    def _succeeded(self, retried: int | None) -> None:
+        """
+        A call succeeded: refund what its last retry took, or `success_refund`.
+
+        `retried` is what the last retry took, `None` when none was made.
+        Every success takes this path, so it checks nothing.
+        """
+        if self._tokens == self._capacity:  # as in refund()
+            return
+        with self._lock:
+            self._tokens = min(
+                self._capacity,
+                self._tokens + (self._success_refund if retried is None else retried),
+            )
+
     def __repr__(self) -> str:
         """The configuration and the tokens left."""
         return (
@@ -667,7 +682,7 @@ class Retrying:
                 if not _is_err(result):
                     _refuse_awaitable(result)
                     if loop.budget is not None:
-                        loop.succeeded()
+                        loop.budget._succeeded(loop.taken)  # noqa: SLF001 - a friend
                     return result
                 delay = loop.failed(result)
                 if delay is None:
@@ -718,7 +733,7 @@ class Retrying:
             else:
                 if not _is_err(result):
                     if loop.budget is not None:
-                        loop.succeeded()
+                        loop.budget._succeeded(loop.taken)  # noqa: SLF001 - a friend
                     return result
                 delay = loop.failed(result)
                 if delay is None:
@@ -805,7 +820,9 @@ class _Attempts:
     def __init__(self, retrying: Retrying, start: float) -> None:
         self.retrying = retrying
         self.budget = retrying.policy.budget
-        self.taken: int | None = None  # the tokens the coming retry took
+        # The tokens the coming retry took: as botocore does, a success gives
+        # back what its last retry took, or success_refund when none was made.
+        self.taken: int | None = None
         self.classifier = retrying.classifier or DEFAULT_CLASSIFIER
         self.read = start  # the clock's last reading
         self.elapsed = 0.0
@@ -836,18 +853,6 @@ class _Attempts:
             )
         self.decision, self.delay = decision, delay
         return delay
-
-    def succeeded(self) -> None:
-        """
-        The attempt succeeded: give tokens back to the budget, as botocore does.
-
-        A success that needed no retry gives back the budget's
-        ``success_refund``; one that came after retries gives back what its
-        last retry took.
-        """
-        budget = cast("RetryBudget", self.budget)
-        taken = self.taken
-        budget.refund(budget.success_refund if taken is None else taken)
 
     def _note_refused(
         self, decision: Decision, failure: Exception | Err[object]

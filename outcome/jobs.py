@@ -501,9 +501,8 @@ class _Job:
         """
         budget = self.policy.retry.budget
         if budget is not None:
-            budget.refund(
-                budget.success_refund if self.attempt == 1 else budget.retry_cost
-            )
+            retried = None if self.attempt == 1 else budget.retry_cost
+            budget._succeeded(retried)  # noqa: SLF001 - a friend
         self._plainly("succeeded", store=store)
 
     def failed(

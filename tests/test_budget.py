@@ -393,6 +393,21 @@ class TestRetrying:
         assert retrying(budget).call(lambda: "done") == "done"
         assert budget.tokens == 22
 
+    def test_a_success_leaves_a_full_budget_full(self) -> None:
+        """A success with the bucket full changes nothing."""
+        budget = RetryBudget(30)
+        assert retrying(budget).call(lambda: "done") == "done"
+        _Job(
+            JobPolicy(retry=RetryPolicy(budget=budget)),
+            "capture",
+            "j-1",
+            (),
+            {},
+            2,
+            lambda status: None,
+        ).succeeded()
+        assert budget.tokens == 30
+
     @pytest.mark.parametrize("form", ["call", "call_async"])
     def test_a_successful_retry_gives_its_cost_back(self, form: str) -> None:
         """A success after retries gives back what its last retry took."""
