@@ -336,7 +336,7 @@ class TestRetrying:
         assert raised.value.__notes__ == [
             (
                 "retrying gave up after attempt 1: the retry budget is empty (0 of 14 "
-                "tokens left, and a connection retry costs 14)"
+                "tokens left; retrying kind 'connection' costs 14)"
             ),
         ]
 
@@ -350,7 +350,7 @@ class TestRetrying:
         assert failure.__notes__ == [
             (
                 "retrying gave up after attempt 1: the retry budget is empty (13 of 14 "
-                "tokens left, and a rate_limit retry costs 14)"
+                "tokens left; retrying kind 'rate_limit' costs 14)"
             ),
         ]
 
@@ -443,7 +443,7 @@ class TestRetrying:
                 sleep=no_sleep,
             ).call(Outage())
         with pytest.raises(KeyError):
-            retrying(budget).call({}.__getitem__, "sku")
+            retrying(budget).call(dict[str, int]().__getitem__, "sku")
         assert budget.tokens == 30
 
     @pytest.mark.parametrize("error", [RuntimeError("timer"), KeyboardInterrupt()])
@@ -648,7 +648,7 @@ class TestJobs:
         huey = MemoryHuey(immediate=True)
         budget = RetryBudget(14)
         budget.take(14)
-        outage, given_up = Outage(), []
+        outage, given_up = Outage(), list[JobEvent]()
         policy = JobPolicy(
             retry=RetryPolicy(attempts=5, budget=budget), on_give_up=given_up.append
         )
@@ -672,17 +672,23 @@ class TestJobs:
 class TestSaga:
     """A step's retry policy spends its budget as any retry does."""
 
-    def test_a_step_gives_up_when_its_budget_is_empty(self) -> None:
-        """An empty budget stops a step's retries: the saga fails at once."""
-        budget = RetryBudget(14)
-        budget.take(14)
+    @pytest.mark.parametrize(("spent", "calls"), [(True, 1), (False, 5)])
+    def test_a_step_gives_up_when_its_budget_is_empty(
+        self, *, spent: bool, calls: int
+    ) -> None:
+        """An empty budget stops a step's retries; a full one lets them run."""
+        budget = RetryBudget(140)
+        if spent:
+            budget.take(140)
         outage = Outage()
+
+        def charge(_ctx: dict[str, object]) -> Ok[str]:
+            return Ok(outage())
+
         step = Step(
-            "charge",
-            lambda ctx: outage(),
-            retry_policy=RetryPolicy(attempts=5, budget=budget),
+            "charge", charge, retry_policy=RetryPolicy(attempts=5, budget=budget)
         )
         result = Saga([step], retrying=Retrying(sleep=no_sleep)).run({})
         assert isinstance(result, Err)
         assert isinstance(result.err_value, SagaFailure)
-        assert outage.calls == 1
+        assert outage.calls == calls
