@@ -865,8 +865,8 @@ class _Attempts:
         _add_note(
             linked,
             f"retrying gave up after attempt {self.attempt}: the retry budget is "
-            f"empty ({budget.tokens} of {budget.capacity} tokens left, and a "
-            f"{decision.kind} retry costs {budget.cost_of(decision)})",
+            f"empty ({budget.tokens} of {budget.capacity} tokens left; retrying "
+            f"kind {decision.kind!r} costs {budget.cost_of(decision)})",
         )
 
     def sleep_raised(
