@@ -246,14 +246,14 @@ class TestCheckoutDemo:
     def test_rate_limit_waits_for_retry_after(
         self, sections: dict[int, list[str]]
     ) -> None:
-        """After a 429 asking for 1 s, the step waits 1 s and succeeds."""
+        """After a 429 asking for 1 s, the step waits 1 s and a jitter, and succeeds."""
         lines = sections[4]
         rate_limited = (
             "gateway: POST /v1/authorizations -> 429 rate_limit_exceeded, "
             "Retry-After: 1"
         )
 
-        assert lines.index(rate_limited) + 1 == lines.index("retry: waiting 1 s")
+        assert lines.index(rate_limited) + 1 == lines.index("retry: waiting 1.05 s")
         assert "HTTP/1.1 202 Accepted" in lines
         assert "order 4: completed" in lines
 
@@ -374,7 +374,7 @@ class TestCheckoutDemo:
                 "Retry-After: 1"
             ),
             (
-                "subscription: payment job 4: retrying in 1 s, attempt 1 failed "
+                "subscription: payment job 4: retrying in 2 s, attempt 1 failed "
                 "(rate_limit)"
             ),
             "subscription: payment job 4: running, attempt 2",
@@ -677,14 +677,14 @@ class TestCheckoutSaga:
     def test_rate_limit_is_waited_out(
         self, checkout: Any, shop: Any, gateway: Any, waits: list[float]
     ) -> None:
-        """A 429 with Retry-After: 1 is retried after 1 s, and the checkout passes."""
+        """A 429 with Retry-After: 1 is retried after 1 s and a jitter; it passes."""
         order_id = _order(shop)
         gateway.fail_next(gateway_server.Fault.RATE_LIMITED)
 
         result = checkout.checkout(order_id, CARD)
 
         assert result.is_ok()
-        assert waits == [1.0]
+        assert waits == [1.05]
         assert shop.order(order_id).status == "processing"
 
     def test_gateway_down(
