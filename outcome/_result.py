@@ -154,39 +154,7 @@ class Ok(Generic[T_co]):
 
         .. versionadded:: 0.1.0
         """
-        from pydantic_core import (  # noqa: PLC0415 - optional
-            PydanticSerializationUnexpectedValue,
-            core_schema,
-        )
-
-        arguments = cast("tuple[object, ...]", getattr(source, "__args__", ()))
-        held = (
-            handler.generate_schema(arguments[0])
-            if arguments
-            else core_schema.any_schema()
-        )
-        tagged = core_schema.typed_dict_schema(
-            {"ok": core_schema.typed_dict_field(held)}, extra_behavior="forbid"
-        )
-
-        def ok(value: object, validate: Callable[[object], object]) -> Ok[object]:
-            if type(value) is Ok:
-                value = {"ok": cast("Ok[object]", value).ok_value}
-            return Ok(cast("dict[str, object]", validate(value))["ok"])
-
-        def serialised(value: object) -> dict[str, object]:
-            if type(value) is not Ok:  # the other side of a Result
-                msg = f"expected an Ok, not a {type(value).__name__}"
-                raise PydanticSerializationUnexpectedValue(msg)
-            return {"ok": cast("Ok[object]", value).ok_value}
-
-        return core_schema.no_info_wrap_validator_function(
-            ok,
-            tagged,
-            serialization=core_schema.plain_serializer_function_ser_schema(
-                serialised, info_arg=False, return_schema=tagged
-            ),
-        )
+        return _tagged_schema(Ok, "ok", source, handler)
 
     def __iter__(self) -> Iterator[T_co]:
         yield self._value
@@ -537,39 +505,7 @@ class Err(Generic[E_co]):
 
         .. versionadded:: 0.1.0
         """
-        from pydantic_core import (  # noqa: PLC0415 - optional
-            PydanticSerializationUnexpectedValue,
-            core_schema,
-        )
-
-        arguments = cast("tuple[object, ...]", getattr(source, "__args__", ()))
-        held = (
-            handler.generate_schema(arguments[0])
-            if arguments
-            else core_schema.any_schema()
-        )
-        tagged = core_schema.typed_dict_schema(
-            {"err": core_schema.typed_dict_field(held)}, extra_behavior="forbid"
-        )
-
-        def err(value: object, validate: Callable[[object], object]) -> Err[object]:
-            if type(value) is Err:
-                value = {"err": cast("Err[object]", value).err_value}
-            return Err(cast("dict[str, object]", validate(value))["err"])
-
-        def serialised(value: object) -> dict[str, object]:
-            if type(value) is not Err:  # the other side of a Result
-                msg = f"expected an Err, not a {type(value).__name__}"
-                raise PydanticSerializationUnexpectedValue(msg)
-            return {"err": cast("Err[object]", value).err_value}
-
-        return core_schema.no_info_wrap_validator_function(
-            err,
-            tagged,
-            serialization=core_schema.plain_serializer_function_ser_schema(
-                serialised, info_arg=False, return_schema=tagged
-            ),
-        )
+        return _tagged_schema(Err, "err", source, handler)
 
     def __iter__(self) -> Iterator[NoReturn]:
         # A generator, so the short circuit happens when `do` advances it.
@@ -841,6 +777,46 @@ class Err(Generic[E_co]):
         """
         op(self._value)
         return self
+
+
+def _tagged_schema(
+    kind: type[Ok[object] | Err[object]],
+    tag: str,
+    source: object,
+    handler: GetCoreSchemaHandler,
+) -> CoreSchema:
+    """The pydantic schema of `kind`: ``{tag: value}``, validated as typed."""
+    from pydantic_core import (  # noqa: PLC0415 - optional
+        PydanticSerializationUnexpectedValue,
+        core_schema,
+    )
+
+    arguments = cast("tuple[object, ...]", getattr(source, "__args__", ()))
+    held = (
+        handler.generate_schema(arguments[0]) if arguments else core_schema.any_schema()
+    )
+    tagged = core_schema.typed_dict_schema(
+        {tag: core_schema.typed_dict_field(held)}, extra_behavior="forbid"
+    )
+
+    def validated(value: object, validate: Callable[[object], object]) -> object:
+        if type(value) is kind:
+            value = {tag: value._value}  # noqa: SLF001 - this module's own class
+        return kind(cast("dict[str, object]", validate(value))[tag])
+
+    def serialised(value: object) -> dict[str, object]:
+        if type(value) is not kind:  # the other side of a Result
+            msg = f"expected an {kind.__name__}, not a {type(value).__name__}"
+            raise PydanticSerializationUnexpectedValue(msg)
+        return {tag: value._value}  # noqa: SLF001 - this module's own class
+
+    return core_schema.no_info_wrap_validator_function(
+        validated,
+        tagged,
+        serialization=core_schema.plain_serializer_function_ser_schema(
+            serialised, info_arg=False, return_schema=tagged
+        ),
+    )
 
 
 Result: TypeAlias = Ok[T_co] | Err[E_co]
