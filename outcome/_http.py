@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Final, cast, final
 from outcome._bucket import Bucket
 from outcome._classify.classifier import DEFAULT_CLASSIFIER, Classifier
 from outcome._errors.collection import Errors
-from outcome._errors.detail import _HIGHEST_STATUS, _LOWEST_STATUS, ErrorDetail
+from outcome._errors.detail import _HIGHEST_STATUS, _LOWEST_ERROR_STATUS, ErrorDetail
 from outcome._result import Err, Ok
 
 if TYPE_CHECKING:
@@ -126,7 +126,7 @@ class Problems:
     Raises:
         TypeError: When `statuses` or `catalog` is not a mapping of strings
             (to ints, for `statuses`), or `classifier` is not a `Classifier`.
-        ValueError: When a status in `statuses` is not from 100 to 599.
+        ValueError: When a status in `statuses` is not from 400 to 599.
 
     .. versionadded:: 0.1.0
     """
@@ -217,6 +217,22 @@ class Problems:
         except Exception:  # noqa: BLE001 - it cannot become an error: a bug
             return ErrorDetail(None, "bug", bucket=Bucket.PROGRAMMER_ERROR)
 
+    def detail_of(self, failure: object) -> ErrorDetail:
+        """
+        The error that decides the answer: the first of the most severe.
+
+        Its bucket, code and reference are what logs and trackers should say
+        of `failure`, so that they match what the user was answered.
+
+        >>> problems = Problems()
+        >>> problems.detail_of(TimeoutError("the gateway took too long")).code
+        'timeout'
+
+        Raises:
+            TypeError: When `failure` is an `Ok`.
+        """
+        return _worst(list(self.errors_of(failure)))
+
     def status_of(self, detail: ErrorDetail) -> int:
         """
         The status one error asks for: 500 for a programmer error; else by code.
@@ -255,10 +271,7 @@ class Problems:
         """
         errors = self.errors_of(failure)
         details = list(errors)
-        worst = details[0]
-        for detail in details:
-            if detail.bucket > worst.bucket:
-                worst = detail
+        worst = _worst(details)
         status = self.status_of(worst)
         headers = {"Content-Type": PROBLEM_JSON}
         if worst.bucket is Bucket.PROGRAMMER_ERROR:
@@ -295,14 +308,15 @@ def _checked_statuses(statuses: object) -> Mapping[str, int]:
             raise TypeError(msg)
         if isinstance(status, bool) or not isinstance(status, int):
             msg = (
-                f"statuses[{code!r}] must be an HTTP status, an int from 100 to "
+                f"statuses[{code!r}] must be an HTTP status, an int from 400 to "
                 f"599 such as 409, not {status!r} (of type {type(status).__name__})"
             )
             raise TypeError(msg)
-        if not _LOWEST_STATUS <= status <= _HIGHEST_STATUS:
+        if not _LOWEST_ERROR_STATUS <= status <= _HIGHEST_STATUS:
             msg = (
-                f"statuses[{code!r}] must be an HTTP status from 100 to 599, "
-                f"not {status!r}"
+                f"statuses[{code!r}] must be an HTTP error status from 400 to "
+                f"599, not {status!r}: a failure is no success, redirect or "
+                "interim answer"
             )
             raise ValueError(msg)
         checked[code] = int(status)
@@ -337,17 +351,26 @@ def _carried_errors(failure: object) -> Errors | None:
     return carried if type(carried) is Errors else None
 
 
+def _worst(details: list[ErrorDetail]) -> ErrorDetail:
+    worst = details[0]
+    for detail in details:
+        if detail.bucket > worst.bucket:
+            worst = detail
+    return worst
+
+
 def _longest_wait(details: list[ErrorDetail]) -> int | None:
+    """The longest wait the errors gave, in whole seconds rounded up."""
     longest: int | None = None
     for detail in details:
         wait = detail.params.get("retry_after")
-        if (
-            isinstance(wait, int)
-            and not isinstance(wait, bool)
-            and wait >= 0
-            and (longest is None or wait > longest)
-        ):
-            longest = wait
+        if isinstance(wait, bool) or not isinstance(wait, int | float):
+            continue
+        if not 0 <= wait < math.inf:  # also false for NaN
+            continue
+        seconds = math.ceil(wait)
+        if longest is None or seconds > longest:
+            longest = seconds
     return longest
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import pickle
 from http import HTTPStatus
 from typing import Any
@@ -133,6 +134,7 @@ class TestRetryAfter:
         errors = Errors()
         errors.add_exception(upstream(429, None, **{"Retry-After": "3"}), "payment")
         errors.add_exception(upstream(429, None, **{"Retry-After": "12"}), "shipping")
+        errors.add_exception(upstream(429, None, **{"Retry-After": "5"}), "tax")
         assert http_answer(errors).headers["Retry-After"] == "12"
 
     def test_the_apps_own_rate_limit_is_429(self) -> None:
@@ -147,9 +149,16 @@ class TestRetryAfter:
         answer = http_answer(detail)
         assert (answer.status, answer.headers["Retry-After"]) == (429, "30")
 
-    @pytest.mark.parametrize("wait", [True, -1, 2.5, "7", None])
-    def test_a_wait_that_is_not_whole_seconds_is_not_sent(self, wait: object) -> None:
-        """Only a non-negative int retry_after becomes a header."""
+    def test_a_fractional_wait_is_rounded_up(self) -> None:
+        """A retry_after of 5.5 seconds is sent as 6: never sooner than asked."""
+        detail = ErrorDetail(
+            None, "busy", params={"retry_after": 5.5}, bucket=Bucket.USER_VISIBLE
+        )
+        assert http_answer(detail).headers["Retry-After"] == "6"
+
+    @pytest.mark.parametrize("wait", [True, -1, -0.5, math.inf, math.nan, "7", None])
+    def test_a_wait_that_is_not_a_wait_is_not_sent(self, wait: object) -> None:
+        """Only a finite, non-negative number of seconds becomes a header."""
         detail = ErrorDetail(
             None, "busy", params={"retry_after": wait}, bucket=Bucket.USER_VISIBLE
         )
@@ -358,7 +367,9 @@ class TestProblems:
             ({"statuses": {3: 409}}, TypeError, r"not 3"),
             ({"statuses": {"sold_out": "409"}}, TypeError, r"\['sold_out'\].*'409'"),
             ({"statuses": {"sold_out": True}}, TypeError, r"not True \(of type bool\)"),
-            ({"statuses": {"sold_out": 600}}, ValueError, r"from 100 to 599, not 600"),
+            ({"statuses": {"sold_out": 600}}, ValueError, r"from 400 to 599, not 600"),
+            ({"statuses": {"sold_out": 200}}, ValueError, r"from 400 to 599, not 200"),
+            ({"statuses": {"sold_out": 302}}, ValueError, r"from 400 to 599, not 302"),
             ({"catalog": ["blank"]}, TypeError, "catalog must map"),
             ({"catalog": {"blank": 3}}, TypeError, r"maps 'blank' to 3"),
             ({"classifier": classify_nothing}, TypeError, "classifier=Classifier"),
@@ -385,7 +396,14 @@ class TestStatusHint:
 
     @pytest.mark.parametrize(
         ("status", "error"),
-        [("409", TypeError), (True, TypeError), (99, ValueError), (600, ValueError)],
+        [
+            ("409", TypeError),
+            (True, TypeError),
+            (99, ValueError),
+            (204, ValueError),
+            (302, ValueError),
+            (600, ValueError),
+        ],
     )
     def test_a_bad_hint_is_refused(
         self, status: object, error: type[Exception]

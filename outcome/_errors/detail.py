@@ -28,6 +28,7 @@ if TYPE_CHECKING:
 
 _allocate: Final = object.__new__  # a bound global: cheaper than the lookup
 _LOWEST_STATUS: Final = 100
+_LOWEST_ERROR_STATUS: Final = 400
 _HIGHEST_STATUS: Final = 599
 
 _REFERENCE_KEY_VARIABLE: Final = "OUTCOME_REFERENCE_KEY"
@@ -131,6 +132,18 @@ def _checked_status(method: str, status: object) -> int:
     return int(status)
 
 
+def _checked_hint(status: object) -> int:
+    """A status hint: an HTTP error status, from 400 to 599."""
+    checked = _checked_status("ErrorDetail", status)
+    if checked < _LOWEST_ERROR_STATUS:
+        msg = (
+            f"ErrorDetail() takes status as an HTTP error status from 400 to 599, "
+            f"not {status!r}: an error is no success, redirect or interim answer"
+        )
+        raise ValueError(msg)
+    return checked
+
+
 @final
 class ErrorDetail:
     """
@@ -158,7 +171,7 @@ class ErrorDetail:
         TypeError: When the path, code, message, params, bucket, cause or
             status has the wrong type.
         ValueError: When the path does not parse, the code is empty, a
-            param is named like a field, or the status is not from 100 to 599.
+            param is named like a field, or the status is not from 400 to 599.
 
     .. versionadded:: 0.1.0
     """
@@ -190,9 +203,7 @@ class ErrorDetail:
         self._params = pair
         self._bucket = bucket
         self._cause = cause
-        self._status = (
-            None if status is None else _checked_status("ErrorDetail", status)
-        )
+        self._status = None if status is None else _checked_hint(status)
 
     @staticmethod
     def _build(

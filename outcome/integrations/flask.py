@@ -100,7 +100,7 @@ def install(
         TypeError: When an option is not what `outcome.Problems` takes (a
             status map of codes to ints, a catalog of strings to strings, a
             `Classifier`, a ``type`` string).
-        ValueError: When a status is not from 100 to 599.
+        ValueError: When a status is not from 400 to 599.
 
     .. versionadded:: 0.1.0
     """

@@ -16,7 +16,7 @@ Logging: records that say who must act on a failure, at a level that says it too
   INFO when the user can fix the failure.
 
 Only levels at or above the new one are lowered; nothing is ever raised, nor
-a record dropped. The reference is the one `outcome.ErrorDetail.from_exception`
+a record dropped. The reference is the one `outcome.Problems.detail_of`
 gives the exception, so the ``ERR-...`` a user was shown in a problem body
 finds the record.
 
@@ -44,13 +44,14 @@ from typing import TYPE_CHECKING, Final, TypeVar, cast, final, overload
 
 from outcome._bucket import Bucket
 from outcome._classify.classifier import DEFAULT_CLASSIFIER, Classifier
-from outcome._errors.detail import ErrorDetail
+from outcome._http import Problems
 from outcome._retry import RetryDetails, _will_retry
 from outcome.jobs import JobEvent
 
 if TYPE_CHECKING:
     from outcome._classify.decision import Decision
     from outcome._errors.collection import Errors
+    from outcome._errors.detail import ErrorDetail
     from outcome._result import Err
 
 __all__ = [
@@ -87,7 +88,8 @@ class _Facts:
     __slots__ = ("bucket", "kind", "level", "reference")
 
     def __init__(self, exc: BaseException, classifier: Classifier) -> None:
-        detail = ErrorDetail.from_exception(exc, classifier=classifier)
+        # As the HTTP answer decided, so that the reference is the user's.
+        detail = Problems(classifier=classifier).detail_of(exc)
         self.bucket = detail.bucket.value
         self.kind = detail.code
         self.reference = detail.reference

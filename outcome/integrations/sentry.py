@@ -45,7 +45,7 @@ from typing import Final, TypeVar, cast, final
 
 from outcome._bucket import Bucket
 from outcome._classify.classifier import DEFAULT_CLASSIFIER, Classifier
-from outcome._errors.detail import ErrorDetail
+from outcome._http import Problems
 from outcome._retry import _will_retry
 
 __all__ = ["BeforeSend", "before_send"]
@@ -139,7 +139,9 @@ class BeforeSend:
             # Classified here first: a classifier that fails is seen to fail,
             # where from_exception would call the failure a bug.
             self._classifier.classify(exc)
-            detail = ErrorDetail.from_exception(exc, classifier=self._classifier)
+            # As the answer decided: an exception that carries Errors is its
+            # most severe error, with the reference its body showed.
+            detail = Problems(classifier=self._classifier).detail_of(exc)
         except Exception:  # noqa: BLE001 - what cannot be judged is sent as it is
             return event
         bucket = detail.bucket

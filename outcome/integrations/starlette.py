@@ -46,6 +46,7 @@ from outcome._errors.collection import Errors
 from outcome._errors.detail import ErrorDetail
 from outcome._http import PROBLEM_JSON, HttpAnswer, Problems
 from outcome._result import Err, Ok
+from outcome._saga import SagaFailure
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Mapping
@@ -122,7 +123,9 @@ def install(
     - On FastAPI, `outcome.Errors`, `outcome.Ok` and `outcome.Err` become
       known to ``fastapi.encoders.jsonable_encoder``, which FastAPI uses for a
       route without a response model: they encode as pydantic serialises
-      them (``Errors.to_list()``, ``{"ok": value}``, ``{"err": error}``).
+      them (``Errors.to_list()``, ``{"ok": value}``, ``{"err": error}``); an
+      `Err` of an exception or a `SagaFailure` encodes its errors, as
+      ``to_list()`` gives them, never the exception's own attributes.
       FastAPI keeps its encoders for the whole process
       (``fastapi.encoders.ENCODERS_BY_TYPE``); one already registered for
       them is kept.
@@ -141,7 +144,7 @@ def install(
     Raises:
         TypeError: When `app` is not a Starlette application, or an option
             is of the wrong type, as `outcome.Problems` says.
-        ValueError: When a status in `statuses` is not from 100 to 599.
+        ValueError: When a status in `statuses` is not from 400 to 599.
         RuntimeError: When the app has already served a request, or `install`
             already ran on it.
     """
@@ -364,6 +367,10 @@ def _bug_handler(
 # FastAPI ---------------------------------------------------------------------
 
 
+# FastAPI's encoders are the process's, not an app's: the default answers.
+_ENCODING_PROBLEMS: Final = Problems()
+
+
 def _install_on_fastapi(app: FastAPI, problems: Problems) -> None:
     from fastapi.encoders import (  # noqa: PLC0415 - optional
         ENCODERS_BY_TYPE,
@@ -389,10 +396,16 @@ def _install_on_fastapi(app: FastAPI, problems: Problems) -> None:
     ENCODERS_BY_TYPE.setdefault(
         Ok, lambda result: {"ok": jsonable_encoder(cast("Ok[object]", result).ok_value)}
     )
-    ENCODERS_BY_TYPE.setdefault(
-        Err,
-        lambda result: {"err": jsonable_encoder(cast("Err[object]", result).err_value)},
-    )
+
+    def encoded_err(result: object) -> dict[str, object]:
+        error = cast("Err[object]", result).err_value
+        if isinstance(error, BaseException | SagaFailure):
+            # Never the exception's own attributes and notes, which FastAPI's
+            # encoder would read: its errors, a bug's redacted.
+            return {"err": _ENCODING_PROBLEMS.errors_of(error).to_list()}
+        return {"err": jsonable_encoder(error)}
+
+    ENCODERS_BY_TYPE.setdefault(Err, encoded_err)
 
 
 class _RequestInputHiddenError(Exception):

@@ -575,7 +575,7 @@ BAD_SETTINGS: dict[str, tuple[object, str]] = {
     ),
     "a status out of range": (
         {"statuses": {"sold_out": 700}},
-        "statuses['sold_out'] must be an HTTP status from 100 to 599",
+        "statuses['sold_out'] must be an HTTP error status from 400 to 599",
     ),
     "a catalog of numbers": ({"catalog": {"sold_out": 1}}, "catalog must map"),
     "a type that is no URI": ({"type": 3}, "takes type as a URI string"),

@@ -161,7 +161,7 @@ class TestInstall:
     def test_a_status_out_of_range_is_refused(self, app: Flask) -> None:
         """A status outside 100..599 is refused at install, naming it."""
         with pytest.raises(
-            ValueError, match=r"statuses\['sold_out'\].*from 100 to 599.*4090"
+            ValueError, match=r"statuses\['sold_out'\].*from 400 to 599.*4090"
         ):
             install(app, statuses={"sold_out": 4090})
 

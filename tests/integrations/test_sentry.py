@@ -28,6 +28,7 @@ from outcome import (
     Decision,
     Err,
     ErrorDetail,
+    Errors,
     Problems,
     Retrying,
     RetryPolicy,
@@ -704,3 +705,51 @@ class TestStarlette:
         assert response.json()["errors"][0]["code"] == code
         assert "10.0.0.7" not in response.text
         assert transport.events == []
+
+
+class OrderFailed(Exception):
+    """An exception of the app's own that carries the errors it answers with."""
+
+    def __init__(self, errors: Errors) -> None:
+        super().__init__("SELECT secret FROM cards")
+        self.errors = errors
+
+
+class TestCarriedErrors:
+    """An exception carrying Errors is judged as the HTTP answer judged it."""
+
+    def test_user_fixable_carried_errors_are_not_sent(self) -> None:
+        """Carried errors the user can fix are dropped, as their 422 says."""
+        exc = OrderFailed(Errors([ErrorDetail("email", "blank")]))
+        assert http_answer(exc).status == 422
+        assert judged(exc) is None
+
+    def test_a_carried_bug_is_sent_with_the_reference_shown(self) -> None:
+        """A carried bug's tag is the reference its 500 body showed."""
+        bug = ErrorDetail(None, "bug", bucket=Bucket.PROGRAMMER_ERROR)
+        exc = OrderFailed(Errors([ErrorDetail("email", "blank"), bug]))
+        shown = http_answer(exc).body["errors"][0].get("reference")
+        event = judged(exc)
+        assert event is not None
+        assert event["tags"]["outcome.reference"] == shown == bug.reference
+
+    def test_the_logging_filter_agrees(self) -> None:
+        """The logging filter gives the same bucket and reference as the answer."""
+        bug = ErrorDetail(None, "bug", bucket=Bucket.PROGRAMMER_ERROR)
+        for errors, bucket in (
+            (Errors([ErrorDetail("email", "blank")]), "user_fixable"),
+            (Errors([bug]), "programmer_error"),
+        ):
+            exc = OrderFailed(errors)
+            record = logging.LogRecord(
+                "shop",
+                logging.ERROR,
+                __file__,
+                1,
+                "failed",
+                (),
+                hint_of(exc)["exc_info"],  # type: ignore[arg-type]
+            )
+            assert ClassifyingFilter().filter(record)
+            assert record.bucket == bucket  # type: ignore[attr-defined]
+            assert record.reference == Problems().detail_of(exc).reference  # type: ignore[attr-defined]

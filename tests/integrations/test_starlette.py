@@ -38,6 +38,7 @@ from outcome import (
     Ok,
     Problems,
     Result,
+    SagaFailure,
 )
 from outcome.integrations import starlette as integration
 from outcome.integrations.starlette import install, problem_response
@@ -311,7 +312,7 @@ class TestInstall:
         ("options", "error", "words"),
         [
             ({"statuses": [("sold_out", 409)]}, TypeError, "statuses must map"),
-            ({"statuses": {"sold_out": 700}}, ValueError, "from 100 to 599"),
+            ({"statuses": {"sold_out": 700}}, ValueError, "from 400 to 599"),
             ({"statuses": {"sold_out": "409"}}, TypeError, "'409'"),
             ({"catalog": {"sold_out": 1}}, TypeError, "catalog must map"),
             ({"classifier": "strict"}, TypeError, "'strict'"),
@@ -991,6 +992,18 @@ class TestModels:
             "errors": errors.to_list(),
             "result": {"ok": 1},
         }
+
+    def test_an_err_of_an_exception_encodes_no_text_of_it(self) -> None:
+        """Err(exception) encodes its errors, a bug's redacted; never its attributes."""
+        fastapi_app()
+        bug = LookupError("SELECT secret FROM cards")
+        bug.add_note("query: SELECT secret FROM cards")
+        bug.statement = "SELECT secret FROM cards"  # type: ignore[attr-defined]
+        encoded = jsonable_encoder({"result": Err(bug)})
+        assert "SELECT" not in repr(encoded)
+        assert encoded["result"]["err"][0]["code"] == "internal_error"
+        failure = SagaFailure("charge", Errors([ErrorDetail("card", "declined")]))
+        assert jsonable_encoder(Err(failure)) == {"err": failure.errors.to_list()}
 
     def test_an_encoder_of_the_app_s_own_is_kept(
         self, monkeypatch: pytest.MonkeyPatch
