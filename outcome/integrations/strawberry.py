@@ -31,7 +31,9 @@ decides:
   `GraphQLError` a resolver raises has an exception behind it, itself: it is
   classified like any exception, so it is masked unless a classifier rule
   says what it is. graphql-core raises them too, and fills their message with
-  the value a resolver returned that did not fit the schema.
+  the value a resolver returned that did not fit the schema. One raised with
+  its ``path`` already set reaches the schema as it was made, with nothing
+  behind it, and is left as it is: its message is the resolver's own choice.
 
 Strawberry logs every error before the extension masks it, through
 ``Schema.process_errors``, so a bug is logged once, with its traceback. An
