@@ -1076,10 +1076,16 @@ class TestUvicorn:
         response = httpx.get(f"{url}/bug", timeout=WAIT)
         body = assert_problem(response, 500)
         assert_reference_only(body)
-        errors = [
-            record for record in records.records if record.levelno >= logging.ERROR
-        ]
-        [record] = errors
+
+        def errors() -> list[logging.LogRecord]:
+            return [r for r in records.records if r.levelno >= logging.ERROR]
+
+        # The server logs after it has sent the response, in its own thread.
+        deadline = time.monotonic() + WAIT
+        while not errors() and time.monotonic() < deadline:
+            time.sleep(0.01)
+        time.sleep(0.2)  # a second record would have landed by now
+        [record] = errors()
         assert record.exc_info is not None
         assert isinstance(record.exc_info[1], LookupError)
         assert str(record.exc_info[1]) == BUG
