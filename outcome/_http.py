@@ -19,6 +19,8 @@ from outcome._errors.detail import _HIGHEST_STATUS, _LOWEST_ERROR_STATUS, ErrorD
 from outcome._result import Err, Ok
 
 if TYPE_CHECKING:
+    import logging
+
     from outcome._errors.collection import ProblemDetails
 
 PROBLEM_JSON: Final = "application/problem+json"
@@ -202,7 +204,11 @@ class Problems:
         else:
             errors = Errors([self._decided(failure)])
         if not errors:
-            errors = Errors([ErrorDetail(None, "bug", bucket=Bucket.PROGRAMMER_ERROR)])
+            # The exception that said nothing is kept for the logs.
+            cause = failure if isinstance(failure, BaseException) else None
+            errors = Errors(
+                [ErrorDetail(None, "bug", bucket=Bucket.PROGRAMMER_ERROR, cause=cause)]
+            )
         return errors
 
     def _decided(self, value: object) -> ErrorDetail:
@@ -349,6 +355,23 @@ def _carried_errors(failure: object) -> Errors | None:
     except Exception:  # noqa: BLE001 - a property may raise anything
         return None
     return carried if type(carried) is Errors else None
+
+
+def _log_returned_bugs(logger: logging.Logger, errors: Errors) -> None:
+    """
+    Log each programmer error among `errors`, answered as returned, not raised.
+
+    No server or tracker sees a failure a handler returns, so the web
+    integrations log it here, with its reference and its cause.
+    """
+    for detail in errors:
+        if detail.bucket is Bucket.PROGRAMMER_ERROR:
+            logger.error(
+                "Answered a programmer error with 500, reference %s: %r",
+                detail.reference,
+                detail,
+                exc_info=detail.cause,
+            )
 
 
 def _worst(details: list[ErrorDetail]) -> ErrorDetail:

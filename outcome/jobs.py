@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import logging
 import random as _random
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from types import MappingProxyType
 from typing import Final, Literal, TypeAlias, TypedDict, cast, final
 
@@ -604,3 +604,29 @@ class JobFailed(Exception):  # noqa: N818 - what happened to the job, not an err
 
 def _is_bug(decision: Decision) -> bool:
     return decision.bucket is Bucket.PROGRAMMER_ERROR
+
+
+def _check_declaration(
+    declare: str,
+    engine: str,
+    policy: object,
+    options: Iterable[str],
+    owned: frozenset[str],
+) -> None:
+    """
+    Refuse, where a job is declared, what an engine integration cannot take.
+
+    `policy` must be a `JobPolicy` (callers may be untyped), and none of the
+    engine's own retry options in `owned` may be among `options`: the policy
+    owns retrying.
+    """
+    if type(policy) is not JobPolicy:
+        msg = f"{declare}() takes policy=JobPolicy(...), not {policy!r}"
+        raise TypeError(msg)
+    taken = sorted(owned.intersection(options))
+    if taken:
+        msg = (
+            f"{declare}() does not take {engine}'s {', '.join(taken)}: the "
+            "JobPolicy owns retrying (JobPolicy(retry=RetryPolicy(attempts=...)))"
+        )
+        raise TypeError(msg)

@@ -206,6 +206,19 @@ class TestFailures:
         assert answer.status == 422
         assert answer.body["errors"][0]["pointer"] == "#/sku"
 
+    def test_an_exception_carrying_no_error_is_a_bug_kept_for_the_logs(self) -> None:
+        """Carried empty Errors answer 500; the exception is the bug's cause."""
+
+        class Silent(Exception):
+            errors = Errors()
+
+        exc = Silent(HIDDEN_TEXT)
+        [bug] = Problems().errors_of(exc)
+        assert (bug.bucket, bug.cause) == (Bucket.PROGRAMMER_ERROR, exc)
+        answer = http_answer(exc)
+        assert answer.status == 500
+        assert HIDDEN_TEXT not in answer.content.decode()
+
     def test_a_value_that_classifies_itself_is_answered_as_it_says(self) -> None:
         """A value of the user's own with __outcome_classify__ is classified."""
 

@@ -46,6 +46,7 @@ from outcome.jobs import (
     JobState,
     JobStatus,
     RetryIn,
+    _check_declaration,
     _is_bug,
     _Job,
 )
@@ -159,16 +160,7 @@ def task(
 
     .. versionadded:: 0.1.0
     """
-    if type(cast("object", policy)) is not JobPolicy:  # callers may be untyped
-        msg = f"task() takes policy=JobPolicy(...), not {policy!r}"
-        raise TypeError(msg)
-    owned = sorted(_OWNED_OPTIONS & task_options.keys())
-    if owned:
-        msg = (
-            f"task() does not take Celery's {', '.join(owned)}: the JobPolicy "
-            "owns retrying (JobPolicy(retry=RetryPolicy(attempts=...)))"
-        )
-        raise TypeError(msg)
+    _check_declaration("task", "Celery", policy, task_options, _OWNED_OPTIONS)
     engine = cast("_App", app)
     visibility = _visibility_timeout(engine)
     if visibility is not None and policy.retry.max_delay >= visibility:

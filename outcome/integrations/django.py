@@ -87,7 +87,7 @@ from typing import TYPE_CHECKING, Final, Protocol, cast
 from outcome._bucket import Bucket
 from outcome._errors.collection import Errors
 from outcome._errors.detail import ErrorDetail
-from outcome._http import Problems, _carried_errors
+from outcome._http import Problems, _log_returned_bugs
 from outcome._result import Err
 from outcome._retry import _add_note
 
@@ -285,12 +285,7 @@ def _errors_of(exc: BaseException, problems: Problems) -> Errors:
         errors = _django_errors(exc)
         if errors is not None:
             return errors
-        carried = _carried_errors(exc)
-        if carried is None:
-            return problems.errors_of(exc)
-        # An exception that carries no error at all is a bug, as an empty
-        # Errors is: the answer would say nothing.
-        return carried or _bug(exc)
+        return problems.errors_of(exc)
     except Exception:  # noqa: BLE001 - an unreadable failure is a bug, answered 500
         return _bug(exc)
 
@@ -588,14 +583,7 @@ def problem_response(
         errors = _errors_of(failure, problems)
     else:
         errors = problems.errors_of(failure)
-    for detail in errors:
-        if detail.bucket is Bucket.PROGRAMMER_ERROR:
-            _LOGGER.error(
-                "Answered a programmer error with 500, reference %s: %r",
-                detail.reference,
-                detail,
-                exc_info=detail.cause,
-            )
+    _log_returned_bugs(_LOGGER, errors)
     return _response(problems.answer(errors))
 
 

@@ -73,7 +73,15 @@ import math
 from typing import TYPE_CHECKING, Any, Final, ParamSpec, Protocol, TypeVar, cast
 
 from outcome._result import Err
-from outcome.jobs import JobFailed, JobPolicy, JobStatus, RetryIn, _is_bug, _Job
+from outcome.jobs import (
+    JobFailed,
+    JobPolicy,
+    JobStatus,
+    RetryIn,
+    _check_declaration,
+    _is_bug,
+    _Job,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping, MutableMapping
@@ -254,16 +262,7 @@ def actor(
 
     .. versionadded:: 0.1.0
     """
-    if type(cast("object", policy)) is not JobPolicy:  # callers may be untyped
-        msg = f"actor() takes policy=JobPolicy(...), not {policy!r}"
-        raise TypeError(msg)
-    owned = sorted(_OWNED_OPTIONS & actor_options.keys())
-    if owned:
-        msg = (
-            f"actor() does not take Dramatiq's {', '.join(owned)}: the JobPolicy "
-            "owns retrying (JobPolicy(retry=RetryPolicy(attempts=...)))"
-        )
-        raise TypeError(msg)
+    _check_declaration("actor", "Dramatiq", policy, actor_options, _OWNED_OPTIONS)
     if policy.retry.max_delay > _LONGEST_WAIT:
         msg = (
             f"the policy's max_delay of {policy.retry.max_delay:g} s is longer than "

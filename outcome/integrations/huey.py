@@ -41,7 +41,14 @@ import functools
 from typing import TYPE_CHECKING, Final, Protocol, cast
 
 from outcome._result import Err
-from outcome.jobs import JobPolicy, JobStatus, RetryIn, _is_bug, _Job
+from outcome.jobs import (
+    JobPolicy,
+    JobStatus,
+    RetryIn,
+    _check_declaration,
+    _is_bug,
+    _Job,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -51,6 +58,11 @@ if TYPE_CHECKING:
     from huey.api import TaskWrapper
 
 __all__ = ["job_status", "task"]
+
+# Huey's own retry options, and the context the integration asks for itself.
+_OWNED_OPTIONS: Final = frozenset(
+    {"retries", "retry_delay", "retry_backoff", "context"}
+)
 
 _STATUS: Final = "outcome-status:"
 
@@ -109,16 +121,7 @@ def task(
     """
     from huey.signals import SIGNAL_ENQUEUED  # noqa: PLC0415 - optional
 
-    if type(cast("object", policy)) is not JobPolicy:  # callers may be untyped
-        msg = f"task() takes policy=JobPolicy(...), not {policy!r}"
-        raise TypeError(msg)
-    owned = {"retries", "retry_delay", "retry_backoff", "context"} & task_options.keys()
-    if owned:
-        msg = (
-            f"task() does not take Huey's {', '.join(sorted(owned))}: the "
-            "JobPolicy owns retrying (JobPolicy(retry=RetryPolicy(attempts=...)))"
-        )
-        raise TypeError(msg)
+    _check_declaration("task", "Huey", policy, task_options, _OWNED_OPTIONS)
     engine = cast("_Huey", huey)
 
     def decorator(fn: Callable[..., object]) -> TaskWrapper:

@@ -87,9 +87,9 @@ class _Facts:
 
     __slots__ = ("bucket", "kind", "level", "reference")
 
-    def __init__(self, exc: BaseException, classifier: Classifier) -> None:
+    def __init__(self, exc: BaseException, problems: Problems) -> None:
         # As the HTTP answer decided, so that the reference is the user's.
-        detail = Problems(classifier=classifier).detail_of(exc)
+        detail = problems.detail_of(exc)
         self.bucket = detail.bucket.value
         self.kind = detail.code
         self.reference = detail.reference
@@ -148,6 +148,7 @@ class ClassifyingFilter(logging.Filter):
         """Check the classifier once, so that filtering never fails on it."""
         super().__init__()
         self._classifier = _checked_classifier("ClassifyingFilter", classifier)
+        self._problems = Problems(classifier=self._classifier)
 
     def filter(self, record: logging.LogRecord) -> bool:
         """
@@ -161,7 +162,7 @@ class ClassifyingFilter(logging.Filter):
         if exc is None:
             return True
         try:
-            facts = _Facts(exc, self._classifier)
+            facts = _Facts(exc, self._problems)
             attributes = vars(record)
             for name, value in facts.fields().items():
                 attributes.setdefault(name, value)
@@ -203,11 +204,12 @@ class ClassifyingProcessor:
     .. versionadded:: 0.1.0
     """
 
-    __slots__ = ("_classifier",)
+    __slots__ = ("_classifier", "_problems")
 
     def __init__(self, *, classifier: Classifier | None = None) -> None:
         """Check the classifier once, so that processing never fails on it."""
         self._classifier = _checked_classifier("ClassifyingProcessor", classifier)
+        self._problems = Problems(classifier=self._classifier)
 
     def __repr__(self) -> str:
         """Show the classifier it sorts with."""
@@ -232,7 +234,7 @@ class ClassifyingProcessor:
             exc = _structlog_exception(event_dict.get("exc_info"))
             if exc is None:
                 return event_dict
-            facts = _Facts(exc, self._classifier)
+            facts = _Facts(exc, self._problems)
             for name, value in facts.fields().items():
                 event_dict.setdefault(name, value)
             level = str(event_dict.get("level", method_name)).lower()

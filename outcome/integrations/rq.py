@@ -85,6 +85,7 @@ from outcome.jobs import (
     JobState,
     JobStatus,
     RetryIn,
+    _check_declaration,
     _is_bug,
     _Job,
 )
@@ -189,15 +190,7 @@ def job(
 
     .. versionadded:: 0.1.0
     """
-    if type(cast("object", policy)) is not JobPolicy:  # callers may be untyped
-        msg = f"job() takes policy=JobPolicy(...), not {policy!r}"
-        raise TypeError(msg)
-    if "retry" in job_options:
-        msg = (
-            "job() does not take RQ's retry: the JobPolicy owns retrying "
-            "(JobPolicy(retry=RetryPolicy(attempts=...)))"
-        )
-        raise TypeError(msg)
+    _check_declaration("job", "RQ", policy, job_options, frozenset({"retry"}))
     unknown = sorted(job_options.keys() - _OPTIONS)
     if unknown:
         msg = (

@@ -86,7 +86,7 @@ class BeforeSend:
     .. versionadded:: 0.1.0
     """
 
-    __slots__ = ("_classifier", "_report_visible")
+    __slots__ = ("_classifier", "_problems", "_report_visible")
 
     def __init__(
         self, *, classifier: Classifier | None = None, report_visible: bool = False
@@ -107,6 +107,7 @@ class BeforeSend:
             )
             raise TypeError(msg)
         self._classifier = classifier
+        self._problems = Problems(classifier=classifier)
         self._report_visible = report_visible
 
     def __repr__(self) -> str:
@@ -141,7 +142,7 @@ class BeforeSend:
             self._classifier.classify(exc)
             # As the answer decided: an exception that carries Errors is its
             # most severe error, with the reference its body showed.
-            detail = Problems(classifier=self._classifier).detail_of(exc)
+            detail = self._problems.detail_of(exc)
         except Exception:  # noqa: BLE001 - what cannot be judged is sent as it is
             return event
         bucket = detail.bucket

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING, Final, cast
 from outcome._bucket import Bucket
 from outcome._errors.collection import Errors
 from outcome._errors.detail import ErrorDetail
-from outcome._http import PROBLEM_JSON, HttpAnswer, Problems
+from outcome._http import PROBLEM_JSON, HttpAnswer, Problems, _log_returned_bugs
 from outcome._result import Err, Ok
 from outcome._saga import SagaFailure
 
@@ -236,15 +236,7 @@ def problem_response(failure: object, *, problems: Problems | None = None) -> Re
     answer = _validation_answer(problems, failure)
     if answer is None:
         errors = problems.errors_of(failure)
-        if errors.bucket is Bucket.PROGRAMMER_ERROR:
-            for detail in errors:
-                if detail.bucket is Bucket.PROGRAMMER_ERROR:
-                    _LOGGER.error(
-                        "Answered a programmer error with 500, reference %s: %r",
-                        detail.reference,
-                        detail,
-                        exc_info=detail.cause,
-                    )
+        _log_returned_bugs(_LOGGER, errors)
         answer = problems.answer(errors)
     return _response(answer)
 
