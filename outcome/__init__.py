@@ -55,6 +55,18 @@ from outcome._result import (
     map_async,
     partition,
 )
+from outcome._journal import (
+    DurableSaga,
+    Journal,
+    JournalEntry,
+    JournalError,
+    LeaseLost,
+    PostgresJournal,
+    Recovery,
+    SagaRecord,
+    SqliteJournal,
+    recover,
+)
 from outcome._retry import RetryBudget, RetryDetails, Retrying, RetryPolicy, retry
 from outcome._saga import Saga, SagaFailure, Step
 
@@ -64,6 +76,7 @@ __all__ = [
     "DEFAULT_CLASSIFIER",
     "DEFAULT_MESSAGES",
     "Decision",
+    "DurableSaga",
     "Err",
     "ErrorDetail",
     "ErrorEntry",
@@ -71,16 +84,22 @@ __all__ = [
     "Errors",
     "GraphQLUserError",
     "HttpAnswer",
+    "Journal",
+    "JournalEntry",
+    "JournalError",
     "JsonApiDocument",
     "JsonApiError",
+    "LeaseLost",
     "Ok",
     "OkErr",
     "PROBLEM_JSON",
     "Path",
     "PathInput",
+    "PostgresJournal",
     "ProblemDetails",
     "ProblemDetailsError",
     "Problems",
+    "Recovery",
     "Result",
     "RetryBudget",
     "RetryDetails",
@@ -88,7 +107,9 @@ __all__ = [
     "Retrying",
     "Saga",
     "SagaFailure",
+    "SagaRecord",
     "SelfClassifying",
+    "SqliteJournal",
     "Step",
     "UnwrapError",
     "accumulate",
@@ -108,6 +129,7 @@ __all__ = [
     "parse_path",
     "parse_pointer",
     "partition",
+    "recover",
     "retry",
 ]
 
