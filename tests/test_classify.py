@@ -12,6 +12,7 @@ import json
 import math
 import pickle
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -1117,6 +1118,22 @@ class TestRetryAfter:
             }
         )
         assert classify(failure).retry_after == 2.0
+
+    def test_the_email_package_is_imported_for_a_date_only(self) -> None:
+        """Delay-seconds need no email package; the first HTTP-date imports it."""
+        script = """
+import sys
+from outcome import classify
+class Limited(Exception): ...
+failure = Limited()
+failure.status_code, failure.headers = 429, {"Retry-After": "3"}
+assert classify(failure).retry_after == 3.0
+assert "email" not in sys.modules, "email was imported for delay-seconds"
+failure.headers = {"Retry-After": "Thu, 01 Jan 2099 00:00:00 GMT"}
+assert classify(failure).defer
+assert "email.utils" in sys.modules
+"""
+        subprocess.run([sys.executable, "-c", script], check=True)  # noqa: S603 - ours
 
 
 class TestGroups:

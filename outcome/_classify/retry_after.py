@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import math
 from datetime import UTC
-from email.utils import parsedate_to_datetime
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -26,6 +25,10 @@ def _date(text: str) -> float | None:
     servers also send) gives `parsedate_to_datetime` a naive datetime, which
     ``timestamp()`` would read in the host's local time. Naive means UTC here.
     """
+    # Imported here: the email package costs `import outcome` several
+    # milliseconds, and only a server that sends a date needs it.
+    from email.utils import parsedate_to_datetime  # noqa: PLC0415
+
     try:
         moment = parsedate_to_datetime(text)
         if moment.tzinfo is None:
