@@ -130,8 +130,8 @@ def _errors_payload(failure: object) -> str:
         errors = failure
     elif type(failure) is ErrorDetail:
         errors = Errors([failure])
-    else:
-        errors = Errors()
+    else:  # an Err of no error, which the saga reports as step_failed too
+        errors = Errors([ErrorDetail(None, "step_failed", bucket=Bucket.USER_VISIBLE)])
     kept = [
         {
             "path": list(detail.path),
@@ -495,7 +495,8 @@ class DurableSaga(Generic[I, C]):
             if stop in self.resumable:
                 del replay[stop]  # it runs again, and the steps after it
             else:  # it fails, as a timeout does, and gets its compensate_failed
-                replay[stop].failed = _interrupted(stop)
+                replay[stop].failed = errors = _interrupted(stop)
+                recorder.note(stop, _ACTION, _ERR, _errors_payload(errors))
         return self._finish(recorder, lambda saga: saga.run(ctx), replay)
 
 

@@ -245,23 +245,22 @@ class PostgresJournal(Journal):
 
     def claim(self, saga_id: str, now: float, lease: float) -> SagaRecord | None:
         """Take over a saga whose lease has expired; `None` if another process has."""
-        import psycopg  # noqa: PLC0415 - an optional dependency
-
         connection = self._connection()
-        try:
-            with connection.transaction():
-                row = connection.execute(self._sql["lock"], (saga_id,)).fetchone()
-                if row is None:  # finished, or another recoverer holds it
-                    return None
-                entries = [
-                    JournalEntry(*found)
-                    for found in connection.execute(self._sql["entries"], (saga_id,))
-                ]
-                if entries and entries[-1].lease_until >= now:
-                    return None
-                seq = entries[-1].seq + 1 if entries else 1
-                claim = JournalEntry(seq, "", _SAGA, _CLAIM, "{}", now, now + lease)
-                connection.execute(self._sql["entry"], (saga_id, *_entry_row(claim)))
-        except psycopg.errors.UniqueViolation:  # its runner wrote meanwhile
-            return None
+        with connection.transaction():
+            # A runner's write holds a key-share lock on the saga's row (the
+            # journal's foreign key), so SKIP LOCKED passes over a saga being
+            # written as over one another recoverer holds; and a runner that
+            # writes after the claim waits for it, then finds its number taken.
+            row = connection.execute(self._sql["lock"], (saga_id,)).fetchone()
+            if row is None:
+                return None
+            entries = [
+                JournalEntry(*found)
+                for found in connection.execute(self._sql["entries"], (saga_id,))
+            ]
+            if entries and entries[-1].lease_until >= now:
+                return None
+            seq = entries[-1].seq + 1 if entries else 1
+            claim = JournalEntry(seq, "", _SAGA, _CLAIM, "{}", now, now + lease)
+            connection.execute(self._sql["entry"], (saga_id, *_entry_row(claim)))
         return _record_of(row, (*entries, claim))
