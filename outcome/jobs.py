@@ -380,19 +380,62 @@ def _call_hook(hook: Hook | None, event: JobEvent) -> None:
         )
 
 
+def _plain_status(job_id: str, name: str, state: JobState, attempt: int) -> JobStatus:
+    """The status of a state with no failure, made without an event."""
+    return {
+        "job_id": job_id,
+        "job_name": name,
+        "state": state,
+        "attempt": attempt,
+        "retry_in": None,
+        "reason": None,
+        "kind": None,
+        "bucket": None,
+        "errors": [],
+    }
+
+
+def _store_status(
+    publish: Callable[[JobStatus], object], status: JobStatus, job_id: str
+) -> None:
+    """Store `status`; the store failing is logged, never allowed to fail the job."""
+    try:
+        publish(status)
+    except Exception:  # noqa: BLE001 - the status store failing must not fail the job
+        _LOG.exception("could not store the status of job %s", job_id)
+
+
+def _queued(  # noqa: PLR0913, PLR0917 - what identifies the job
+    policy: JobPolicy,
+    name: str,
+    job_id: str,
+    args: Iterable[object],
+    kwargs: Mapping[str, object],
+    publish: Callable[[JobStatus], object],
+) -> None:
+    """Store that a new job is queued; make its attempt only if on_status hears."""
+    if policy.on_status is None:
+        _store_status(publish, _plain_status(job_id, name, "queued", 1), job_id)
+    else:
+        _Job(policy, name, job_id, tuple(args), dict(kwargs), 1, publish).queued()
+
+
 class _Job:
     """
     One attempt of one job, as the engine integrations drive it.
 
-    `publish` stores the latest status where the engine keeps results.
+    `publish` stores the latest status where the engine keeps results. The
+    events of states with no failure are built only when ``on_status`` is
+    set, and their statuses only when stored or read: a success costs its
+    writes and little more.
     """
 
     __slots__ = (
+        "_last",
         "args",
         "attempt",
         "job_id",
         "kwargs",
-        "last_status",
         "name",
         "policy",
         "publish",
@@ -415,7 +458,16 @@ class _Job:
         self.kwargs = kwargs
         self.attempt = attempt
         self.publish = publish
-        self.last_status: JobStatus = self._status("queued")
+        # A state alone stands for its plain status, made when it is read.
+        self._last: JobStatus | JobState = "queued"
+
+    @property
+    def last_status(self) -> JobStatus:
+        """The latest status of the attempt, stored or not."""
+        last = self._last
+        if isinstance(last, str):
+            return _plain_status(self.job_id, self.name, last, self.attempt)
+        return last
 
     def event(  # noqa: PLR0913 - one argument per field of the event
         self,
@@ -444,30 +496,10 @@ class _Job:
 
     def changed(self, event: JobEvent) -> None:
         """Store the new status, then tell on_status."""
-        self._store(event.to_status())
+        status = event.to_status()
+        self._last = status
+        _store_status(self.publish, status, self.job_id)
         _call_hook(self.policy.on_status, event)
-
-    def _store(self, status: JobStatus) -> None:
-        """Keep `status` as the latest, where the engine keeps results."""
-        self.last_status = status
-        try:
-            self.publish(status)
-        except Exception:  # noqa: BLE001 - the status store failing must not fail the job
-            _LOG.exception("could not store the status of job %s", self.job_id)
-
-    def _status(self, state: JobState) -> JobStatus:
-        """The status of a state with no failure, made without an event."""
-        return {
-            "job_id": self.job_id,
-            "job_name": self.name,
-            "state": state,
-            "attempt": self.attempt,
-            "retry_in": None,
-            "reason": None,
-            "kind": None,
-            "bucket": None,
-            "errors": [],
-        }
 
     def _plainly(self, state: JobState, *, store: bool) -> None:
         """
@@ -477,11 +509,19 @@ class _Job:
         of the task says it, and `job_status` reads it from there.
         """
         if store:
-            self._store(self._status(state))
+            job_id = self.job_id
+            status = _plain_status(job_id, self.name, state, self.attempt)
+            self._last = status
+            # _store_status, written out: this runs on every attempt.
+            try:
+                self.publish(status)
+            except Exception:  # noqa: BLE001 - the status store failing must not fail the job
+                _LOG.exception("could not store the status of job %s", job_id)
         else:
-            self.last_status = self._status(state)
-        if self.policy.on_status is not None:
-            _call_hook(self.policy.on_status, self.event(state))
+            self._last = state
+        on_status = self.policy.on_status
+        if on_status is not None:
+            _call_hook(on_status, self.event(state))
 
     def queued(self) -> None:
         """The job was put on the queue."""

@@ -27,6 +27,7 @@ from outcome.jobs import (
     JobPolicy,
     RetryIn,
     _Job,
+    _queued,
     plan_failure,
 )
 
@@ -209,6 +210,65 @@ class TestJob:
             job.running()
         assert [event.state for event in events] == ["running"]
         assert "could not store the status of job j-2" in caplog.text
+
+    def test_a_failing_store_of_a_failure_is_logged(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """The store raising on a give-up is logged; the give-up hooks still run."""
+        events: list[JobEvent] = []
+
+        def broken(_status: object) -> None:
+            raise OSError("disk full")
+
+        job = _Job(JobPolicy(on_give_up=events.append), "c", "j-3", (), {}, 1, broken)
+        with caplog.at_level(logging.ERROR, logger="outcome.jobs"):
+            step = job.failed(KeyError("sku"), longest_wait=None)
+        assert isinstance(step, GiveUp)
+        assert [event.state for event in events] == ["failed"]
+        assert job.last_status["state"] == "failed"
+        assert "could not store the status of job j-3" in caplog.text
+
+    def test_the_last_status_follows_every_state(self) -> None:
+        """last_status says queued, then each state told, stored or not."""
+        published: list[object] = []
+        job = _job(JobPolicy(), published)
+        assert (job.last_status["state"], job.last_status["attempt"]) == ("queued", 1)
+        job.running(store=False)
+        assert job.last_status == {
+            "job_id": "j-1",
+            "job_name": "capture",
+            "state": "running",
+            "attempt": 1,
+            "retry_in": None,
+            "reason": None,
+            "kind": None,
+            "bucket": None,
+            "errors": [],
+        }
+        assert published == []
+        job.succeeded()
+        assert published == [job.last_status]
+        assert job.last_status["state"] == "succeeded"
+
+    def test_a_queued_job_is_stored_with_or_without_a_hook(self) -> None:
+        """_queued stores the same status, and on_status hears it when it is set."""
+        events: list[JobEvent] = []
+        quiet: list[object] = []
+        heard: list[object] = []
+        _queued(JobPolicy(), "capture", "j-4", ["A-17"], {}, quiet.append)
+        _queued(
+            JobPolicy(on_status=events.append),
+            "capture",
+            "j-4",
+            ["A-17"],
+            {},
+            heard.append,
+        )
+        assert quiet == heard
+        [status] = quiet
+        assert status == JobEvent("capture", "j-4", (), {}, 1, "queued").to_status()
+        [event] = events
+        assert (event.state, event.args, event.attempt) == ("queued", ("A-17",), 1)
 
     def test_the_status_holds_no_arguments(self) -> None:
         """What subscribers are told never holds the job's arguments."""
