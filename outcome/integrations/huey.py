@@ -39,6 +39,7 @@ from __future__ import annotations
 
 import functools
 from typing import TYPE_CHECKING, Final, Protocol, cast
+from weakref import WeakKeyDictionary
 
 from outcome._result import Err
 from outcome.jobs import (
@@ -48,6 +49,7 @@ from outcome.jobs import (
     _check_declaration,
     _is_bug,
     _Job,
+    _queued,
 )
 
 if TYPE_CHECKING:
@@ -103,6 +105,10 @@ class _Huey(Protocol):
         ...
 
 
+# The policy of each task declared here, by Huey instance and task name.
+_POLICIES: Final[WeakKeyDictionary[_Huey, dict[str, JobPolicy]]] = WeakKeyDictionary()
+
+
 def task(
     huey: Huey, *, policy: JobPolicy, **task_options: object
 ) -> Callable[[Callable[..., object]], TaskWrapper]:
@@ -119,66 +125,94 @@ def task(
 
     .. versionadded:: 0.1.0
     """
-    from huey.signals import SIGNAL_ENQUEUED  # noqa: PLC0415 - optional
-
     _check_declaration("task", "Huey", policy, task_options, _OWNED_OPTIONS)
     engine = cast("_Huey", huey)
+    put = engine.put
 
     def decorator(fn: Callable[..., object]) -> TaskWrapper:
+        # The attempt itself: one frame between Huey and `fn`, as few as the
+        # traceback of a failure logged at ERROR must format.
         @functools.wraps(fn)
         def run(*args: object, task: _Task, **kwargs: object) -> object:
-            return _run(engine, policy, fn, task, args, kwargs)
+            # The message carries the number of the attempt that last failed
+            # in Huey's own `retries` (see _retry_in): no read of the storage.
+            attempt = task.retries + 1
+            job_id = task.id
+            job = _Job(
+                policy,
+                task.name,
+                job_id,
+                args,
+                kwargs,
+                attempt,
+                functools.partial(put, _STATUS + job_id),
+            )
+            job.running()
+            try:
+                value = fn(*args, **kwargs)
+            except Exception as exc:
+                step = job.failed(exc, longest_wait=None)
+                if isinstance(step, RetryIn):
+                    raise _retry_in(task, attempt, step.seconds) from None
+                # Given up: Huey retries an exception while `retries` is above 0.
+                task.retries = 0
+                if _is_bug(step.decision):
+                    raise
+                # Not chained: Huey's error result would carry the cause's text.
+                raise _huey_exceptions().CancelExecution(retry=False) from None
+            if type(value) is Err:
+                step = job.failed(cast("Err[object]", value), longest_wait=None)
+                if isinstance(step, RetryIn):
+                    raise _retry_in(task, attempt, step.seconds)
+                task.retries = 0
+                raise _huey_exceptions().CancelExecution(retry=False)
+            job.succeeded()
+            return value
 
         wrapper = engine.task(context=True, **task_options)(run)
-        name = cast("type[object]", wrapper.task_class).__name__
-
-        @engine.signal(SIGNAL_ENQUEUED)
-        def queued(_signal: str, enqueued: _Task) -> None:
-            # The scheduler enqueues a retry when its time comes: not queued anew.
-            if enqueued.name == name and not enqueued.retries:
-                _job(
-                    engine, policy, enqueued, enqueued.args, enqueued.kwargs, 1
-                ).queued()
-
+        _policies(engine)[cast("type[object]", wrapper.task_class).__name__] = policy
         return wrapper
 
     return decorator
 
 
-def _run(  # noqa: PLR0913, PLR0917 - the attempt and what it runs
-    engine: _Huey,
-    policy: JobPolicy,
-    fn: Callable[..., object],
-    task: _Task,
-    args: tuple[object, ...],
-    kwargs: dict[str, object],
-) -> object:
-    """One attempt: run `fn`, then retry, give up or succeed, telling the hooks."""
-    # The message carries the number of the attempt that last failed in
-    # Huey's own `retries` (see _retry_in): no read of the storage to count.
-    attempt = task.retries + 1
-    job = _job(engine, policy, task, args, kwargs, attempt)
-    job.running()
-    try:
-        value = fn(*args, **kwargs)
-    except Exception as exc:
-        step = job.failed(exc, longest_wait=None)
-        if isinstance(step, RetryIn):
-            raise _retry_in(task, attempt, step.seconds) from None
-        # Given up: Huey retries an exception while `retries` is above 0.
-        task.retries = 0
-        if _is_bug(step.decision):
-            raise
-        # Not chained: Huey's error result would carry the cause's text.
-        raise _huey_exceptions().CancelExecution(retry=False) from None
-    if type(value) is Err:
-        step = job.failed(cast("Err[object]", value), longest_wait=None)
-        if isinstance(step, RetryIn):
-            raise _retry_in(task, attempt, step.seconds)
-        task.retries = 0
-        raise _huey_exceptions().CancelExecution(retry=False)
-    job.succeeded()
-    return value
+def _policies(engine: _Huey) -> dict[str, JobPolicy]:
+    """
+    The policy of each task declared on `engine` here, by the task's name.
+
+    One signal receiver per Huey instance tells each new job that it is
+    queued, so that enqueueing costs one lookup, however many tasks there are.
+    """
+    policies = _POLICIES.get(engine)
+    if policies is None:
+        from huey.signals import SIGNAL_ENQUEUED  # noqa: PLC0415 - optional
+
+        policies = _POLICIES[engine] = {}
+        engine.signal(SIGNAL_ENQUEUED)(_announcer(engine, policies))
+    return policies
+
+
+def _announcer(
+    engine: _Huey, policies: dict[str, JobPolicy]
+) -> Callable[[str, _Task], None]:
+    """The receiver of Huey's enqueued signal: a new job of ours is queued."""
+    put = engine.put
+
+    def queued(_signal: str, enqueued: _Task) -> None:
+        policy = policies.get(enqueued.name)
+        # The scheduler enqueues a retry when its time comes: not queued anew.
+        if policy is not None and not enqueued.retries:
+            job_id = enqueued.id
+            _queued(
+                policy,
+                enqueued.name,
+                job_id,
+                enqueued.args,
+                enqueued.kwargs,
+                functools.partial(put, _STATUS + job_id),
+            )
+
+    return queued
 
 
 def _retry_in(task: _Task, attempt: int, seconds: float) -> BaseException:
@@ -197,20 +231,6 @@ def _huey_exceptions() -> ModuleType:
     import huey.exceptions  # noqa: PLC0415 - optional
 
     return cast("ModuleType", huey.exceptions)
-
-
-def _job(  # noqa: PLR0913, PLR0917 - what identifies the attempt
-    engine: _Huey,
-    policy: JobPolicy,
-    task: _Task,
-    args: tuple[object, ...],
-    kwargs: dict[str, object],
-    attempt: int,
-) -> _Job:
-    def publish(status: JobStatus) -> None:
-        engine.put(_STATUS + task.id, status)
-
-    return _Job(policy, task.name, task.id, tuple(args), dict(kwargs), attempt, publish)
 
 
 def job_status(huey: Huey, job_id: str) -> JobStatus | None:

@@ -9,8 +9,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from huey import SqliteHuey
+from huey import MemoryHuey, SqliteHuey
 from huey.exceptions import TaskException
+from huey.signals import SIGNAL_ENQUEUED
 
 from outcome import Bucket, Classifier, Err, ErrorDetail, Errors, Ok, RetryPolicy
 from outcome.integrations.huey import job_status, task
@@ -131,6 +132,58 @@ class TestSuccess:
     def test_unknown_job_has_no_status(self, huey: SqliteHuey) -> None:
         """A job id never seen has no status."""
         assert job_status(huey, "no-such-job") is None
+
+
+class TestQueued:
+    """Each new job is told queued once, by one receiver per Huey."""
+
+    def test_each_task_hears_its_own_jobs(self, recorder: Recorder) -> None:
+        """Of two tasks on one Huey, each job is queued once, under its own policy."""
+        instance = MemoryHuey("queued")
+        other = Recorder()
+
+        @task(instance, policy=recorder.policy())
+        def first() -> int:
+            return 1
+
+        @task(instance, policy=other.policy())
+        def second() -> int:
+            return 2
+
+        @instance.task()
+        def plain() -> int:
+            return 3
+
+        result = first()
+        plain()
+        assert recorder.states() == ["queued"]
+        assert other.states() == []
+        second()
+        assert [event.job_name for event in other.calls("on_status")] == ["second"]
+        status = job_status(instance, result.id)
+        assert status is not None
+        assert (status["state"], status["job_name"]) == ("queued", "first")
+
+    def test_one_receiver_however_many_tasks(self) -> None:
+        """Enqueueing costs one receiver, not one per task declared."""
+        instance = MemoryHuey("receivers")
+        # Huey's signal, read for what enqueueing calls: it has no public count.
+        receivers = instance._signal.receivers
+        before = len(receivers.get(SIGNAL_ENQUEUED, []))
+        for number in range(5):
+            task(instance, policy=JobPolicy(), name=f"job-{number}")(lambda: None)
+        assert len(receivers[SIGNAL_ENQUEUED]) == before + 1
+
+    def test_a_task_of_the_same_name_on_another_huey_is_apart(self) -> None:
+        """Two Hueys with a task of one name each keep their own statuses."""
+        here, there = MemoryHuey("here"), MemoryHuey("there")
+        heard_here, heard_there = Recorder(), Recorder()
+        task(here, policy=heard_here.policy(), name="same")(lambda: 1)
+        declared = task(there, policy=heard_there.policy(), name="same")(lambda: 2)
+        result = declared()
+        assert heard_here.states() == []
+        assert heard_there.states() == ["queued"]
+        assert job_status(here, result.id) is None
 
 
 class TestRetry:
