@@ -12,7 +12,9 @@ card would be called a bug.
   kept by the broker and the worker's timer, never a sleep in the worker. The
   countdown is the policy's backoff or the server's wait (Retry-After,
   ``retry-after-ms``), whichever is longer. Attempts count across the job's
-  whole life (Celery's ``request.retries``).
+  whole life (Celery's ``request.retries``). Celery's record of the retry
+  (its ``RETRY`` state, the ``task_retry`` signal) holds the traceback of the
+  retry alone, not the cause's, whose text may not be safe to keep.
 - A failure that is not transient, or the last one, gives up at once. An
   expected failure is raised as `outcome.jobs.JobFailed`, which the task
   ``throws``: Celery logs it at INFO without a traceback, and Sentry's Celery
@@ -36,7 +38,8 @@ card would be called a bug.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Final, Protocol, cast
+import functools
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypeAlias, cast
 from urllib.parse import urlparse
 
 from outcome._result import Err
@@ -49,6 +52,7 @@ from outcome.jobs import (
     _check_declaration,
     _is_bug,
     _Job,
+    _queued,
 )
 
 if TYPE_CHECKING:
@@ -87,6 +91,13 @@ _OWNED_OPTIONS: Final = frozenset(
 )
 
 
+# What Celery's before_task_publish hands its receivers, in message protocol 2.
+_Headers: TypeAlias = "Mapping[str, Any]"
+_Body: TypeAlias = (
+    "tuple[tuple[object, ...] | None, Mapping[str, object] | None, object]"
+)
+
+
 class _Request(Protocol):
     id: str
     retries: int
@@ -98,8 +109,10 @@ class _Task(Protocol):
     request: _Request
     ignore_result: bool | None
 
-    def retry(self, *, countdown: float, max_retries: int | None) -> Exception:
-        """Schedule the task again; returns (and raises) Celery's Retry."""
+    def retry(
+        self, *, countdown: float, max_retries: int | None, throw: bool
+    ) -> Exception:
+        """Schedule the task again; returns (or raises) Celery's Retry."""
         ...
 
 
@@ -174,8 +187,46 @@ def task(
     throws = (*cast("tuple[type[BaseException], ...]", task_options.pop("throws", ())),)
 
     def decorator(fn: Callable[..., object]) -> Task[Any, Any]:
+        # The attempt itself: one frame between Celery and `fn`, as few as
+        # Celery's traceback of a retry or a failure must format.
         def run(self: _Task, *args: object, **kwargs: object) -> object:
-            return _run(self, engine, policy, fn, args, kwargs, visibility)
+            request = self.request
+            job_id = request.id
+            job = _Job(
+                policy,
+                self.name,
+                job_id,
+                args,
+                kwargs,
+                request.retries + 1,
+                functools.partial(_publish, engine, job_id),
+            )
+            # From a worker, Celery's own record of the task says it started
+            # (with task_track_started) and succeeded, and job_status reads
+            # them there: a success stores nothing more. Run eagerly, nothing
+            # was published, so no status is stored yet: this attempt stores
+            # its own, as it does when Celery keeps no result (ignore_result).
+            store = request.is_eager or _ignores_result(self, request)
+            job.running(store=store)
+            try:
+                value = fn(*args, **kwargs)
+            except Exception as exc:
+                step = job.failed(exc, longest_wait=visibility)
+                if isinstance(step, RetryIn):
+                    # Not chained: Celery's record of the retry would keep
+                    # the traceback of the cause, and its text.
+                    raise _retry(self, step.seconds) from None
+                if _is_bug(step.decision):
+                    raise
+                # Not chained: the result backend would keep the cause's text.
+                raise JobFailed.gave_up(job.last_status) from None
+            if type(value) is Err:
+                step = job.failed(cast("Err[object]", value), longest_wait=visibility)
+                if isinstance(step, RetryIn):
+                    raise _retry(self, step.seconds)
+                raise JobFailed.gave_up(job.last_status)
+            job.succeeded(store=store)
+            return value
 
         # Named after fn, but not wrapping it: Celery reads the signature of
         # the function it is given, and this one takes the task first.
@@ -194,60 +245,23 @@ def _say_when_queued(app: _App, policy: JobPolicy, name: str) -> None:
     """Tell the policy when a job of task `name` is published, but not a retry."""
     from celery.signals import before_task_publish  # noqa: PLC0415 - optional
 
-    def queued(
-        sender: object = None,
-        headers: Mapping[str, object] | None = None,
-        body: object = None,
-        **_: object,
-    ) -> None:
-        if sender != name or headers is None or headers.get("retries"):
+    def queued(headers: _Headers, body: _Body, **_: object) -> None:
+        if headers.get("retries"):
             return
+        job_id = headers["id"]
         # Task message protocol 2: the body is (args, kwargs, embed).
-        args, kwargs = cast(
-            "tuple[tuple[object, ...], dict[str, object], object]", body
-        )[:2]
-        job_id = cast("str", headers.get("id"))
-        _job(app, policy, name, job_id, args, kwargs, 1).queued()
+        args, kwargs = body[0] or (), body[1] or {}
+        _queued(
+            policy, name, job_id, args, kwargs, functools.partial(_publish, app, job_id)
+        )
 
-    before_task_publish.connect(queued, weak=False)
+    # Celery calls the receiver only for tasks of this name.
+    before_task_publish.connect(queued, sender=name, weak=False)
 
 
-def _run(  # noqa: PLR0913, PLR0917 - the attempt and what it runs
-    task: _Task,
-    app: _App,
-    policy: JobPolicy,
-    fn: Callable[..., object],
-    args: tuple[object, ...],
-    kwargs: dict[str, object],
-    visibility: float | None,
-) -> object:
-    """One attempt: run `fn`, then retry, give up or succeed, telling the hooks."""
-    request = task.request
-    job = _job(app, policy, task.name, request.id, args, kwargs, request.retries + 1)
-    # From a worker, Celery's own record of the task says it started (with
-    # task_track_started) and succeeded, and job_status reads them there: a
-    # success stores nothing more. Run eagerly, nothing was published, so no
-    # status is stored yet: this attempt stores its own, as it does when
-    # Celery keeps no result (ignore_result).
-    store = request.is_eager or _ignores_result(task, request)
-    job.running(store=store)
-    try:
-        value = fn(*args, **kwargs)
-    except Exception as exc:
-        step = job.failed(exc, longest_wait=visibility)
-        if isinstance(step, RetryIn):
-            raise task.retry(countdown=step.seconds, max_retries=None) from None
-        if _is_bug(step.decision):
-            raise
-        # Not chained: the result backend would keep the cause's text.
-        raise JobFailed.gave_up(job.last_status) from None
-    if type(value) is Err:
-        step = job.failed(cast("Err[object]", value), longest_wait=visibility)
-        if isinstance(step, RetryIn):
-            raise task.retry(countdown=step.seconds, max_retries=None)
-        raise JobFailed.gave_up(job.last_status)
-    job.succeeded(store=store)
-    return value
+def _retry(task: _Task, seconds: float) -> Exception:
+    """Celery's Retry of `task` in `seconds`, the task published again, unraised."""
+    return task.retry(countdown=seconds, max_retries=None, throw=False)
 
 
 def _ignores_result(task: _Task, request: _Request) -> bool:
@@ -261,26 +275,15 @@ def _ignores_result(task: _Task, request: _Request) -> bool:
     return bool(task.ignore_result if given is None else given)
 
 
-def _job(  # noqa: PLR0913, PLR0917 - what identifies the attempt
-    app: _App,
-    policy: JobPolicy,
-    name: str,
-    job_id: str,
-    args: tuple[object, ...] | None,
-    kwargs: Mapping[str, object] | None,
-    attempt: int,
-) -> _Job:
-    def publish(status: JobStatus) -> None:
-        if not _no_backend(app):
-            app.backend.store_result(_STATUS + job_id, status, _STATE)
-
-    return _Job(
-        policy, name, job_id, tuple(args or ()), dict(kwargs or {}), attempt, publish
-    )
+def _publish(app: _App, job_id: str, status: JobStatus) -> None:
+    """Store a status of the job `job_id` in the result backend, if there is one."""
+    backend = app.backend
+    if not _disabled(backend):
+        backend.store_result(_STATUS + job_id, status, _STATE)
 
 
-def _no_backend(app: _App) -> bool:
-    return type(app.backend).__name__ == "DisabledBackend"
+def _disabled(backend: _Backend) -> bool:
+    return type(backend).__name__ == "DisabledBackend"
 
 
 def job_status(app: Celery, job_id: str) -> JobStatus | None:
@@ -297,7 +300,7 @@ def job_status(app: Celery, job_id: str) -> JobStatus | None:
     .. versionadded:: 0.1.0
     """
     engine = cast("_App", app)
-    if _no_backend(engine):
+    if _disabled(engine.backend):
         msg = (
             "job_status() reads the result backend, and this Celery app has none: "
             "set result_backend (e.g. 'redis://...') to keep job statuses"

@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from celery import Celery
 from celery.contrib.testing.worker import start_worker
+from celery.signals import task_retry
 
 from outcome import Bucket, Err, ErrorDetail, Errors, Ok, RetryPolicy
 from outcome.integrations.celery import _STATUS, job_status, task
@@ -284,6 +285,62 @@ class TestRetry:
         status = job_status(app, result.id)
         assert status is not None
         assert (status["state"], status["reason"]) == ("failed", "exhausted")
+
+    def test_the_record_of_a_retry_keeps_no_text_of_its_cause(self) -> None:
+        """Celery's traceback of a retry is the retry's alone, not its cause's text."""
+        eager = Celery("retry-record", broker="memory://", backend="cache+memory://")
+        eager.conf.update(task_always_eager=True)
+        replies = iter([ConnectionResetError("token=secret-123"), None])
+        tracebacks: list[str] = []
+
+        def record(einfo: Any, **_: object) -> None:
+            tracebacks.append(einfo.traceback)
+
+        @task(eager, policy=JobPolicy(retry=FAST), name="tests.flaky_token")
+        def flaky() -> str:
+            failure = next(replies)
+            if failure is not None:
+                raise failure
+            return "done"
+
+        task_retry.connect(record, sender=flaky, weak=False)
+        try:
+            assert flaky.delay().get() == "done"
+        finally:
+            task_retry.disconnect(record, sender=flaky)
+        [retried] = tracebacks
+        assert "Retry in" in retried
+        assert "secret-123" not in retried
+        assert "ConnectionResetError" not in retried
+
+
+class TestQueued:
+    """Each job published is told queued once, by its own task."""
+
+    def test_only_the_published_task_hears(self) -> None:
+        """Publishing one task tells its policy, not another task's."""
+        app = Celery("queued", broker="memory://", backend="cache+memory://")
+        mine, other = Recorder(), Recorder()
+
+        @task(app, policy=mine.policy(), name="tests.published")
+        def published(order: str) -> str:
+            return order
+
+        @task(app, policy=other.policy(), name="tests.not_published")
+        def not_published() -> None:
+            """Never published."""
+
+        result = published.delay("A-17")
+        [queued] = mine.calls("on_status")
+        assert (queued.state, queued.args, queued.job_id) == (
+            "queued",
+            ("A-17",),
+            result.id,
+        )
+        assert other.calls("on_status") == []
+        status = job_status(app, result.id)
+        assert status is not None
+        assert (status["state"], status["job_name"]) == ("queued", "tests.published")
 
 
 class TestGiveUp:
