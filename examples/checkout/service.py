@@ -9,6 +9,11 @@ If the payment cannot be enqueued, the authorisation is voided and the order
 goes back to pending; if putting it back fails too, that joins the report and
 support is told about a stuck order.
 
+Given a journal (a `SqliteJournal`), the checkout is a `DurableSaga`: each
+step is recorded before and after it runs, so that a process that dies
+half-way leaves a record, and `recover` (run by any process of the shop)
+undoes what the dead one did.
+
 The payment job runs on a task queue (Huey or Celery: see ``jobs.py``) under a
 `JobPolicy`: it captures the card, retried through the queue while the gateway
 is busy or down, then marks the order completed. Each change of its state goes
@@ -34,11 +39,12 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, Final, Protocol, TypeAlias, cast
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypeAlias, TypedDict, cast
 
 from outcome import (
     Bucket,
     Classifier,
+    DurableSaga,
     Err,
     ErrorDetail,
     Errors,
@@ -62,6 +68,7 @@ if TYPE_CHECKING:
     from types import TracebackType
     from typing import Self
 
+    from outcome import Journal
     from outcome.jobs import JobEvent, JobStatus
 
 
@@ -654,6 +661,18 @@ ENQUEUE_PAYMENT: Final = Step(
 CHECKOUT_STEPS: Final = (MARK_PROCESSING, AUTHORIZE_PAYMENT, ENQUEUE_PAYMENT)
 """Checkout: mark the order processing, authorise the card, enqueue the payment."""
 
+CHECKOUT_SAGA: Final = "checkout"
+"""The durable checkout's name in the journal, by which `recover` finds it."""
+
+
+class CheckoutInput(TypedDict):
+    """What the journal keeps of a checkout: enough to rebuild its `Checkout`."""
+
+    order_id: int
+    card_token: str
+    run_after: str  # ISO 8601
+
+
 PAY_LATER_STEPS: Final = (ENQUEUE_PAYMENT, MARK_PROCESSING)
 """
 Pay later: enqueue the payment with a delay first, then mark the order processing.
@@ -904,6 +923,17 @@ def _capture_arguments(event: JobEvent) -> tuple[int, int]:
 # The service --------------------------------------------------------------------
 
 
+class _SagaOptions(TypedDict):
+    """The options `Saga` and `DurableSaga` both take, as the service sets them."""
+
+    classifier: Classifier
+    on_step: Callable[[str, object], object]
+    on_compensated: Callable[[str], object]
+    on_stuck: Callable[[str, Errors], object]
+    on_failure: Callable[[SagaFailure], object]
+    retrying: Retrying
+
+
 class CheckoutService:
     """Runs a checkout's saga against the shop's database and the gateway."""
 
@@ -918,6 +948,7 @@ class CheckoutService:
         sleep: Callable[[float], object] = time.sleep,
         random: Callable[[], float] = _random.random,
         log: Callable[[str], object] = _ignore,
+        journal: Journal | None = None,
     ) -> None:
         """
         Set the service up.
@@ -931,6 +962,10 @@ class CheckoutService:
             sleep: How retries wait.
             random: Jitter for the retries' backoff, in [0, 1).
             log: Told what each step did, for the logs.
+            journal: Where the checkout saga records its steps, so that
+                `recover` can end a checkout whose process died
+                (`checkout_saga`); without one, such a checkout is left
+                half-done.
         """
         self.shop = shop
         self.gateway = gateway
@@ -940,6 +975,22 @@ class CheckoutService:
         self.log = log
         self._sleep = sleep
         self._random = random
+        # The order being checked out, for the hooks, which are not given the
+        # context: a service runs one saga at a time (its Shop's connection
+        # belongs to one thread).
+        self._order_id: int | None = None
+        self.checkout_saga: DurableSaga[CheckoutInput, Checkout] | None = (
+            None
+            if journal is None
+            else DurableSaga(
+                CHECKOUT_SAGA,
+                CHECKOUT_STEPS,
+                journal=journal,
+                context=self._checkout_context,
+                **self._saga_options(),
+            )
+        )
+        """The durable checkout, to give `recover`; `None` without a journal."""
 
     def checkout(
         self, order_id: int, card: Card
@@ -954,6 +1005,13 @@ class CheckoutService:
         Raises:
             Exception: A bug, after the completed steps were undone.
         """
+        if self.checkout_saga is not None:
+            given = CheckoutInput(
+                order_id=order_id,
+                card_token=card.token,
+                run_after=self.clock().isoformat(),
+            )
+            return self.checkout_saga.run(given)
         ctx = Checkout(
             self.shop,
             self.gateway,
@@ -963,6 +1021,18 @@ class CheckoutService:
             card_token=card.token,
         )
         return self._run(CHECKOUT_STEPS, ctx)
+
+    def _checkout_context(self, given: CheckoutInput, _saga_id: str) -> Checkout:
+        """The durable checkout's context, from its input: here, or in `recover`."""
+        self._order_id = given["order_id"]
+        return Checkout(
+            self.shop,
+            self.gateway,
+            self.payments,
+            given["order_id"],
+            datetime.fromisoformat(given["run_after"]),
+            card_token=given["card_token"],
+        )
 
     def checkout_pay_later(
         self, order_id: int
@@ -996,22 +1066,28 @@ class CheckoutService:
     def _run(
         self, steps: Sequence[Step[Checkout, Any]], ctx: Checkout
     ) -> Result[dict[str, object], SagaFailure]:
-        def tell_support(step: str, errors: Errors) -> None:
-            ticket = self.support.stuck_order(ctx.order_id, step, errors)
-            self.log(
-                f"support: ticket #{ticket.number} opened for order {ctx.order_id}"
-            )
+        self._order_id = ctx.order_id
+        return Saga(steps, **self._saga_options()).run(ctx)
 
-        saga = Saga(
-            steps,
-            classifier=SHOP_CLASSIFIER,
-            on_step=lambda step, log: self.log(f"saga: {step} done, log {log!r}"),
-            on_compensated=lambda step: self.log(f"saga: {step} compensated"),
-            on_stuck=tell_support,
-            on_failure=lambda failure: self.log(failure.describe()),
-            retrying=Retrying(sleep=self._wait, random=self._random),
-        )
-        return saga.run(ctx)
+    def _saga_options(self) -> _SagaOptions:
+        """The options of every saga the service runs: the shop's rules, its log."""
+        return {
+            "classifier": SHOP_CLASSIFIER,
+            "on_step": lambda step, log: self.log(f"saga: {step} done, log {log!r}"),
+            "on_compensated": lambda step: self.log(f"saga: {step} compensated"),
+            "on_stuck": self._tell_support,
+            "on_failure": lambda failure: self.log(failure.describe()),
+            "retrying": Retrying(sleep=self._wait, random=self._random),
+        }
+
+    def _tell_support(self, step: str, errors: Errors) -> None:
+        """The sagas' ``on_stuck``: open a ticket for the order being checked out."""
+        order_id = self._order_id
+        if order_id is None:  # the hooks run only once a context was made
+            msg = f"step {step!r} is stuck, but no checkout is running"
+            raise RuntimeError(msg)
+        ticket = self.support.stuck_order(order_id, step, errors)
+        self.log(f"support: ticket #{ticket.number} opened for order {order_id}")
 
     def _wait(self, seconds: float) -> None:
         self.log(f"retry: waiting {seconds:g} s")
