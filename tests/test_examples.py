@@ -164,6 +164,7 @@ class TestCheckoutDemo:
             "processing",
             "processing",
             "cancelled",
+            "pending",
         ]
 
     def test_prints_no_port(self, demo: subprocess.CompletedProcess[str]) -> None:
@@ -171,11 +172,12 @@ class TestCheckoutDemo:
         assert "127.0.0.1" not in demo.stdout
 
     def test_every_scenario_runs(self, sections: dict[int, list[str]]) -> None:
-        """Fourteen scenarios, each with an HTTP status line and its order's state."""
-        assert sorted(sections) == list(range(15))
-        for number in range(1, 15):
+        """Fifteen scenarios with their orders' states; all but one answer HTTP."""
+        assert sorted(sections) == list(range(16))
+        for number in range(1, 16):
             lines = sections[number]
-            assert any(line.startswith("HTTP/1.1 ") for line in lines), number
+            answered = any(line.startswith("HTTP/1.1 ") for line in lines)
+            assert answered is (number != 15), number
             assert any(line.startswith(f"order {number}: ") for line in lines), number
 
     def test_names_its_engine(self, sections: dict[int, list[str]]) -> None:
@@ -458,6 +460,35 @@ class TestCheckoutDemo:
             "support: ticket #4: order 14 is stuck, the card was captured (cap_0004) "
             "but the order could not be marked completed (it is cancelled)"
         ) in lines
+
+    def test_killed_checkout_is_recovered(self, sections: dict[int, list[str]]) -> None:
+        """Killed after authorising: recover() voids the hold, puts the order back."""
+        lines = sections[15]
+        recovering = lines.index("recover: once the lease of 300 s has run out")
+        before, after = lines[:recovering], lines[recovering:]
+
+        assert [line for line in before if line.startswith("that process: ")] == [
+            "that process: saga: mark_processing done, log 'pending'",
+            "that process: gateway: POST /v1/authorizations -> 201 auth_0010",
+            "that process: saga: authorize_payment done, log 'auth_0010'",
+            "that process: killed (SIGKILL): no answer, nothing undone",
+        ]
+        assert "order 15: processing" in before
+        assert "gateway: auth_0010 for 3600 EUR cents: authorized" in before
+        assert after[1:] == [
+            "gateway: POST /v1/voids -> 200 ['auth_0010']",
+            "saga: authorize_payment compensated",
+            "saga: mark_processing compensated",
+            (
+                "saga step 'enqueue_payment' failed; compensated: "
+                "'authorize_payment', 'mark_processing'; could not compensate: none"
+            ),
+            "recover: saga 'checkout' compensated (interrupted)",
+            "order 15: pending",
+            "payment jobs: none for this order",
+            "gateway: auth_0010 for 3600 EUR cents: voided",
+            "",
+        ]
 
 
 class TestEngineChoice:

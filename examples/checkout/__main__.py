@@ -11,6 +11,11 @@ server on 127.0.0.1 (see ``gateway.py``), told before each scenario how to
 fail. The checkout's own retries are logged rather than slept through, so
 that the run takes a moment; the timeouts are real, but short.
 
+The checkout saga is durable: it records its steps in a SQLite journal in the
+temporary directory. The last scenario checks out in a process of its own
+(``dying_checkout.py``), which is killed half-way; this one then runs
+`outcome.recover`, which undoes what the dead process did.
+
 The payment job runs for real, on Huey with a SQLite file in the temporary
 directory, worked by a consumer this script starts. With ``--engine celery``
 (or ``CHECKOUT_ENGINE=celery``) the same job runs on Celery instead, with the
@@ -34,9 +39,13 @@ import importlib.util
 import json
 import math
 import os
+import signal
 import sqlite3
+import subprocess
+import sys
 import tempfile
 import textwrap
+import time
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -57,11 +66,14 @@ from service import (
     respond_pay_later,
 )
 
+from outcome import Ok, SqliteJournal, recover
+
 if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from service import Response
 
+    from outcome import Recovery
     from outcome.jobs import JobStatus
 
 NOW: Final = datetime(2025, 6, 15, 12, 0, tzinfo=UTC)
@@ -69,6 +81,8 @@ GATEWAY_TIMEOUT: Final = 0.25  # seconds the shop waits for the gateway
 SLOW_ANSWER: Final = 0.75  # seconds a slow gateway takes to answer
 BUSY_TIMEOUT: Final = 0.1  # seconds a statement waits for a lock on the database
 JOB_TIMEOUT: Final = 20.0  # seconds to wait for a payment job, far more than any takes
+PROCESS_TIMEOUT: Final = 20.0  # seconds to wait for the dying checkout's process
+DYING_CHECKOUT: Final = Path(__file__).with_name("dying_checkout.py")
 REDIS_URL: Final = "redis://127.0.0.1:6379/0"  # unless CHECKOUT_REDIS_URL says
 
 CARD: Final = CheckoutForm("tok_visa", "09/27", terms_accepted=True)
@@ -89,6 +103,7 @@ class Scenario:
     database_locked_meanwhile: bool = False
     cancelled_during_capture: bool = False
     pay_later: bool = False
+    killed_before_enqueueing: bool = False
 
 
 SCENARIOS: Final = (
@@ -182,6 +197,13 @@ SCENARIOS: Final = (
         "Tony",
         4400,
         cancelled_during_capture=True,
+    ),
+    Scenario(
+        "The checkout's process is killed after the card is authorised, before the "
+        "payment is enqueued: recover() voids the hold and puts the order back",
+        "Ken",
+        3600,
+        killed_before_enqueueing=True,
     ),
 )
 
@@ -317,6 +339,7 @@ class Demo:
     queue: RunningQueue
     feed: JobFeed
     database: Path
+    journal: Path
 
 
 def run(number: int, scenario: Scenario, demo: Demo) -> None:
@@ -326,6 +349,10 @@ def run(number: int, scenario: Scenario, demo: Demo) -> None:
     order_id = service.shop.add_order(
         scenario.customer, scenario.amount_cents, scenario.currency, scenario.status
     )
+    if scenario.killed_before_enqueueing:
+        die_then_recover(scenario, demo, order_id)
+        print()
+        return
     for fault, times in scenario.faults:
         gateway.fail_next(fault, times)
     for fault, times in scenario.capture_faults:
@@ -358,6 +385,60 @@ def send(scenario: Scenario, service: CheckoutService, order_id: int) -> Respons
     return respond(service, order_id, scenario.form)
 
 
+def ended(recovery: Recovery) -> str:
+    """How `recover` ended a saga it found in flight."""
+    result = recovery.result
+    if result is None:
+        return f"left alone: {recovery.problem}"
+    if isinstance(result, Ok):
+        return "carried on to the end"
+    return f"compensated ({', '.join(result.err_value.errors.codes())})"
+
+
+def die_then_recover(scenario: Scenario, demo: Demo, order_id: int) -> None:
+    """Check out in another process, which is killed; then recover its saga."""
+    indented(
+        f"POST /orders/{order_id}/checkout {json.dumps(asdict(scenario.form))} "
+        "(to another process)"
+    )
+    child = subprocess.run(  # noqa: S603 - this interpreter, on a file of the demo
+        [
+            sys.executable,
+            *(f"-W{option}" for option in sys.warnoptions),
+            str(DYING_CHECKOUT),
+            str(demo.database),
+            str(demo.journal),
+            demo.gateway.url,
+            str(order_id),
+            scenario.form.card_token,
+            NOW.isoformat(),
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=PROCESS_TIMEOUT,
+    )
+    if child.returncode != -signal.SIGKILL:
+        msg = (
+            f"the dying checkout exited {child.returncode} instead of being killed:"
+            f"\n{child.stdout}{child.stderr}"
+        )
+        raise RuntimeError(msg)
+    for line in child.stdout.splitlines():
+        indented(f"that process: {line}")
+    indented("that process: killed (SIGKILL): no answer, nothing undone")
+    show_state(demo.service, demo.gateway, order_id)
+    saga = demo.service.checkout_saga
+    if saga is None:
+        msg = "the demo's checkout service has no journal"
+        raise RuntimeError(msg)
+    # As a recoverer that runs once the dead process's lease has run out.
+    indented(f"recover: once the lease of {saga.lease:g} s has run out")
+    for recovery in recover([saga], now=time.time() + saga.lease):
+        indented(f"recover: saga {recovery.name!r} {ended(recovery)}")
+    show_state(demo.service, demo.gateway, order_id)
+
+
 ENGINE_NAMES: Final[dict[Engine, str]] = {
     "huey": "Huey with SQLite, worked by a consumer in this process",
     "celery": "Celery with Redis, worked by a worker in this process",
@@ -367,9 +448,11 @@ ENGINE_NAMES: Final[dict[Engine, str]] = {
 def run_all(database: Path, directory: Path, engine: Engine, redis_url: str) -> None:
     """Run every scenario against one shop, one gateway and one payment queue."""
     feed, support = JobFeed(), SupportDesk()
+    journal_path = directory / "sagas.sqlite3"
     with (
         FakeGateway(slow_answer_after=SLOW_ANSWER) as gateway,
         Shop(database, busy_timeout=BUSY_TIMEOUT) as shop,
+        contextlib.closing(SqliteJournal(journal_path)) as journal,
     ):
         worker = PaymentWorker(
             database,
@@ -391,8 +474,9 @@ def run_all(database: Path, directory: Path, engine: Engine, redis_url: str) -> 
                 sleep=lambda _seconds: None,  # logged by the service, not slept
                 random=lambda: 0.5,  # the middle of the jitter, for a stable output
                 log=indented,
+                journal=journal,
             )
-            demo = Demo(service, gateway, queue, feed, database)
+            demo = Demo(service, gateway, queue, feed, database, journal_path)
             for number, scenario in enumerate(SCENARIOS, start=1):
                 run(number, scenario, demo)
 
