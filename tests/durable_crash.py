@@ -56,6 +56,19 @@ class KillingJournal(Journal):
         if self.writes == self.kill_after:
             os.kill(os.getpid(), signal.SIGKILL)
 
+    @property
+    def connection(self) -> object:
+        """As the journal's."""
+        return self.journal.connection
+
+    def open_transaction(self) -> None:
+        """As the journal's."""
+        self.journal.open_transaction()
+
+    def rollback(self) -> None:
+        """As the journal's."""
+        self.journal.rollback()
+
     def begin(self, record: SagaRecord) -> None:
         """Write, then maybe die."""
         self.journal.begin(record)

@@ -304,6 +304,10 @@ class TestSqliteJournal:
         connection.close()
         with pytest.raises(JournalError, match=r"sagas\.db.*cannot be used"):
             journal.expired(LATER)  # on a closed connection
+        with pytest.raises(JournalError, match=r"sagas\.db.*cannot be used"):
+            journal.open_transaction()
+        with pytest.raises(JournalError, match=r"sagas\.db.*cannot be used"):
+            journal.rollback()
 
 
 class TestPostgresJournal:
@@ -772,6 +776,183 @@ class TestDurableRun:
         )
         assert saga.resumable == frozenset({"a"})
         assert repr(saga).startswith("DurableSaga('hold', version=1, SqliteJournal(")
+
+
+def _insert(journal: Journal, value: str) -> None:
+    """Write a row of the application's through the journal's connection."""
+    if isinstance(journal, SqliteJournal):
+        journal.connection.execute("CREATE TABLE IF NOT EXISTS app (v TEXT)")
+        journal.connection.execute("INSERT INTO app VALUES (?)", (value,))
+    else:
+        journal.connection.execute("CREATE TABLE IF NOT EXISTS app (v TEXT)")
+        journal.connection.execute("INSERT INTO app VALUES (%s)", (value,))
+
+
+def _app_rows(journal: Journal) -> list[str]:
+    """The application's rows, as another connection sees them (committed)."""
+    if isinstance(journal, SqliteJournal):
+        connection = sqlite3.connect(journal.path)
+        try:
+            return [row[0] for row in connection.execute("SELECT v FROM app")]
+        except sqlite3.OperationalError:  # no such table: nothing committed
+            return []
+        finally:
+            connection.close()
+    import psycopg  # noqa: PLC0415 - only where PostgreSQL answers
+
+    assert isinstance(journal, PostgresJournal)
+    with psycopg.connect(journal.dsn, autocommit=True) as connection:
+        try:
+            return [row[0] for row in connection.execute("SELECT v FROM app")]
+        except psycopg.errors.UndefinedTable:
+            return []
+
+
+@pytest.fixture
+def app_table(journal: Journal) -> Iterator[None]:
+    """The application's table, dropped afterwards (PostgreSQL's is shared)."""
+    yield
+    journal.rollback()
+    journal.connection.execute("DROP TABLE IF EXISTS app")
+
+
+@pytest.mark.usefixtures("app_table")
+class TestTransactional:
+    """A transactional saga's steps commit their writes with their outcome."""
+
+    def _saga(self, journal: Journal, *steps: Step[Any, Any]) -> DurableSaga[Any, Any]:
+        return DurableSaga(
+            "orders", list(steps), journal=journal, context=identity, transactional=True
+        )
+
+    def test_what_a_step_writes_commits_with_its_outcome(
+        self, journal: Journal
+    ) -> None:
+        """Written in the step, visible to others only once its outcome is in."""
+        seen: list[list[str]] = []
+
+        def write(_ctx: object) -> Result[str, Errors]:
+            _insert(journal, "order-1")
+            return Ok("order-1")
+
+        def look(_ctx: object) -> Result[None, Errors]:
+            seen.append(_app_rows(journal))
+            return Ok(None)
+
+        saga = self._saga(journal, Step("write", write), Step("look", look))
+        assert type(saga.run({})) is Ok
+        assert seen == [["order-1"]]  # committed with write's ok, before look ran
+        assert _app_rows(journal) == ["order-1"]
+        assert saga.transactional
+
+    def test_a_failed_step_keeps_none_of_its_writes(self, journal: Journal) -> None:
+        """An Err, a raise, an interrupt: what the step wrote is rolled back."""
+
+        def declined(_ctx: object) -> Result[str, ErrorDetail]:
+            _insert(journal, "declined")
+            return Err(ErrorDetail("card", "declined"))
+
+        def broken(_ctx: object) -> Result[str, Errors]:
+            _insert(journal, "broken")
+            raise ZeroDivisionError
+
+        def interrupted(_ctx: object) -> Result[str, Errors]:
+            _insert(journal, "interrupted")
+            raise KeyboardInterrupt
+
+        def bad_log(_ctx: object) -> Result[object, Errors]:
+            _insert(journal, "bad log")
+            return Ok(object())
+
+        assert type(self._saga(journal, Step("a", declined)).run({})) is Err
+        for step, raised in (
+            (broken, ZeroDivisionError),
+            (interrupted, KeyboardInterrupt),
+            (bad_log, TypeError),
+        ):
+            with pytest.raises(raised):
+                self._saga(journal, Step("a", step)).run({})
+        self._saga(journal, Step("a", lambda ctx: Ok(1))).run({})  # commits nothing
+        assert _app_rows(journal) == []
+
+    def test_compensations_write_in_the_transaction_too(self, journal: Journal) -> None:
+        """An undo's writes commit with its outcome; a failed undo keeps none."""
+
+        def undo(_ctx: object, log: object) -> None:
+            _insert(journal, f"undo {log}")
+
+        def failed_undo(_ctx: object, _log: object) -> Result[None, ErrorDetail]:
+            _insert(journal, "half undone")
+            return Err(ErrorDetail(None, "stuck"))
+
+        saga = self._saga(
+            journal,
+            Step("a", lambda ctx: Ok("a"), undo),
+            Step("b", lambda ctx: Ok("b"), failed_undo),
+            Step("c", lambda ctx: Err(ErrorDetail(None, "declined"))),
+        )
+        result = saga.run({})
+        assert type(result) is Err
+        assert result.err_value.stuck == ("b",)
+        assert _app_rows(journal) == ["undo a"]
+
+    def test_opening_twice_is_one_transaction(self, journal: Journal) -> None:
+        """open_transaction inside one is a no-op; rollback outside one too."""
+        journal.rollback()
+        journal.open_transaction()
+        _insert(journal, "kept")
+        journal.open_transaction()
+        one_step(journal).run({"sku": "tea"})  # its first write commits it all
+        assert _app_rows(journal) == ["kept"]
+
+    def test_a_claim_while_a_step_writes_loses_its_writes(
+        self, journal: Journal
+    ) -> None:
+        """PostgreSQL: LeaseLost at the outcome, the step's writes rolled back.
+
+        SQLite: the step holds the file's write lock, so a claim cannot come
+        while it runs; the claimer gives up after its timeout.
+        """
+        other = (
+            SqliteJournal(journal.path, timeout=0.05)
+            if isinstance(journal, SqliteJournal)
+            else durable_crash.open_journal(_address(journal))
+        )
+
+        def claimed(_ctx: object) -> Result[int, Errors]:
+            _insert(journal, "lost")
+            (found,) = journal.expired(LATER)
+            if isinstance(journal, SqliteJournal):
+                with pytest.raises(JournalError, match="locked"):
+                    other.claim(found.saga_id, LATER, 60.0)
+            else:
+                assert other.claim(found.saga_id, LATER, 60.0) is not None
+            other.close()
+            return Ok(1)
+
+        saga = self._saga(journal, Step("a", claimed), Step("b", lambda ctx: Ok(2)))
+        if isinstance(journal, SqliteJournal):
+            assert type(saga.run({})) is Ok
+            assert _app_rows(journal) == ["lost"]
+            return
+        with pytest.raises(LeaseLost):
+            saga.run({})
+        assert _app_rows(journal) == []
+
+    def test_run_async_is_refused(self, journal: Journal) -> None:
+        """Sagas interleaved on one loop would share the connection: refused."""
+        saga = self._saga(journal, Step("a", lambda ctx: Ok(1)))
+        with pytest.raises(TypeError, match=r"transactional.*run\(\)"):
+            asyncio.run(saga.run_async({}))
+        assert rows(journal) == []
+
+
+def _address(journal: Journal) -> str:
+    """What durable_crash.open_journal takes to open `journal` again."""
+    if isinstance(journal, SqliteJournal):
+        return journal.path
+    assert isinstance(journal, PostgresJournal)
+    return f"{journal.dsn}#{journal.schema}"
 
 
 def _crash_mid_run(

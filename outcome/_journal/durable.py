@@ -59,7 +59,10 @@ _NOTHING: Final = "{}"
 
 
 def _new_id() -> str:
-    return os.urandom(12).hex()
+    # Time first, so that new sagas go at the end of the journal's indexes
+    # (one page written per insert, no page split in the middle), then
+    # enough randomness that two machines never make the same id.
+    return f"{time.time_ns():016x}{os.urandom(8).hex()}"
 
 
 # Recording ------------------------------------------------------------------
@@ -68,9 +71,18 @@ def _new_id() -> str:
 class _Recorder:
     """The journal entries of one run: numbered, merged, written in order."""
 
-    __slots__ = ("journal", "lease", "lost", "pending", "record", "saga_id", "seq")
+    __slots__ = (
+        "journal",
+        "lease",
+        "lost",
+        "pending",
+        "record",
+        "saga_id",
+        "seq",
+        "transactional",
+    )
 
-    def __init__(
+    def __init__(  # noqa: PLR0913 - the journal, the saga, and how to write
         self,
         journal: Journal,
         saga_id: str,
@@ -78,8 +90,10 @@ class _Recorder:
         *,
         seq: int = 0,
         record: SagaRecord | None = None,
+        transactional: bool = False,
     ) -> None:
         self.journal = journal
+        self.transactional = transactional  # steps write in the journal's transaction
         self.saga_id = saga_id
         self.lease = lease
         self.seq = seq
@@ -183,7 +197,10 @@ class _Recorded:
         self.immediate = immediate  # write the outcome now: a hook comes next
 
     def __call__(self, *arguments: object) -> object:
-        self.recorder.intent(self.step, self.phase)
+        recorder = self.recorder
+        recorder.intent(self.step, self.phase)
+        if recorder.transactional:  # what the step writes commits with its outcome
+            recorder.journal.open_transaction()
         try:
             outcome = self.call(*arguments)
         except BaseException as exc:
@@ -202,6 +219,8 @@ class _Recorded:
         return self._done(outcome)
 
     def _failed(self, exc: BaseException) -> None:
+        if self.recorder.transactional:  # none of what it wrote is kept
+            self.recorder.journal.rollback()
         if isinstance(exc, Exception) and not isinstance(exc, LeaseLost):
             self._write(_ERR, _errors_payload(exc))
         # KeyboardInterrupt, SystemExit, a cancel: the step is in doubt, and
@@ -211,6 +230,8 @@ class _Recorded:
         kind = type(outcome)  # compared, so that `outcome` keeps its type
         if self.phase != _ACTION:
             if kind is Err:
+                if self.recorder.transactional:
+                    self.recorder.journal.rollback()
                 failure: object = cast("Err[object]", outcome).err_value
                 self._write(_ERR, _errors_payload(failure))
             else:
@@ -221,12 +242,14 @@ class _Recorded:
             try:
                 text = _encode(log, f"step {self.step!r}: its log")
             except TypeError as exc:
-                self._write(_ERR, _errors_payload(exc))
+                self._failed(exc)
                 raise
             self._write(_OK, text)
             # What a compensation gets is what the journal holds: the same
             # in this process as after a recovery.
             return Ok(json.loads(text))
+        if self.recorder.transactional:  # a failed step keeps none of its writes
+            self.recorder.journal.rollback()
         if kind is Err:
             self._write(_ERR, _errors_payload(cast("Err[object]", outcome).err_value))
         else:  # not a Result: the saga raises a TypeError for it
@@ -272,6 +295,11 @@ class DurableSaga(Generic[I, C]):
             a step instead of compensating.
         lease: Seconds a run holds its saga without writing to the journal;
             longer than the longest step. After that a recoverer may claim it.
+        transactional: Run each action and compensation in a transaction on
+            the journal's `Journal.connection`, committed with its outcome (or
+            rolled back when it fails), so that a step that writes the
+            journal's database through that connection commits its work and
+            its journal row at once. Only with `run`.
         **options: The `Saga` options: ``classifier``, ``on_step``,
             ``on_compensated``, ``on_stuck``, ``on_failure``, ``retrying``.
 
@@ -307,6 +335,7 @@ class DurableSaga(Generic[I, C]):
         version: int = 1,
         resumable: Collection[str] = (),
         lease: float = 300.0,
+        transactional: bool = False,
         classifier: Classifier | None = None,
         on_step: Callable[[str, object], object] | None = None,
         on_compensated: Callable[[str], object] | None = None,
@@ -365,6 +394,7 @@ class DurableSaga(Generic[I, C]):
         self.resumable: frozenset[str] = frozenset(resumable)
         self.journal: Final = journal
         self.lease: Final = float(lease)
+        self.transactional: Final = bool(transactional)
         self.context = context
         self._steps_text = json.dumps(names)
 
@@ -378,7 +408,13 @@ class DurableSaga(Generic[I, C]):
         saga_id = _new_id()
         ctx = self.context(json.loads(text), saga_id)
         record = SagaRecord(saga_id, self.name, self.version, self._steps_text, text)
-        return ctx, _Recorder(self.journal, saga_id, self.lease, record=record)
+        return ctx, _Recorder(
+            self.journal,
+            saga_id,
+            self.lease,
+            record=record,
+            transactional=self.transactional,
+        )
 
     def run(self, given: I) -> Result[dict[str, object], SagaFailure]:
         """
@@ -406,10 +442,18 @@ class DurableSaga(Generic[I, C]):
         made on the event loop's thread.
 
         Raises:
-            TypeError: Before any step runs, when `given` is not a JSON value.
+            TypeError: Before any step runs, when `given` is not a JSON value,
+                or the saga is `transactional`.
             JournalError: As `run` does.
             Exception: As `Saga.run_async` does.
         """
+        if self.transactional:
+            msg = (
+                f"durable saga {self.name!r} is transactional: its steps write in "
+                "the journal's connection, which sagas interleaved on one event "
+                "loop would share; run it with run(), in a thread if need be"
+            )
+            raise TypeError(msg)
         ctx, recorder = self._start(given)
         saga = self._recorded(recorder, {}, set())
         try:
@@ -489,7 +533,11 @@ class DurableSaga(Generic[I, C]):
         given = json.loads(record.input)
         ctx = self.context(given, record.saga_id)
         recorder = _Recorder(
-            self.journal, record.saga_id, self.lease, seq=record.entries[-1].seq
+            self.journal,
+            record.saga_id,
+            self.lease,
+            seq=record.entries[-1].seq,
+            transactional=self.transactional,
         )
         if stop is not None and replay[stop].failed is None:
             if stop in self.resumable:

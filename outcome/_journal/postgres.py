@@ -26,7 +26,7 @@ from outcome._journal.store import (
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
+    from collections.abc import Callable, Sequence
 
     import psycopg
 
@@ -192,16 +192,57 @@ class PostgresJournal(Journal):
 
     # Writing ------------------------------------------------------------------
 
+    @property
+    def connection(self) -> psycopg.Connection[Any]:
+        """
+        This thread's connection to the database, for steps that write to it.
+
+        With ``DurableSaga(transactional=True)``, what a step writes through
+        it is committed with the step's outcome, or rolled back if it fails.
+        The connection is in autocommit mode outside those transactions.
+        """
+        return self._connection()
+
+    def open_transaction(self) -> None:
+        """Begin a transaction on this thread's connection, for the next write."""
+        connection = self._connection()
+        if not _in_transaction(connection):
+            connection.execute("BEGIN")
+
+    def rollback(self) -> None:
+        """Discard what was written since `open_transaction`, if anything."""
+        connection = self._connection()
+        if _in_transaction(connection):
+            connection.execute("ROLLBACK")
+
+    def _atomically(
+        self, connection: psycopg.Connection[Any], write: Callable[[], None]
+    ) -> None:
+        """Run `write` in one transaction: a new one, or the one a step wrote in."""
+        if not _in_transaction(connection):
+            with connection.transaction():
+                write()
+            return
+        try:
+            write()
+            connection.execute("COMMIT")
+        except BaseException:
+            connection.execute("ROLLBACK")
+            raise
+
     def begin(self, record: SagaRecord) -> None:
         """Store a new saga with its first entries, in one transaction."""
         import psycopg  # noqa: PLC0415 - an optional dependency
 
         connection = self._connection()
         saga = (record.saga_id, record.name, record.version, record.steps, record.input)
+
+        def write() -> None:
+            connection.execute(self._sql["saga"], saga)
+            self._insert(connection, record.saga_id, record.entries)
+
         try:
-            with connection.transaction():
-                connection.execute(self._sql["saga"], saga)
-                self._insert(connection, record.saga_id, record.entries)
+            self._atomically(connection, write)
         except psycopg.errors.UniqueViolation:
             msg = f"journal {self.where} already holds a saga {record.saga_id!r}"
             raise JournalError(msg) from None
@@ -213,11 +254,14 @@ class PostgresJournal(Journal):
         import psycopg  # noqa: PLC0415 - an optional dependency
 
         connection = self._connection()
+
+        def write() -> None:
+            self._insert(connection, saga_id, entries)
+            if finished:
+                connection.execute(self._sql["finish"], (saga_id,))
+
         try:
-            with connection.transaction():
-                self._insert(connection, saga_id, entries)
-                if finished:
-                    connection.execute(self._sql["finish"], (saga_id,))
+            self._atomically(connection, write)
         except psycopg.errors.UniqueViolation:
             msg = (
                 f"saga {saga_id!r} was claimed by a recoverer while it ran (a step "
@@ -264,3 +308,10 @@ class PostgresJournal(Journal):
             claim = JournalEntry(seq, "", _SAGA, _CLAIM, "{}", now, now + lease)
             connection.execute(self._sql["entry"], (saga_id, *_entry_row(claim)))
         return _record_of(row, (*entries, claim))
+
+
+def _in_transaction(connection: psycopg.Connection[Any]) -> bool:
+    """Whether a transaction is open on `connection` (it is in autocommit mode)."""
+    from psycopg.pq import TransactionStatus  # noqa: PLC0415 - an optional dependency
+
+    return connection.info.transaction_status is not TransactionStatus.IDLE

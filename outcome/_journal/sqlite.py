@@ -36,9 +36,8 @@ _SCHEMA: Final = (
         "CREATE TABLE outcome_sagas ("
         " id TEXT PRIMARY KEY, name TEXT NOT NULL, version INTEGER NOT NULL,"
         " steps TEXT NOT NULL, input TEXT NOT NULL,"
-        " finished INTEGER NOT NULL DEFAULT 0)"
+        " finished INTEGER NOT NULL DEFAULT 0) WITHOUT ROWID"
     ),
-    "CREATE INDEX outcome_sagas_open ON outcome_sagas (id) WHERE finished = 0",
     (
         "CREATE TABLE outcome_journal ("
         " saga_id TEXT NOT NULL REFERENCES outcome_sagas (id),"
@@ -191,6 +190,41 @@ class SqliteJournal(Journal):
 
     # Writing ------------------------------------------------------------------
 
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """
+        This thread's connection to the file, for steps that write to it.
+
+        With ``DurableSaga(transactional=True)``, what a step writes through
+        it is committed with the step's outcome, or rolled back if it fails.
+        """
+        return self._connection()
+
+    def open_transaction(self) -> None:
+        """Begin a transaction on this thread's connection, for the next write."""
+        import sqlite3  # noqa: PLC0415 - already imported by _open: a dict lookup
+
+        connection = self._connection()
+        try:
+            if not connection.in_transaction:
+                # IMMEDIATE: the write lock now, so that a step that reads and
+                # then writes never finds its snapshot stale. Other writers of
+                # the file wait (up to the timeout) while the step runs.
+                connection.execute("BEGIN IMMEDIATE")
+        except sqlite3.Error as exc:
+            raise self._error(exc) from exc
+
+    def rollback(self) -> None:
+        """Discard what was written since `open_transaction`, if anything."""
+        import sqlite3  # noqa: PLC0415 - already imported by _open: a dict lookup
+
+        connection = self._connection()
+        try:
+            if connection.in_transaction:
+                connection.execute("ROLLBACK")
+        except sqlite3.Error as exc:
+            raise self._error(exc) from exc
+
     def begin(self, record: SagaRecord) -> None:
         """Store a new saga with its first entries, in one transaction."""
         self._write(
@@ -224,7 +258,8 @@ class SqliteJournal(Journal):
         connection = self._connection()
         rows = [(saga_id, *_entry_row(entry)) for entry in entries]
         try:
-            connection.execute("BEGIN")
+            if not connection.in_transaction:  # else the one a step wrote in
+                connection.execute("BEGIN")
             try:
                 if saga is not None:
                     connection.execute(

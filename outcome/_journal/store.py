@@ -145,6 +145,19 @@ class Journal(abc.ABC):
     def where(self) -> str:
         """The journal's file or database, as error messages name it."""
 
+    @property
+    @abc.abstractmethod
+    def connection(self) -> Any:  # noqa: ANN401 - each store's own connection type
+        """This thread's connection, for steps that write to the journal's database."""
+
+    @abc.abstractmethod
+    def open_transaction(self) -> None:
+        """Begin a transaction on this thread's connection, for the next write."""
+
+    @abc.abstractmethod
+    def rollback(self) -> None:
+        """Discard what was written since `open_transaction`, if anything."""
+
     @abc.abstractmethod
     def begin(self, record: SagaRecord) -> None:
         """Store a new saga and its first entries, in one transaction."""
@@ -155,6 +168,9 @@ class Journal(abc.ABC):
     ) -> None:
         """
         Store `entries` of a saga in one transaction; `finished` closes it.
+
+        When `open_transaction` began one, the entries are written in it and
+        it is committed, with whatever a step wrote in it meanwhile.
 
         Raises:
             LeaseLost: When another writer stored an entry of the same number:
