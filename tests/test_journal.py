@@ -1232,6 +1232,53 @@ class TestRecover:
         assert journal.expired(LATER) == []
         assert journal.claim("no-such-saga", LATER, 60.0) is None
 
+    def test_recoverers_at_once_end_each_saga_once(
+        self, journal: Journal, where: str
+    ) -> None:
+        """Four recoverers on four threads: every saga compensated exactly once."""
+        import threading  # noqa: PLC0415 - this test only
+
+        undone: list[str] = []
+        lock = threading.Lock()
+
+        def undo(ctx: dict[str, str], _log: object) -> None:
+            with lock:
+                undone.append(ctx["order"])
+
+        def interrupt(_ctx: object) -> Result[int, Errors]:
+            raise KeyboardInterrupt
+
+        steps = [Step("a", lambda ctx: Ok(1), undo), Step("b", lambda ctx: Ok(2))]
+        crashing = DurableSaga(
+            "checkout",
+            [steps[0], Step("b", interrupt)],
+            journal=journal,
+            context=identity,
+            lease=0.01,
+        )
+        for order in range(6):
+            with pytest.raises(KeyboardInterrupt):
+                crashing.run({"order": str(order)})
+        time.sleep(0.05)  # their leases run out
+        reports: list[Recovery] = []
+
+        def recoverer() -> None:
+            own = durable_crash.open_journal(where)  # as another process would
+            saga = DurableSaga("checkout", steps, journal=own, context=identity)
+            found = recover([saga])  # now, and each claim holds for 300 s
+            with lock:
+                reports.extend(found)
+            own.close()
+
+        threads = [threading.Thread(target=recoverer) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert sorted(undone) == [str(order) for order in range(6)]
+        assert len(reports) == 6
+        assert _finished(journal) == [True] * 6
+
     def test_a_runner_whose_saga_was_claimed_stops(self, journal: Journal) -> None:
         """The runner's next write finds a claim: LeaseLost, and nothing undone."""
         undone: list[str] = []

@@ -723,7 +723,9 @@ def recover(
     Args:
         sagas: The definitions, found by name.
         now: The time to compare leases with, in seconds since the epoch; the
-            current time if omitted.
+            current time if omitted. Tests give a later one to find sagas
+            whose leases have not run out yet; the claims hold from it, and
+            the recovery's own writes from the current time.
 
     Returns:
         One `Recovery` per saga found in flight, in the journal's order.
