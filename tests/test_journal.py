@@ -9,11 +9,14 @@ import pathlib
 import sqlite3
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
 from outcome import (
     Bucket,
@@ -1436,6 +1439,7 @@ def _check(record: SagaRecord, effects: pathlib.Path, *, fail: bool) -> None:
             intents[key] = intents.get(key, 0) + 1
     assert "intent" not in last.values(), record.entries
     assert record.entries[-1].event in {"done", "failed"}
+    _never_again_once_ok(record)
     # Each effect, an undo too, at most once per intent the journal records.
     phase = {"do": "action", "undo": "compensate", "cancel": "compensate_failed"}
     applied: dict[str, bool] = {}
@@ -1450,3 +1454,167 @@ def _check(record: SagaRecord, effects: pathlib.Path, *, fail: bool) -> None:
         assert applied == dict.fromkeys(durable_crash.STEPS, True)
     else:
         assert not any(applied.values()), (lines, record.entries)
+
+
+# The model: any steps, any outcomes, a crash anywhere, then recover() --------
+
+_OUTCOMES = st.sampled_from(["ok", "err", "raise"])
+_UNDOS = st.sampled_from(["ok", "err", None])
+
+
+class _Crash(KeyboardInterrupt):
+    """The process dies here: nothing after it runs, no handler acts."""
+
+
+class _Counter:
+    """Counts journal writes and side effects; the N-th is the last one."""
+
+    def __init__(self, crash_after: int) -> None:
+        self.crash_after = crash_after
+        self.events = 0
+
+    def tick(self) -> None:
+        self.events += 1
+        if self.events == self.crash_after:
+            self.crash_after = 0  # the process that comes back does not die
+            raise _Crash
+
+
+class _DyingJournal(durable_crash.KillingJournal):
+    """Dies, as the counter says, right after a write."""
+
+    def __init__(self, journal: Journal, counter: _Counter) -> None:
+        super().__init__(journal, 0)
+        self.counter = counter
+
+    def _wrote(self) -> None:
+        self.counter.tick()
+
+
+def _model_steps(
+    specs: list[tuple[str, str | None, str | None]],
+    effects: list[tuple[str, str]],
+    counter: _Counter,
+) -> list[Step[Any, Any]]:
+    """Steps that do as their specs say, recording each effect."""
+
+    def effect(verb: str, name: str) -> None:
+        effects.append((verb, name))
+        counter.tick()  # may die right after the effect: the step is in doubt
+
+    def action(name: str, outcome: str) -> Any:
+        def run(_ctx: object) -> Result[str, ErrorDetail]:
+            if outcome == "raise":
+                raise ValueError(name)
+            if outcome == "err":
+                return Err(ErrorDetail(None, "declined"))
+            effect("do", name)
+            return Ok(name)
+
+        return run
+
+    def undo(name: str, outcome: str | None, verb: str) -> Any:
+        if outcome is None:
+            return None
+
+        def run(*_arguments: object) -> Result[None, ErrorDetail] | None:
+            if outcome == "err":
+                return Err(ErrorDetail(None, "stuck"))
+            effect(verb, name)
+            return None
+
+        return run
+
+    return [
+        Step(
+            f"s{index}",
+            action(f"s{index}", outcome),
+            undo(f"s{index}", compensate, "undo"),
+            compensate_failed=undo(f"s{index}", compensate_failed, "cancel"),
+        )
+        for index, (outcome, compensate, compensate_failed) in enumerate(specs)
+    ]
+
+
+class TestModel:
+    """Whatever the steps do and wherever the process dies, recovery is legal."""
+
+    @given(
+        specs=st.lists(st.tuples(_OUTCOMES, _UNDOS, _UNDOS), min_size=1, max_size=4),
+        resumable=st.sets(st.integers(0, 3)),
+        crash_after=st.integers(0, 12),
+    )
+    @settings(deadline=None)
+    def test_any_crash_then_recover(
+        self,
+        specs: list[tuple[str, str | None, str | None]],
+        resumable: set[int],
+        crash_after: int,
+    ) -> None:
+        """No step in doubt, no effect without its intent, a legal end."""
+        folder = pathlib.Path(tempfile.mkdtemp())
+        effects: list[tuple[str, str]] = []
+        counter = _Counter(crash_after)
+        journal = _DyingJournal(SqliteJournal(folder / "sagas.db"), counter)
+        steps = _model_steps(specs, effects, counter)
+        names = {f"s{index}" for index in resumable if index < len(specs)}
+        saga = DurableSaga(
+            "model", steps, journal=journal, context=identity, resumable=names
+        )
+        try:
+            saga.run({})
+        except _Crash:
+            event("crashed")
+        except ValueError:
+            event("a step raised")
+        recover([saga], now=LATER)
+        (record,) = _all(journal.journal)
+        _check_model(record, effects)
+        journal.close()
+
+
+def _check_model(record: SagaRecord, effects: list[tuple[str, str]]) -> None:
+    """The invariants: nothing in doubt, each effect behind an intent, legal end."""
+    last: dict[tuple[str, str], str] = {}
+    intents: dict[tuple[str, str], int] = {}
+    for entry in record.entries:
+        key = entry.step, entry.phase
+        last[key] = entry.event
+        intents[key] = intents.get(key, 0) + (entry.event == "intent")
+    assert "intent" not in last.values(), record.entries
+    assert record.entries[-1].event in {"done", "failed"}
+    _never_again_once_ok(record)
+    phase = {"do": "action", "undo": "compensate", "cancel": "compensate_failed"}
+    applied: dict[str, bool] = {}
+    for verb, step in effects:
+        made = effects.count((verb, step))
+        assert made <= intents.get((step, phase[verb]), 0), (verb, step, record)
+        applied[step] = verb == "do"
+    still = {step for step, on in applied.items() if on}
+    steps = json.loads(record.steps)
+    if record.entries[-1].event == "done":
+        assert still == set(steps)
+        return
+    stuck = {
+        step
+        for (step, where), event in last.items()
+        if where in {"compensate", "compensate_failed"} and event == "err"
+    }
+    # What is still applied is what a compensation failed (or had none) for.
+    undoable = {
+        step
+        for step in steps
+        if (step, "compensate") in intents or (step, "compensate_failed") in intents
+    }
+    assert still <= stuck | (set(steps) - undoable), (still, stuck, record.entries)
+
+
+def _never_again_once_ok(record: SagaRecord) -> None:
+    """An action or compensation the journal shows done never runs again."""
+    done: set[tuple[str, str]] = set()
+    for entry in record.entries:
+        key = entry.step, entry.phase
+        if entry.event == "intent":
+            assert key not in done, (key, record.entries)
+        elif entry.event == "ok":
+            done.add(key)
