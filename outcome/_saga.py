@@ -10,13 +10,26 @@ failure is reported, and the original errors are never replaced.
 
 from __future__ import annotations
 
-import asyncio
-import functools
+import contextvars
 import inspect
-from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Final, Generic, NoReturn, TypeVar, cast, final
+import sys
+from operator import attrgetter
+from types import CoroutineType, MappingProxyType
+from typing import (
+    TYPE_CHECKING,
+    Any,
+    Final,
+    Generic,
+    NoReturn,
+    TypeAlias,
+    TypeGuard,
+    TypeVar,
+    cast,
+    final,
+)
 
 import attrs
+from typing_extensions import TypeIs
 
 from outcome._bucket import Bucket
 from outcome._classify.classifier import DEFAULT_CLASSIFIER, Classifier
@@ -26,7 +39,8 @@ from outcome._result import Err, Ok, Result
 from outcome._retry import Retrying, RetryPolicy, _add_note
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Mapping, Sequence
+    from asyncio import CancelledError, Future, Task
+    from collections.abc import Awaitable, Callable, Coroutine, Mapping, Sequence
 
 C = TypeVar("C")
 # A step's context is only ever passed in, so a step written for a base
@@ -142,6 +156,11 @@ class Step(Generic[C_contra, L_co]):
                 "the logs of a run of a saga this step is in"
             )
             raise KeyError(msg) from None
+
+
+if TYPE_CHECKING:
+    # An undo to await: its step, and what its compensation returned.
+    _Pending: TypeAlias = tuple[Step[Any, Any], Awaitable[object]]
 
 
 def _read_only(errors: Mapping[str, Errors]) -> Mapping[str, Errors]:
@@ -304,19 +323,27 @@ def _attach(exc: BaseException, failure: SagaFailure) -> None:
     vars(exc)["saga_failure"] = failure
 
 
+# What an Ok or an Err holds, read from its slot: the properties cost a call.
+_value_of: Final = attrgetter("_value")
+
+
 def _checked(step: Step[Any, Any], outcome: object) -> Result[object, object]:
     """The action's outcome if it is a Result; a TypeError naming it otherwise."""
     if type(outcome) is Ok or type(outcome) is Err:
         return cast("Result[object, object]", outcome)
+    raise _refused(step, outcome)
+
+
+def _refused(step: Step[Any, Any], outcome: object) -> TypeError:
+    """The TypeError for an action that returned `outcome`, which is no Result."""
     if inspect.isawaitable(outcome):
         if inspect.iscoroutine(outcome):
             outcome.close()  # never awaited: close it so no warning follows
-        msg = (
+        return TypeError(
             f"step {step.name!r}: its action is async; run the saga with "
             "`await saga.run_async(ctx)`"
         )
-        raise TypeError(msg)
-    raise _not_a_step_result(step.name, outcome)
+    return _not_a_step_result(step.name, outcome)
 
 
 def _not_a_step_result(step: str, value: object) -> TypeError:
@@ -324,6 +351,24 @@ def _not_a_step_result(step: str, value: object) -> TypeError:
         f"step {step!r}: its action must return Ok(log) or Err(errors), but returned "
         f"{value!r} (of type {type(value).__name__}); wrap the value in Ok(...)"
     )
+
+
+def _is_cancel(exc: BaseException) -> TypeIs[CancelledError]:
+    """Whether `exc` is an asyncio cancellation; with no asyncio imported, none is."""
+    asyncio = sys.modules.get("asyncio")
+    return asyncio is not None and isinstance(exc, asyncio.CancelledError)
+
+
+def _running_task() -> Task[Any] | None:
+    """The asyncio task running now, if asyncio is what runs this code."""
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is None:  # no asyncio imported, so no task of its
+        return None
+    try:
+        task: Task[Any] | None = asyncio.current_task()
+    except RuntimeError:  # no event loop running: something else drives the coroutine
+        return None
+    return task
 
 
 class _Run:
@@ -338,13 +383,18 @@ class _Run:
         "stuck",
     )
 
-    def __init__(self) -> None:
-        self.cancel: asyncio.CancelledError | None = None  # the first one
+    def __init__(self, completed: list[tuple[Step[Any, Any], object]]) -> None:
+        self.cancel: CancelledError | None = None  # the first one
         self.hook_failures: list[tuple[str, Exception]] = []  # hook, raised
-        self.completed: list[tuple[Step[Any, Any], object]] = []
+        self.completed = completed
         self.compensated: list[str] = []
         self.stuck: list[str] = []
         self.compensation_errors: dict[str, Errors] = {}
+
+    def keep(self, cancel: CancelledError) -> None:
+        """Keep `cancel` to raise once compensated, unless one came before it."""
+        if self.cancel is None:
+            self.cancel = cancel
 
 
 class Saga(Generic[C]):
@@ -360,8 +410,8 @@ class Saga(Generic[C]):
     policy; a user-fixable or user-visible one becomes the `Err`; a programmer
     error is compensated for and then re-raised, with notes on what was and
     was not undone. `KeyboardInterrupt` and `SystemExit` are not caught; with
-    `run_async`, cancellation compensates under `asyncio.shield` and then
-    propagates.
+    `run_async`, a cancellation compensates, shielded from that cancellation
+    and any that follow, and then propagates.
 
     The hooks are the programmer's code: one that raises does not stop the
     compensations, and its exception is raised once they are done. An
@@ -444,6 +494,7 @@ class Saga(Generic[C]):
             )
             raise ValueError(msg)
         self.steps: tuple[Step[C, Any], ...] = steps
+        self._names = tuple(step.name for step in steps)  # the keys of the logs
         self.classifier: Classifier = (
             classifier or base.classifier or DEFAULT_CLASSIFIER
         )
@@ -479,32 +530,56 @@ class Saga(Generic[C]):
                 the compensations. Either carries the `SagaFailure` as its
                 ``saga_failure`` attribute.
         """
-        state = _Run()
+        logs: list[object] = []  # the completed steps' logs, in order
+        retrying = self._retrying
         for step in self.steps:
             # Compensate only once out of any `except` block: otherwise what a
             # compensation raises would chain to this failure and be read as it.
-            outcome = self._attempt(step, ctx)
-            if isinstance(outcome, Exception):
-                return self._fail(step, outcome, outcome, ctx, state)
-            if type(outcome) is Err:
-                return self._fail(step, outcome.err_value, None, ctx, state)
-            hook_failure = self._completed(step, outcome.ok_value, state)
-            if hook_failure is not None:  # raised by _conclude, whatever it is
-                return self._fail(
-                    step, hook_failure, hook_failure, ctx, state, hook="on_step"
-                )
-        return Ok({step.name: log for step, log in state.completed})
+            outcome: object  # an untyped action may return anything at all
+            try:
+                if retrying and step.name in retrying:
+                    outcome = retrying[step.name].call(self._call, step, ctx)
+                else:  # nothing to retry: no retry machinery either
+                    outcome = step.action(ctx)
+            except Exception as exc:  # noqa: BLE001 - classified in _fail
+                failure = exc
+            else:
+                kind = type(outcome)
+                if kind is Ok:
+                    log = _value_of(outcome)
+                    logs.append(log)
+                    if (
+                        self.on_step is None
+                        or (hook_failure := self._on_step(step, log)) is None
+                    ):
+                        continue
+                    return self._fail(
+                        step,
+                        hook_failure,
+                        hook_failure,
+                        ctx,
+                        self._state(logs),
+                        hook="on_step",
+                    )
+                if kind is Err:
+                    error = _value_of(outcome)
+                    return self._fail(step, error, None, ctx, self._state(logs))
+                failure = _refused(step, outcome)
+            return self._fail(step, failure, failure, ctx, self._state(logs))
+        return Ok(dict(zip(self._names, logs, strict=True)))
 
-    async def run_async(self, ctx: C) -> Result[dict[str, object], SagaFailure]:
+    async def run_async(self, ctx: C) -> Result[dict[str, object], SagaFailure]:  # noqa: C901 - one loop: a helper would cost each step a call
         """
         Run the steps with `ctx`, awaiting actions and compensations that are async.
 
         A cancel while a step runs calls that step's `Step.compensate_failed`
         (it may have done its work: an enqueue that timed out) and compensates
-        the completed steps, all under `asyncio.shield`, then propagates. A
-        cancel while compensating lets the compensations finish, then
-        propagates. Either way it is the first `asyncio.CancelledError` that
-        is raised, with its message, whatever a compensation raised.
+        the completed steps, shielded from the cancel as `asyncio.shield`
+        would, then propagates. A cancel while compensating lets the
+        compensations finish, then propagates. Either way it is the first
+        `asyncio.CancelledError` that is raised, with its message, whatever a
+        compensation raised. A compensation that is awaited runs in a task of
+        its own, so a timeout it sets for itself still interrupts it.
 
         Raises:
             Exception: As `run` does.
@@ -513,21 +588,57 @@ class Saga(Generic[C]):
                 interrupted is its ``__cause__``; if the saga had failed, it
                 carries the `SagaFailure` as its ``saga_failure`` attribute.
         """
-        state = _Run()
+        logs: list[object] = []  # the completed steps' logs, in order
+        retrying = self._retrying
         for step in self.steps:
-            outcome = await self._attempt_async(step, ctx)
-            if isinstance(outcome, asyncio.CancelledError):
-                await self._cancelled(step, outcome, ctx, state)
-            if isinstance(outcome, Exception):
-                return await self._fail_async(step, outcome, outcome, ctx, state)
-            if type(outcome) is Err:
-                return await self._fail_async(step, outcome.err_value, None, ctx, state)
-            hook_failure = self._completed(step, outcome.ok_value, state)
-            if hook_failure is not None:  # raised by _conclude, whatever it is
-                return await self._fail_async(
-                    step, hook_failure, hook_failure, ctx, state, hook="on_step"
+            outcome: object  # an untyped action may return anything at all
+            try:
+                outcome = (
+                    retrying[step.name].call_async(self._call_async, step, ctx)
+                    if retrying and step.name in retrying
+                    else step.action(ctx)
                 )
-        return Ok({step.name: log for step, log in state.completed})
+                if type(outcome) is CoroutineType or (
+                    type(outcome) is not Ok
+                    and type(outcome) is not Err
+                    and inspect.isawaitable(outcome)
+                ):
+                    outcome = await cast("Awaitable[object]", outcome)
+            except Exception as exc:  # noqa: BLE001 - classified in _fail_async
+                failure: Exception | CancelledError = exc
+            except BaseException as exc:
+                if not _is_cancel(exc):
+                    raise
+                failure = exc
+            else:
+                kind = type(outcome)
+                if kind is Ok:
+                    log = _value_of(outcome)
+                    logs.append(log)
+                    if (
+                        self.on_step is None
+                        or (hook_failure := self._on_step(step, log)) is None
+                    ):
+                        continue
+                    return await self._fail_async(
+                        step,
+                        hook_failure,
+                        hook_failure,
+                        ctx,
+                        self._state(logs),
+                        hook="on_step",
+                    )
+                if kind is Err:
+                    error = _value_of(outcome)
+                    return await self._fail_async(
+                        step, error, None, ctx, self._state(logs)
+                    )
+                failure = _refused(step, outcome)
+            state = self._state(logs)
+            if not isinstance(failure, Exception):  # a cancel, not a failure
+                await self._cancelled(step, failure, ctx, state)
+            return await self._fail_async(step, failure, failure, ctx, state)
+        return Ok(dict(zip(self._names, logs, strict=True)))
 
     # Steps ---------------------------------------------------------------------
 
@@ -542,39 +653,13 @@ class Saga(Generic[C]):
             outcome = await outcome
         return _checked(step, outcome)
 
-    def _attempt(
-        self, step: Step[Any, Any], ctx: object
-    ) -> Result[object, object] | Exception:
-        retrying = self._retrying.get(step.name) if self._retrying else None
-        try:
-            if retrying is None:  # nothing to retry: no retry machinery either
-                return self._call(step, ctx)
-            return retrying.call(self._call, step, ctx)
-        except Exception as exc:  # noqa: BLE001 - returned, and classified in _fail
-            return exc
+    def _on_step(self, step: Step[Any, Any], log: object) -> Exception | None:
+        """Call on_step for a completed step; return what it raised, if it did."""
+        return _call_hook(self.on_step, step.name, log)
 
-    async def _attempt_async(
-        self, step: Step[Any, Any], ctx: object
-    ) -> Result[object, object] | Exception | asyncio.CancelledError:
-        retrying = self._retrying.get(step.name) if self._retrying else None
-        try:
-            if retrying is None:
-                return await self._call_async(step, ctx)
-            return await retrying.call_async(self._call_async, step, ctx)
-        except asyncio.CancelledError as cancelled:
-            return cancelled
-        except Exception as exc:  # noqa: BLE001 - returned, and classified in _fail
-            return exc
-
-    def _completed(
-        self, step: Step[Any, Any], log: object, state: _Run
-    ) -> Exception | None:
-        """Record a completed step; return what on_step raised, if it did."""
-        state.completed.append((step, log))
-        hook_failure = _call_hook(self.on_step, step.name, log)
-        if hook_failure is not None:
-            state.hook_failures.append(("on_step", hook_failure))
-        return hook_failure
+    def _state(self, logs: list[object]) -> _Run:
+        """The state of a run that failed after the steps that gave `logs`."""
+        return _Run(list(zip(self.steps, logs, strict=False)))
 
     # Failing -------------------------------------------------------------------
 
@@ -589,7 +674,9 @@ class Saga(Generic[C]):
         hook: str | None = None,
     ) -> Err[SagaFailure]:
         """Compensate, then report; `hook` is the hook that failed, if not the step."""
-        if hook is None and step.compensate_failed is not None:
+        if hook is not None:
+            state.hook_failures.append((hook, cast("Exception", exc)))
+        elif step.compensate_failed is not None:
             self._undo(step, step.compensate_failed, (ctx,), state)
         self._compensate(ctx, state)
         failure, raised = self._conclude(step, error, exc, state, hook)
@@ -607,7 +694,11 @@ class Saga(Generic[C]):
         *,
         hook: str | None = None,
     ) -> Err[SagaFailure]:
-        await self._compensate_shielded(None if hook else step, ctx, state)
+        if hook is not None:
+            state.hook_failures.append((hook, cast("Exception", exc)))
+        rest = self._compensate_now(None if hook else step, ctx, state)
+        if rest is not None:
+            await rest
         failure, raised = self._conclude(step, error, exc, state, hook)
         cancel = state.cancel
         if cancel is not None:  # it came while compensating: it goes on now
@@ -623,13 +714,15 @@ class Saga(Generic[C]):
     async def _cancelled(
         self,
         step: Step[Any, Any],
-        cancel: asyncio.CancelledError,
+        cancel: CancelledError,
         ctx: object,
         state: _Run,
     ) -> NoReturn:
         """A cancel came while `step` ran: compensate it too, then go on."""
         state.cancel = cancel
-        await self._compensate_shielded(step, ctx, state)
+        rest = self._compensate_now(step, ctx, state)
+        if rest is not None:
+            await rest
         # Not a failure of the saga, so no SagaFailure and no on_failure; but
         # a hook that raised meanwhile is a bug, and must not be lost.
         if state.hook_failures:
@@ -642,21 +735,6 @@ class Saga(Generic[C]):
             _note_others(raised, others)
             raise cancel from raised
         raise cancel
-
-    async def _compensate_shielded(
-        self, failed: Step[Any, Any] | None, ctx: object, state: _Run
-    ) -> None:
-        """Compensate `failed` (if given, and opted in), then the completed steps."""
-        undo_failed = None if failed is None else failed.compensate_failed
-
-        async def compensate() -> None:
-            if failed is not None and undo_failed is not None:
-                await self._undo_async(
-                    failed, functools.partial(undo_failed, ctx), state
-                )
-            await self._compensate_async(ctx, state)
-
-        await _to_the_end(compensate(), state)
 
     def _conclude(
         self,
@@ -679,7 +757,7 @@ class Saga(Generic[C]):
         # Hooks are the programmer's code: one that raised is a programmer
         # error, surfaced only now that every compensation has run.
         hook_failures = state.hook_failures
-        if not hook_failures:
+        if not hook_failures and self.on_failure is not None:
             on_failure = _call_hook(self.on_failure, failure)
             if on_failure is not None:
                 hook_failures.append(("on_failure", on_failure))
@@ -708,18 +786,27 @@ class Saga(Generic[C]):
     # Compensating ----------------------------------------------------------------
 
     def _compensate(self, ctx: object, state: _Run) -> None:
-        while state.completed:
-            step, log = state.completed.pop()
-            if step.compensate is not None:
-                self._undo(step, step.compensate, (ctx, log), state)
-
-    async def _compensate_async(self, ctx: object, state: _Run) -> None:
-        while state.completed:
-            step, log = state.completed.pop()
-            if step.compensate is not None:
-                await self._undo_async(
-                    step, functools.partial(step.compensate, ctx, log), state
-                )
+        completed = state.completed
+        retrying = self._retrying
+        while completed:
+            step, log = completed.pop()
+            undo = step.compensate
+            if undo is None:
+                continue
+            if retrying and step.name in retrying:
+                self._undo(step, undo, (ctx, log), state)
+                continue
+            # What _undo does, without its retry machinery: this loop is most
+            # of what a failure costs.
+            try:
+                returned = undo(ctx, log)
+            except Exception as exc:  # noqa: BLE001 - reported, never lost
+                self._record_undo(step, Err(exc), state)
+                continue
+            if returned is None and self.on_compensated is None:
+                state.compensated.append(step.name)
+            else:
+                self._record_undo(step, _undo_outcome(returned, step.name), state)
 
     def _undo(
         self,
@@ -742,28 +829,146 @@ class Saga(Generic[C]):
             outcome = Err(exc)
         self._record_undo(step, outcome, state)
 
-    async def _undo_async(
-        self, step: Step[Any, Any], call: Callable[[], object], state: _Run
-    ) -> None:
-        async def attempt() -> Result[object, object]:
-            outcome = call()
-            if inspect.isawaitable(outcome):
-                outcome = await outcome
-            return _undo_outcome(outcome, step.name)
+    def _compensate_now(
+        self, failed: Step[Any, Any] | None, ctx: object, state: _Run
+    ) -> Coroutine[Any, Any, None] | None:
+        """
+        Compensate `failed` (if given, and opted in), then the completed steps.
 
+        The undos that return at once run here, with no turn of the event
+        loop; from the first one that must be awaited, the rest is returned,
+        to await: it runs to the end in a task of its own, which a cancel of
+        the saga's task cannot cut short (`_to_the_end`). The undos share one
+        copy of the context, as they would in that task.
+        """
+        context = contextvars.copy_context()
+        task = _running_task()
+        cancels = 0 if task is None else task.cancelling()
+        pending = context.run(self._undo_until_awaited, failed, ctx, state)
+        if pending is not None:
+            return self._to_the_end(pending, ctx, context, state)
+        if task is not None and task.cancelling() > cancels:
+            # An undo or a hook cancelled this task (a signal handler can,
+            # too): a cancel that came while compensating goes on once the
+            # saga has reported, so it is taken now, not at the caller's next
+            # await.
+            return _take_cancel(state)
+        return None
+
+    def _undo_until_awaited(
+        self, failed: Step[Any, Any] | None, ctx: object, state: _Run
+    ) -> _Pending | None:
+        """Undo what can be undone at once; stop at the first undo to await."""
+        if failed is not None and failed.compensate_failed is not None:
+            pending = self._undo_or_await(
+                failed, failed.compensate_failed, (ctx,), state
+            )
+            if pending is not None:
+                return failed, pending
+        completed = state.completed
+        while completed:
+            step, log = completed.pop()
+            if step.compensate is not None:
+                pending = self._undo_or_await(step, step.compensate, (ctx, log), state)
+                if pending is not None:
+                    return step, pending
+        return None
+
+    def _undo_or_await(
+        self,
+        step: Step[Any, Any],
+        undo: Callable[..., object],
+        arguments: tuple[object, ...],
+        state: _Run,
+    ) -> Awaitable[object] | None:
+        """Undo `step` now, or return what is to be awaited: it is async or retries."""
         retrying = self._retrying.get(step.name) if self._retrying else None
+        if retrying is not None:
+            return retrying.call_async(_undo_attempt, undo, arguments, step.name)
+        returned: object
         try:
-            if retrying is None:
-                outcome = await attempt()
-            else:
-                outcome = await retrying.call_async(attempt)
+            returned = undo(*arguments)
         except Exception as exc:  # noqa: BLE001 - reported, never lost
+            outcome: Result[object, object] = Err(exc)
+        except BaseException as exc:
+            if not _is_cancel(exc):
+                raise
+            state.keep(exc)  # stuck; the others still run
             outcome = Err(exc)
-        except asyncio.CancelledError as cancelled:  # stuck; the others still run
-            if state.cancel is None:
-                state.cancel = cancelled
-            outcome = Err(cancelled)
+        else:
+            if returned is None and self.on_compensated is None:
+                state.compensated.append(step.name)  # as _record_undo would
+                return None
+            if _to_await(returned):
+                return returned
+            outcome = _undo_outcome(returned, step.name)
         self._record_undo(step, outcome, state)
+        return None
+
+    async def _to_the_end(
+        self,
+        pending: _Pending,
+        ctx: object,
+        context: contextvars.Context,
+        state: _Run,
+    ) -> None:
+        """
+        Undo the rest in a task of its own, shielded; keep the first cancel.
+
+        A cancel while compensating must not leave steps half undone: it is
+        held in `state` until every compensation has run, and the caller then
+        propagates it. The undos run in a task of their own, as under
+        `asyncio.shield`, so that a cancel of the saga's task reaches only the
+        future it waits on here; and a timeout an undo sets for itself cancels
+        that task, which interrupts the undo as it should.
+        """
+        import asyncio  # noqa: PLC0415 - imported by now: an undo awaits
+
+        loop = asyncio.get_running_loop()
+        waker = _Waker(loop.create_future())
+        task = asyncio.Task(
+            self._compensate_rest(pending, ctx, state, waker),
+            loop=loop,
+            context=context,
+            **_EAGER,
+        )
+        while not task.done():
+            try:
+                await waker.future
+            except asyncio.CancelledError as cancel:
+                state.keep(cancel)
+                waker.future = loop.create_future()
+        try:
+            # Anything else it raised (the undos catch all but KeyboardInterrupt
+            # and SystemExit) went up through the event loop when it was raised.
+            task.exception()
+        except asyncio.CancelledError as cancel:  # an undo cancelled its task
+            state.keep(cancel)
+
+    async def _compensate_rest(
+        self, pending: _Pending, ctx: object, state: _Run, waker: _Waker
+    ) -> None:
+        """Await the pending undo, then undo the remaining steps, awaiting as needed."""
+        next_pending: _Pending | None = pending
+        try:
+            while next_pending is not None:
+                step, awaitable = next_pending
+                try:
+                    outcome = _undo_outcome(await awaitable, step.name)
+                except Exception as exc:  # noqa: BLE001 - reported, never lost
+                    outcome = Err(exc)
+                except BaseException as exc:
+                    if not _is_cancel(exc):
+                        raise
+                    state.keep(exc)  # stuck; the others still run
+                    outcome = Err(exc)
+                self._record_undo(step, outcome, state)
+                next_pending = self._undo_until_awaited(None, ctx, state)
+        finally:
+            # The saga is woken from here rather than by a done-callback of the
+            # task, which would cost it another turn of the loop.
+            if not waker.future.done():  # cancelled, in the turn the task ended
+                waker.future.set_result(None)
 
     def _record_undo(
         self, step: Step[Any, Any], outcome: Result[object, object], state: _Run
@@ -848,21 +1053,48 @@ def _undo_outcome(outcome: object, step: str) -> Result[object, object]:
     return Ok(outcome)
 
 
-async def _to_the_end(compensation: Awaitable[None], state: _Run) -> None:
-    """
-    Await `compensation` to the end, shielded; keep the first cancel in `state`.
+def _to_await(returned: object) -> TypeGuard[Awaitable[object]]:
+    """Whether an undo returned what is to be awaited: an awaitable, not a Result."""
+    return (
+        returned is not None
+        and type(returned) is not Ok
+        and type(returned) is not Err
+        and inspect.isawaitable(returned)
+    )
 
-    A cancel while compensating must not leave steps half undone: it is held
-    until every compensation has run, and the caller then propagates it.
-    """
-    task = asyncio.ensure_future(compensation)
-    while True:
-        try:
-            await asyncio.shield(task)
-        except asyncio.CancelledError as cancel:
-            if state.cancel is None:
-                state.cancel = cancel
-            if task.done():  # the compensation itself was cancelled
-                return
-        else:
-            return
+
+async def _undo_attempt(
+    undo: Callable[..., object], arguments: tuple[object, ...], step: str
+) -> Result[object, object]:
+    """One attempt at an undo that has a retry policy, awaited if it is async."""
+    outcome = undo(*arguments)
+    if inspect.isawaitable(outcome):
+        outcome = await outcome
+    return _undo_outcome(outcome, step)
+
+
+# Where Python has eager tasks (3.12), the task that undoes the steps starts at
+# once, in the saga's turn of the loop, and one whose undos never wait ends there.
+_EAGER: Final[dict[str, Any]] = (
+    {"eager_start": True} if sys.version_info >= (3, 12) else {}
+)
+
+
+@final
+class _Waker:
+    """The future a saga awaits while the task that undoes its steps runs."""
+
+    __slots__ = ("future",)
+
+    def __init__(self, future: Future[None]) -> None:
+        self.future = future
+
+
+async def _take_cancel(state: _Run) -> None:
+    """Take the cancel that this task has pending, and keep it in `state`."""
+    import asyncio  # noqa: PLC0415 - imported by now: a task is running
+
+    try:
+        await asyncio.sleep(0)  # where a pending cancel is delivered
+    except asyncio.CancelledError as cancel:
+        state.keep(cancel)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import gc
+import sys
 import warnings
 from typing import Any
 
@@ -23,6 +25,8 @@ from tests.saga_doubles import (
     run_async,
     still_held,
 )
+
+AUDIT = contextvars.ContextVar("AUDIT", default="unset")
 
 
 class TestRunAsync:
@@ -115,6 +119,22 @@ class TestRunAsync:
         saga = journal.saga([journal.step("a"), journal.step("b", 42, is_async=True)])
         with pytest.raises(TypeError, match=r"step 'b': its action must return .* 42"):
             run_async(saga)
+        assert journal.called("undo") == ["a"]
+
+    def test_non_result_with_retry_policy(self) -> None:
+        """An async step that retries and returns a non-Result fails once, a bug."""
+        journal = Journal()
+        saga = journal.saga(
+            [
+                journal.step("a", is_async=True),
+                journal.step(
+                    "b", 42, is_async=True, retry_policy=RetryPolicy(attempts=3)
+                ),
+            ]
+        )
+        with pytest.raises(TypeError, match=r"step 'b': its action must return .* 42"):
+            run_async(saga)
+        assert journal.called("action") == ["a", "b"]
         assert journal.called("undo") == ["a"]
 
     def test_awaitable_returning_awaitable(self) -> None:
@@ -657,3 +677,228 @@ class TestCancellation:
             assert broken.saga_failure.hook == "on_step"  # type: ignore[attr-defined]
 
         asyncio.run(main())
+
+
+class TestCompensatingWithoutATask:
+    """Undos that return at once run in the saga's own turn of the event loop."""
+
+    def test_sync_undos_take_no_task(self) -> None:
+        """With only synchronous undos, run_async starts no task to compensate."""
+        tasks: list[int] = []
+
+        def undo(_ctx: object, _log: object) -> None:
+            tasks.append(len(asyncio.all_tasks()))
+
+        saga = Saga(
+            [
+                Step("a", lambda _ctx: Ok(1), undo),
+                Step("b", lambda _ctx: Ok(2), undo),
+                Step("c", lambda _ctx: Err(declined())),
+            ]
+        )
+
+        async def main() -> Ok[object] | Err[object]:
+            return await saga.run_async(CTX)
+
+        assert failure_of(asyncio.run(main())).compensated == ("b", "a")
+        assert tasks == [1, 1]  # the main task alone
+
+    def test_no_event_loop_needed(self) -> None:
+        """A saga whose steps and undos never wait runs with no event loop at all."""
+        undone: list[object] = []
+        saga = Saga(
+            [
+                Step("a", lambda _ctx: Ok(1), lambda _ctx, log: undone.append(log)),
+                Step("b", lambda _ctx: Err(declined())),
+            ]
+        )
+        coroutine = saga.run_async(CTX)
+        with pytest.raises(StopIteration) as stopped:
+            coroutine.send(None)
+        assert failure_of(stopped.value.value).compensated == ("a",)
+        assert undone == [1]
+
+    def test_no_asyncio_imported(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Without asyncio imported, a run that never waits does not need it."""
+        undone: list[object] = []
+        saga = Saga(
+            [
+                Step("a", lambda _ctx: Ok(1), lambda _ctx, log: undone.append(log)),
+                Step("b", lambda _ctx: Err(declined())),
+            ]
+        )
+        coroutine = saga.run_async(CTX)
+        monkeypatch.delitem(sys.modules, "asyncio")
+        with pytest.raises(StopIteration) as stopped:
+            coroutine.send(None)
+        monkeypatch.undo()
+        assert failure_of(stopped.value.value).compensated == ("a",)
+        assert undone == [1]
+
+    def test_undos_share_a_context_of_their_own(self) -> None:
+        """What the undos set in a ContextVar, sync or async, stays theirs."""
+        seen: list[str] = []
+
+        def sync_undo(_ctx: object, _log: object) -> None:
+            seen.append(AUDIT.get())
+            AUDIT.set("set by an undo")
+
+        async def async_undo(_ctx: object, _log: object) -> None:
+            seen.append(AUDIT.get())
+            await asyncio.sleep(0)
+
+        saga = Saga(
+            [
+                Step("a", lambda _ctx: Ok(1), async_undo),
+                Step("b", lambda _ctx: Ok(2), sync_undo),
+                Step("c", lambda _ctx: Err(declined())),
+            ]
+        )
+
+        async def main() -> str:
+            AUDIT.set("the caller's")
+            failure_of(await saga.run_async(CTX))
+            return AUDIT.get()
+
+        assert asyncio.run(main()) == "the caller's"
+        assert seen == ["the caller's", "set by an undo"]
+
+    def test_sync_undo_cancelling_the_task(self) -> None:
+        """A sync undo that cancels its task ends the run cancelled, once reported."""
+        journal = Journal()
+
+        def cancel_task(_ctx: object, _log: object) -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            task.cancel("from an undo")
+
+        saga = journal.saga(
+            [
+                Step("a", journal.action("a", Ok(1)), journal.undo("a")),
+                Step("b", journal.action("b", Ok(2)), cancel_task),
+                journal.step("c", Err(declined())),
+            ]
+        )
+
+        async def main() -> None:
+            with pytest.raises(asyncio.CancelledError) as raised:
+                await saga.run_async(CTX)
+            assert raised.value.args == ("from an undo",)
+            failure = raised.value.saga_failure  # type: ignore[attr-defined]
+            assert failure.compensated == ("b", "a")
+
+        asyncio.run(main())
+        assert journal.called("undo") == ["a"]
+
+    def test_sync_undo_raising_cancelled(self) -> None:
+        """A sync undo raising CancelledError is stuck; the others run; it goes on."""
+        journal = Journal()
+        own = asyncio.CancelledError("the pool is closing")
+        saga = journal.saga(
+            [
+                journal.step("a"),
+                journal.step("b", undo=[own]),
+                journal.step("c", Err(declined())),
+            ]
+        )
+        with pytest.raises(asyncio.CancelledError) as raised:
+            run_async(saga)
+        assert raised.value is own
+        assert journal.called("undo") == ["b", "a"]
+        [failure] = journal.failures
+        assert (failure.compensated, failure.stuck) == (("a",), ("b",))
+
+    @pytest.mark.parametrize("is_async", [False, True])
+    def test_keyboard_interrupt_from_undo(self, *, is_async: bool) -> None:
+        """A KeyboardInterrupt from an undo propagates; the older undos do not run."""
+        journal = Journal()
+        saga = journal.saga(
+            [
+                journal.step("a"),
+                journal.step("b", undo=[KeyboardInterrupt()], is_async=is_async),
+                journal.step("c", Err(declined())),
+            ]
+        )
+        with pytest.raises(KeyboardInterrupt):
+            run_async(saga)
+        assert journal.called("undo") == ["b"]
+
+
+class TestCompensationTask:
+    """An undo that is awaited runs, with the undos after it, in a task of its own."""
+
+    def test_own_timeout_interrupts_it(self) -> None:
+        """A timeout an async undo sets for itself interrupts it: it is stuck."""
+        journal = Journal()
+
+        async def slow_refund(_ctx: object, _log: object) -> None:
+            async with asyncio.timeout(0.01):
+                await asyncio.Event().wait()
+
+        saga = journal.saga(
+            [
+                journal.step("reserve"),
+                Step("pay", journal.action("pay", Ok("pay-1")), slow_refund),
+                journal.step("ship", Err(declined())),
+            ]
+        )
+        failure = failure_of(run_async(saga))
+        assert (failure.compensated, failure.stuck) == (("reserve",), ("pay",))
+        [detail] = failure.compensation_errors["pay"]
+        assert detail.code == "timeout"
+
+    def test_runs_in_a_task_of_its_own(self) -> None:
+        """An async undo's current task is not the task that runs the saga."""
+        tasks: list[object] = []
+
+        async def undo(_ctx: object, _log: object) -> None:
+            tasks.append(asyncio.current_task())
+
+        saga = Saga(
+            [
+                Step("a", lambda _ctx: Ok(1), undo),
+                Step("b", lambda _ctx: Err(declined())),
+            ]
+        )
+
+        async def main() -> object:
+            failure_of(await saga.run_async(CTX))
+            return asyncio.current_task()
+
+        caller = asyncio.run(main())
+        [task] = tasks
+        assert task is not None
+        assert task is not caller
+
+    def test_cancel_in_the_turn_it_ends(self) -> None:
+        """A cancel in the very turn the undos end is raised once they are done."""
+        journal = Journal()
+        done: list[str] = []
+
+        async def main() -> None:
+            loop = asyncio.get_running_loop()
+            reply: asyncio.Future[None] = loop.create_future()
+            waiting = asyncio.Event()
+
+            async def refund(_ctx: object, _log: object) -> None:
+                waiting.set()
+                await reply
+                done.append("refunded")
+
+            saga = journal.saga(
+                [
+                    Step("pay", journal.action("pay", Ok("pay-1")), refund),
+                    journal.step("ship", Err(declined())),
+                ]
+            )
+            task = asyncio.ensure_future(saga.run_async(CTX))
+            await waiting.wait()
+            reply.set_result(None)  # the refund ends in the next turn...
+            task.cancel("now")  # ...in which the saga is told of the cancel
+            with pytest.raises(asyncio.CancelledError) as raised:
+                await task
+            assert raised.value.args == ("now",)
+
+        asyncio.run(main())
+        assert done == ["refunded"]
+        assert journal.called("on_compensated") == ["pay"]

@@ -961,6 +961,20 @@ class TestExceptions:
             "saga step 'c' failed; compensated: 'b', 'a'; could not compensate: none"
         ]
 
+    def test_non_result_with_retry_policy(self) -> None:
+        """A step that retries and returns a non-Result is the same TypeError, once."""
+        journal = Journal()
+        saga = journal.saga(
+            [
+                journal.step("a"),
+                journal.step("b", 42, retry_policy=RetryPolicy(attempts=3)),
+            ]
+        )
+        with pytest.raises(TypeError, match=r"step 'b': its action must return .* 42"):
+            saga.run(CTX)
+        assert journal.called("action") == ["a", "b"]  # a bug: not retried
+        assert journal.called("undo") == ["a"]
+
     def test_foreign_result_is_type_error(self) -> None:
         """An Ok of another library (a different class) is not a Result here."""
 
