@@ -9,7 +9,6 @@ decorator, bare or configured, for sync and async functions alike.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import functools
 import inspect
@@ -550,6 +549,33 @@ def _check_retrying(retrying: Retrying) -> None:
         _require_callable("Retrying", field, getattr(retrying, field), optional=False)
 
 
+@final
+class _AsyncioSleep:
+    """
+    The default `Retrying.sleep_async`: ``asyncio.sleep``, looked up when called.
+
+    So that ``import outcome`` does not import asyncio, which costs more than
+    the rest of the package; a program that awaits has imported it already.
+
+    >>> import asyncio
+    >>> asyncio.run(Retrying().sleep_async(0)) is None
+    True
+    """
+
+    __slots__ = ()
+
+    def __call__(self, seconds: float) -> Awaitable[None]:
+        import asyncio  # noqa: PLC0415 - lazily: see the class docstring
+
+        return asyncio.sleep(seconds)
+
+    def __repr__(self) -> str:
+        return "<asyncio.sleep, imported when first called>"
+
+
+_ASYNCIO_SLEEP: Final = _AsyncioSleep()
+
+
 @attrs.frozen
 class Retrying:
     """
@@ -593,7 +619,8 @@ class Retrying:
         on_give_up: Called once with the last decision and failure when
             retrying stops for good; check ``decision.defer`` to reschedule.
         sleep: Waits the given number of seconds, for `call`.
-        sleep_async: Awaited with the number of seconds, for `call_async`.
+        sleep_async: Awaited with the number of seconds, for `call_async`;
+            by default, ``asyncio.sleep``, which it imports when first called.
         clock: Monotonic seconds, for `RetryPolicy.deadline`.
         random: Returns a float in ``[0, 1)``, for the jitter.
 
@@ -629,7 +656,7 @@ class Retrying:
     on_retry: Callable[[RetryDetails], object] | None = None
     on_give_up: Callable[[Decision, Exception | Err[object]], object] | None = None
     sleep: Callable[[float], object] = time.sleep
-    sleep_async: Callable[[float], Awaitable[object]] = asyncio.sleep
+    sleep_async: Callable[[float], Awaitable[object]] = _ASYNCIO_SLEEP
     clock: Callable[[], float] = time.monotonic
     random: Callable[[], float] = _random.random
 

@@ -1112,14 +1112,30 @@ class TestDefaults:
         assert DEFAULT_CLASSIFIER.classify(ConnectionResetError()).transient
 
     def test_injectable_defaults(self) -> None:
-        """Retrying sleeps with time.sleep or asyncio.sleep and reads time.monotonic."""
+        """Retrying sleeps with time.sleep and reads time.monotonic by default."""
         retrying = Retrying()
         assert retrying.sleep is time.sleep
-        assert retrying.sleep_async is asyncio.sleep
         assert retrying.clock is time.monotonic
         assert retrying.random == random.random
         assert retrying.policy == RetryPolicy()
         assert retrying.classifier is None
+
+    def test_default_sleep_async(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """The default sleep_async awaits asyncio.sleep, looked up when it is called."""
+        slept: list[float] = []
+
+        async def recorded_sleep(seconds: float) -> None:
+            slept.append(seconds)
+
+        sleep_async = Retrying().sleep_async
+        monkeypatch.setattr(asyncio, "sleep", recorded_sleep)
+
+        async def main() -> None:
+            await sleep_async(1.5)
+
+        asyncio.run(main())
+        assert slept == [1.5]
+        assert repr(sleep_async) == "<asyncio.sleep, imported when first called>"
 
     def test_function_is_positional_only(self) -> None:
         """fn is positional-only, so the function's own arguments follow it."""
