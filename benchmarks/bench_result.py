@@ -6,9 +6,10 @@ Every library is measured in this one process by the shared harness
 order rotated from round to round, so a noisy neighbour slows all of them
 alike. A round's figure is the minimum of 3 repeats, in CPU time, less the
 empty loop timed in the same round. The table gives the median time per
-operation and the median over rounds of the ratio to ``result``, which is as
-fast as a plain ``__slots__`` class, with its spread; then the bytes one
-``Ok(1)`` holds, traced with ``tracemalloc``.
+operation and the median over rounds of the ratio to ``result``, with its
+spread; then ``match`` and ``collect`` against what a hand-written class with
+``__slots__`` costs (``__match_args__`` naming its slot, and a plain loop);
+then the bytes one ``Ok(1)`` holds, traced with ``tracemalloc``.
 
 Run it with ``make bench`` or ``python benchmarks/bench_result.py``; ``--quick``
 runs a few short rounds only to prove the script works.
@@ -44,6 +45,7 @@ if TYPE_CHECKING:
 
 
 EMPTY_LOOP = "empty loop"
+COLLECTED = 1_000  # the Results one collect() call goes through
 
 
 def inc(n: int) -> int:
@@ -64,6 +66,38 @@ def _bind_result(n: int) -> rustedpy.Ok[int]:
 def _bind_returns(n: int) -> Success[int]:
     """Add one inside a returns Success."""
     return Success(n + 1)
+
+
+class SlotsOk:
+    """A hand-written success class: a slot, and match reads the slot itself."""
+
+    __slots__ = ("value",)
+    __match_args__ = ("value",)
+
+    def __init__(self, value: object) -> None:
+        """Hold `value`."""
+        self.value = value
+
+
+class SlotsErr:
+    """The hand-written failure class."""
+
+    __slots__ = ("error",)
+    __match_args__ = ("error",)
+
+    def __init__(self, error: object) -> None:
+        """Hold `error`."""
+        self.error = error
+
+
+def collect_by_hand(results: list[SlotsOk | SlotsErr]) -> SlotsOk | SlotsErr:
+    """What collect() does, as a plain loop over the hand-written classes."""
+    values: list[object] = []
+    for result in results:
+        if isinstance(result, SlotsErr):
+            return result
+        values.append(result.value)
+    return SlotsOk(values)
 
 
 @dataclass(frozen=True)
@@ -176,6 +210,15 @@ def _key(case: Case, library: Library) -> str:
     return f"{case.name}, {library.name}"
 
 
+SLOTS = "slots class"
+SLOTS_NAMESPACE: dict[str, object] = {"Ok": SlotsOk, "Err": SlotsErr}
+# Against the hand-written class: the cases where outcome must cost what it does.
+BY_HAND_CASES = [
+    Case("match on Ok", {"*": MATCH}, target=1.05),
+    Case("match on Err", {"*": MATCH}, on_err=True),
+]
+
+
 def contenders() -> list[Contender]:
     """Every library on every case, each with the empty loop subtracted."""
     timed = [Contender(EMPTY_LOOP, statement("pass", {}))]
@@ -194,13 +237,40 @@ def contenders() -> list[Contender]:
                     overhead=EMPTY_LOOP,
                 )
             )
+    for case in BY_HAND_CASES:
+        namespace = {
+            **SLOTS_NAMESPACE,
+            "r": SlotsErr(1) if case.on_err else SlotsOk(1),
+        }
+        timed.append(
+            Contender(
+                f"{case.name}, {SLOTS}",
+                statement(case.statements["*"], namespace),
+                overhead=EMPTY_LOOP,
+            )
+        )
+    oks = [outcome.Ok(index) for index in range(COLLECTED)]
+    slots = [SlotsOk(index) for index in range(COLLECTED)]
+    collect_number = 200  # calls per repeat: each goes through 1,000 Results
+    timed += [
+        Contender(
+            "collect, outcome",
+            statement("collect(oks)", {"collect": outcome.collect, "oks": oks}),
+            number=collect_number,
+        ),
+        Contender(
+            f"collect, {SLOTS}",
+            statement("collect(oks)", {"collect": collect_by_hand, "oks": slots}),
+            number=collect_number,
+        ),
+    ]
     return timed
 
 
 def comparisons() -> list[Comparison]:
-    """One comparison per case, with ratios to `result`."""
+    """One comparison per case, with ratios to `result`; then against by hand."""
     baseline = next(library for library in LIBRARIES if library.name == "result")
-    return [
+    against_result = [
         Comparison(
             case.name,
             _key(case, baseline),
@@ -215,6 +285,27 @@ def comparisons() -> list[Comparison]:
         )
         for case in CASES
     ]
+    outcome_library = LIBRARIES[0]
+    against_slots = [
+        Comparison(
+            f"{case.name}, vs {SLOTS}",
+            f"{case.name}, {SLOTS}",
+            (
+                Entry("outcome", _key(case, outcome_library), case.target),
+                Entry(SLOTS, f"{case.name}, {SLOTS}"),
+            ),
+        )
+        for case in BY_HAND_CASES
+    ]
+    collect = Comparison(
+        f"collect of {COLLECTED:,}, vs a plain loop",
+        f"collect, {SLOTS}",
+        (
+            Entry("outcome", "collect, outcome", target=1.5),
+            Entry(f"plain loop, {SLOTS}", f"collect, {SLOTS}"),
+        ),
+    )
+    return [*against_result, *against_slots, collect]
 
 
 def _traced_bytes(make: Callable[[int], object], count: int) -> int:

@@ -13,6 +13,7 @@ from collections.abc import (
     Iterable,
     Iterator,
 )
+from operator import attrgetter
 from typing import (
     TYPE_CHECKING,
     Any,
@@ -52,6 +53,10 @@ G = TypeVar("G", default=Never)
 R = TypeVar("R")
 P = ParamSpec("P")
 TBE = TypeVar("TBE", bound=BaseException)
+
+
+# What ok_value and err_value read: the slot that holds the value.
+_read_value: Final = attrgetter("_value")
 
 
 def _not_a_bool(result: object) -> TypeError:
@@ -159,15 +164,25 @@ class Ok(Generic[T_co]):
     def __iter__(self) -> Iterator[T_co]:
         yield self._value
 
-    @property
-    def ok_value(self) -> T_co:
-        """
+    if TYPE_CHECKING:
+
+        @property
+        def ok_value(self) -> T_co:
+            """The success value."""
+            return self._value
+
+    else:
+        # Its getter is C code, not a method: `match` reads ok_value by the name
+        # in __match_args__, and a getter in Python costs every match a call.
+        ok_value = property(
+            _read_value,
+            doc="""
         The success value.
 
         >>> Ok("done").ok_value
         'done'
-        """
-        return self._value
+        """,
+        )
 
     @property
     @deprecated("Use `.ok_value` or `.err_value` instead of `.value`")
@@ -514,15 +529,24 @@ class Err(Generic[E_co]):
     def _short_circuit(self) -> NoReturn:
         raise _DoShortCircuit(self)
 
-    @property
-    def err_value(self) -> E_co:
-        """
+    if TYPE_CHECKING:
+
+        @property
+        def err_value(self) -> E_co:
+            """The error."""
+            return self._value
+
+    else:
+        # A getter in C, as Ok.ok_value's.
+        err_value = property(
+            _read_value,
+            doc="""
         The error.
 
         >>> Err("timeout").err_value
         'timeout'
-        """
-        return self._value
+        """,
+        )
 
     @property
     @deprecated("Use `.ok_value` or `.err_value` instead of `.value`")
@@ -1169,13 +1193,14 @@ def collect(results: Iterable[Result[U, F]]) -> Result[list[U], F]:
     .. versionadded:: 0.1.0
     """
     values: list[U] = []
-    for index, result in enumerate(results):
+    append = values.append  # the loop is the whole cost: no lookup in it
+    for result in results:
         if type(result) is Ok:
-            values.append(result.ok_value)
+            append(result._value)  # noqa: SLF001 - this module's own class
         elif type(result) is Err:
             return result
-        else:
-            raise _not_a_result("collect", index, result)
+        else:  # every item before it was an Ok, so its index is len(values)
+            raise _not_a_result("collect", len(values), result)
     return Ok(values)
 
 
@@ -1196,11 +1221,12 @@ def partition(results: Iterable[Result[U, F]]) -> tuple[list[U], list[F]]:
     """
     values: list[U] = []
     errors: list[F] = []
-    for index, result in enumerate(results):
+    add_value, add_error = values.append, errors.append
+    for result in results:
         if type(result) is Ok:
-            values.append(result.ok_value)
+            add_value(result._value)  # noqa: SLF001 - this module's own class
         elif type(result) is Err:
-            errors.append(result.err_value)
+            add_error(result._value)  # noqa: SLF001 - this module's own class
         else:
-            raise _not_a_result("partition", index, result)
+            raise _not_a_result("partition", len(values) + len(errors), result)
     return values, errors

@@ -778,6 +778,21 @@ class TestCollectAndPartition:
         with pytest.raises(TypeError, match=r"item 1 is 3 \(of type int\)"):
             function([Ok(1), 3])
 
+    @pytest.mark.parametrize(
+        ("function", "items"),
+        [
+            (collect, [Ok(1), Ok(2), Ok(3), "four"]),
+            (partition, [Ok(1), Err("a"), Ok(2), "four"]),
+            (partition, [Err("a"), Err("b"), Err("c"), "four"]),
+        ],
+    )
+    def test_non_result_position_counts_every_item_before(
+        self, function: Callable[..., object], items: list[object]
+    ) -> None:
+        """The position named is the item's own, whatever the items before it were."""
+        with pytest.raises(TypeError, match=r"item 3 is 'four' \(of type str\)"):
+            function(iter(items))
+
 
 def _positive(name: str, value: int) -> Result[int, ErrorDetail]:
     return (
