@@ -172,3 +172,63 @@ def secret_bugs() -> st.SearchStrategy[ErrorDetail]:
 def collections_with_bugs() -> st.SearchStrategy[Errors]:
     """Errors collections of every kind of error, with bugs that hold HIDDEN_TEXT."""
     return errors_collections(st.one_of(error_details(), secret_bugs()), min_size=1)
+
+
+# The edges of the fast paths of Errors.add and the converters: names checked
+# before or not, values that are their own plain copy or that only look so, and
+# path segments equal to a valid one but not valid themselves.
+
+
+class Name(str):
+    """A str subclass: never a param name or a path segment, even when equal."""
+
+    __slots__ = ()
+
+
+class Count(int):
+    """An int subclass, which renders as itself but is not a plain int."""
+
+    __slots__ = ()
+
+
+fast_path_names = st.sampled_from(
+    ["maximum", "minimum", "count", "a", "_x", "名前", "path", "params", "1st", "a b"]
+) | st.text(max_size=4)
+# Values at the edges of "its own plain copy": ints of one digit and beyond,
+# ints too large to render, floats that are not finite, subclasses.
+FAST_PATH_EDGE_VALUES: tuple[object, ...] = (
+    2**30 - 1,
+    2**30,
+    -(2**30) + 1,
+    -(2**30),
+    2**12_000 - 1,
+    2**12_000,
+    -(2**12_000),
+    float("inf"),
+    float("-inf"),
+    float("nan"),
+    -0.0,
+    True,
+    None,
+    "",
+    Name("a"),
+    Count(1),
+)
+fast_path_values: st.SearchStrategy[object] = st.one_of(
+    st.sampled_from(FAST_PATH_EDGE_VALUES),
+    st.integers(),
+    st.floats(),
+    st.text(max_size=4),
+    st.lists(st.integers(), max_size=2),
+    st.frozensets(st.integers(), max_size=2),
+)
+fast_path_params = st.dictionaries(fast_path_names, fast_path_values, max_size=3)
+# Tuples of segments, valid or not, and some equal to valid paths.
+fast_path_segments: st.SearchStrategy[object] = st.one_of(
+    simple_names,
+    indices,
+    st.sampled_from([True, False, 1.0, 0.0, -1, 2**63, "", [1]]),
+    st.builds(Name, simple_names),
+    st.builds(Count, indices),
+)
+fast_path_tuples = st.lists(fast_path_segments, max_size=3).map(tuple)

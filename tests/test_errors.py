@@ -34,9 +34,16 @@ from outcome._errors import detail as detail_module
 from outcome._errors import params as params_module
 from outcome._errors import paths as paths_module
 from tests.strategies import (
+    FAST_PATH_EDGE_VALUES,
     HIDDEN_TEXT,
+    Count,
+    Name,
     any_paths,
     collections_with_bugs,
+    fast_path_names,
+    fast_path_params,
+    fast_path_tuples,
+    fast_path_values,
     pooled_details,
     pooled_errors,
     simple_paths,
@@ -587,6 +594,172 @@ class TestAdd:
         ):
             errors.append("blank")  # type: ignore[arg-type]
         assert not errors
+
+
+def _outcome_of(make: Callable[[], ErrorDetail]) -> ErrorDetail | type[Exception]:
+    """The detail `make` gives, or the type of what it raised."""
+    try:
+        return make()
+    except (TypeError, ValueError) as exc:
+        return type(exc)
+
+
+def _fields_of(detail: ErrorDetail) -> tuple[object, ...]:
+    """Everything a detail holds and shows, with the types of its plain values."""
+    plain = detail._plain_params
+    return (
+        detail._key,
+        hash(detail),
+        [(name, type(value), value) for name, value in detail.params.items()],
+        params_module._plain_text(dict(plain)),
+        [(name, type(value)) for name, value in plain.items()],
+        detail.bucket,
+        detail.cause,
+        detail.status,
+        detail.reference,
+        repr(detail),
+        Errors([detail]).to_list(),
+    )
+
+
+class TestFastPaths:
+    """Errors.add's fast paths give what the checked way gives, or refuse alike."""
+
+    @given(
+        st.one_of(
+            st.dictionaries(fast_path_names, fast_path_values, min_size=1, max_size=1),
+            fast_path_params,
+        ),
+        st.sampled_from(list(Bucket)),
+    )
+    def test_add_takes_params_as_the_constructor(
+        self, params: dict[str, object], bucket: Bucket
+    ) -> None:
+        """add() makes the detail ErrorDetail() makes of any params, or neither does."""
+        self._check_add(("items", 0, "price"), params, bucket)
+
+    @given(
+        st.one_of(
+            simple_paths,
+            any_paths,
+            fast_path_tuples,
+            st.sampled_from(["a.b", "items[2]", "", "a..b", None, 3, -1, True, 1.5]),
+        )
+    )
+    def test_add_takes_paths_as_the_constructor(self, path: object) -> None:
+        """add() makes the detail ErrorDetail() makes at any path, or neither does."""
+        self._check_add(path, {}, Bucket.USER_FIXABLE)
+        self._check_add(path, {"count": 1}, Bucket.USER_FIXABLE)
+
+    @pytest.mark.parametrize(
+        "value",
+        FAST_PATH_EDGE_VALUES,
+        ids=[f"{type(v).__name__}-{i}" for i, v in enumerate(FAST_PATH_EDGE_VALUES)],
+    )
+    def test_add_takes_edge_values_as_the_constructor(self, value: object) -> None:
+        """A value at the edge of the fast path gives what the checked way gives."""
+        self._check_add(("items", 0, "price"), {"maximum": value}, Bucket.USER_FIXABLE)
+        self._check_add("price", {"maximum": value, "minimum": 0}, Bucket.USER_FIXABLE)
+
+    @staticmethod
+    def _check_add(path: object, params: dict[str, object], bucket: Bucket) -> None:
+        """Compare add() and ErrorDetail() on the same parts."""
+        general = _outcome_of(
+            lambda: ErrorDetail(path, "taken", params=params, bucket=bucket)  # type: ignore[arg-type]
+        )
+        # Twice: the first call may check the names and paths the fast paths
+        # then trust.
+        for _ in range(2):
+            added = _outcome_of(
+                lambda: Errors().add(path, "taken", bucket=bucket, **params)  # type: ignore[arg-type]
+            )
+            if isinstance(general, ErrorDetail):
+                assert isinstance(added, ErrorDetail)
+                assert _fields_of(added) == _fields_of(general)
+            else:
+                assert not isinstance(added, ErrorDetail)
+
+    @given(fast_path_params)
+    def test_fresh_params_freeze_as_any_params(self, params: dict[str, object]) -> None:
+        """The freeze of a dict made for the call equals the freeze of a copy."""
+        try:
+            (given_params, plain), key = params_module._freeze_params(params)
+        except (TypeError, ValueError) as exc:
+            with pytest.raises(type(exc)):
+                params_module._freeze_fresh_params(dict(params))
+            return
+        held, fresh_key = params_module._freeze_fresh_params(dict(params))
+        assert fresh_key == key
+        assert hash(fresh_key) == hash(key)
+        assert params_module._params_given(held) == given_params
+        fresh_plain = params_module._params_plain(held)
+        assert params_module._plain_text(
+            dict(fresh_plain)
+        ) == params_module._plain_text(dict(plain))
+        assert [type(v) for v in fresh_plain.values()] == [
+            type(v) for v in plain.values()
+        ]
+
+    @pytest.mark.parametrize(
+        ("valid", "lookalike", "error"),
+        [
+            (("items", 1), ("items", True), "is a bool"),
+            (("items", 1), ("items", 1.0), "is a float"),
+            (("items", 1), ("items", Count(1)), "is a Count"),
+            (("items", "price"), ("items", Name("price")), "is a Name"),
+        ],
+    )
+    def test_a_tuple_equal_to_a_checked_one_is_checked(
+        self, valid: tuple[object, ...], lookalike: tuple[object, ...], error: str
+    ) -> None:
+        """A path checked before does not let an equal, invalid one through."""
+        errors = Errors()
+        errors.add(valid, "blank")  # type: ignore[arg-type]
+        errors.add(valid, "blank")  # type: ignore[arg-type]
+        assert valid in paths_module._CHECKED_TUPLES
+        with pytest.raises(TypeError, match=error):
+            errors.add(lookalike, "blank")  # type: ignore[arg-type]
+        with pytest.raises(TypeError, match=error):
+            ErrorDetail(lookalike, "blank")  # type: ignore[arg-type]
+        assert len(errors) == 1
+
+    def test_an_unhashable_segment_is_named(self) -> None:
+        """A tuple holding a list is refused as a bad segment, not as unhashable."""
+        errors = Errors()
+        with pytest.raises(TypeError, match=r"its segment \[1\] is a list"):
+            errors.add(("items", [1]), "blank")  # type: ignore[arg-type]
+        assert not errors
+
+    def test_a_name_equal_to_a_checked_one_is_checked(self) -> None:
+        """A str subclass is no param name, even equal to one checked before."""
+        errors = Errors()
+        errors.add("a", "too_long", maximum=1)
+        with pytest.raises(TypeError, match="not a valid identifier"):
+            errors.add("a", "too_long", **{Name("maximum"): 2})
+        assert len(errors) == 1
+
+    def test_a_missing_code_is_told_before_bad_params(self) -> None:
+        """With no code, add() says so, whatever the params."""
+        with pytest.raises(TypeError, match="needs a code"):
+            Errors().add("a", path="b")  # type: ignore[call-overload]
+        with pytest.raises(TypeError, match="needs a code"):
+            Errors().add("a", maximum=1)  # type: ignore[call-overload]
+
+    def test_the_caches_are_bounded(self) -> None:
+        """Many distinct tuples and names do not grow the caches without limit."""
+        errors = Errors()
+        for n in range(paths_module._CHECKED_TUPLES_LIMIT + 10):
+            errors.add(("items", n), "blank", **{f"name_{n}": n})
+        assert len(paths_module._CHECKED_TUPLES) <= paths_module._CHECKED_TUPLES_LIMIT
+        assert len(params_module._CHECKED_NAMES) <= params_module._CHECKED_NAMES_LIMIT
+        assert errors.add(("items", 1), "blank", name_1=1).params == {"name_1": 1}
+        assert len(errors) == paths_module._CHECKED_TUPLES_LIMIT + 10
+
+    def test_long_tuples_are_not_cached(self) -> None:
+        """Only short tuples are kept by the tuple cache."""
+        long_path = ("a",) * (paths_module._CACHED_TUPLE_LENGTH + 1)
+        assert Errors().add(long_path, "blank").path == long_path
+        assert long_path not in paths_module._CHECKED_TUPLES
 
 
 class TestMerge:

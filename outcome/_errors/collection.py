@@ -19,10 +19,11 @@ from outcome._bucket import Bucket
 from outcome._errors.adapters import _from_django, _from_marshmallow, _from_pydantic
 from outcome._errors.detail import (
     ErrorDetail,
-    _build_detail,
+    _allocate,
     _checked_key,
     _checked_status,
     _decide_reported,
+    _Key,
     _key_of,
     _moved,
     _prefixed,
@@ -33,10 +34,20 @@ from outcome._errors.messages import (
     _public_full_message,
     _public_params,
 )
-from outcome._errors.params import _FROZEN_NOTHING, _freeze_params
+from outcome._errors.params import (
+    _CHECKED_NAMES,
+    _FROZEN_NOTHING,
+    _NEGATIVE_SMALL_INT,
+    _SMALL_INT,
+    _freeze_fresh_params,
+    _Params,
+    _ParamsKey,
+)
 from outcome._errors.paths import (
     Path,
     PathInput,
+    _cached_path,
+    _checked_tuple,
     _to_path,
     format_path,
     format_pointer,
@@ -291,19 +302,61 @@ class Errors:
             ValueError: When the path does not parse, the code is empty, or a
                 param is named like a field. The collection is unchanged.
         """
-        if code is None:
-            msg = (
-                "add() needs a code: errors.add('email', 'blank') for a field, "
-                "errors.add(code='blank') for the base"
-            )
-            raise TypeError(msg)
-        pair, params_key = _freeze_params(params) if params else _FROZEN_NOTHING
-        key = _checked_key(path, code, message, params_key, bucket, cause)
-        details = self._details
-        held = details.get(key)
-        if held is None:
-            held = details[key] = _build_detail(key, pair, bucket, cause)
-        return held
+        # The fast path, inline, as every call counts: a single param of a
+        # name checked before and a plain value (see _is_plain_value), a path
+        # checked before (a text parsed before, or this very tuple), and
+        # fields of the right types. Anything else takes the checked way,
+        # which raises for what is wrong, in the order _slow_key says.
+        if not params:
+            held_params, params_key = _FROZEN_NOTHING
+        elif len(params) == 1:
+            [name] = params
+            value = params[name]
+            if (
+                name in _CHECKED_NAMES
+                and type(name) is str
+                and (
+                    (type(value) is int and _NEGATIVE_SMALL_INT <= value <= _SMALL_INT)
+                    or type(value) is str
+                    or value is None
+                    or type(value) is bool
+                    or (type(value) is float and value - value == 0.0)
+                )
+            ):
+                held_params, params_key = params, (name, value)
+            else:
+                held_params, params_key = _slow_params(code, params)
+        else:
+            held_params, params_key = _slow_params(code, params)
+        if type(path) is str:
+            checked = _cached_path(path)
+        elif type(path) is tuple:
+            try:
+                checked = path if _checked_tuple(path) is path else None
+            except Exception:  # noqa: BLE001 - unhashable: _slow_key says why
+                checked = None
+        else:
+            checked = None
+        if (
+            checked is not None
+            and type(code) is str
+            and code
+            and (message is None or type(message) is str)
+            and type(bucket) is Bucket
+            # Not always so for an untyped caller.
+            and (cause is None or isinstance(cause, BaseException))  # pyright: ignore[reportUnnecessaryIsInstance]
+        ):
+            key = (checked, code, message, params_key)
+        else:
+            key = _slow_key(path, code, message, params_key, bucket, cause)
+        detail = _allocate(ErrorDetail)
+        detail._key = key  # noqa: SLF001 - made here, as ErrorDetail._build does
+        detail._params = held_params  # noqa: SLF001
+        detail._bucket = bucket  # noqa: SLF001
+        detail._cause = cause  # noqa: SLF001
+        detail._status = None  # noqa: SLF001
+        # One lookup: the new detail is dropped if an equal one is held.
+        return self._details.setdefault(key, detail)
 
     def add_exception(
         self,
@@ -1083,3 +1136,31 @@ def _not_a_detail(method: str, item: object, index: int | None = None) -> TypeEr
         f"{item!r} (of type {type(item).__name__}); use errors.add(path, code) "
         "to add an error from its parts"
     )
+
+
+def _missing_code() -> TypeError:
+    return TypeError(
+        "add() needs a code: errors.add('email', 'blank') for a field, "
+        "errors.add(code='blank') for the base"
+    )
+
+
+def _slow_params(code: object, params: dict[str, object]) -> tuple[_Params, _ParamsKey]:
+    """The params of `Errors.add` the checked way; a missing code is told first."""
+    if code is None:
+        raise _missing_code()
+    return _freeze_fresh_params(params)
+
+
+def _slow_key(  # noqa: PLR0913, PLR0917 - one argument per part of the key
+    path: object,
+    code: object,
+    message: object,
+    params_key: _ParamsKey,
+    bucket: object,
+    cause: object,
+) -> _Key:
+    """The key of `Errors.add` the checked way; a missing code is told first."""
+    if code is None:
+        raise _missing_code()
+    return _checked_key(path, code, message, params_key, bucket, cause)

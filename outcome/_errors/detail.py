@@ -6,6 +6,7 @@ import hashlib
 import math
 import os
 from operator import attrgetter
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Final, NoReturn, TypeAlias, cast, final
 
 from outcome._bucket import Bucket
@@ -16,11 +17,17 @@ from outcome._errors.params import (
     _FROZEN_NOTHING,
     _freeze_params,
     _Params,
+    _params_given,
+    _params_plain,
     _ParamsKey,
     _plain_text,
     _safe_repr,
 )
-from outcome._errors.paths import Path, PathInput, _cached_path, _to_path
+from outcome._errors.paths import (
+    Path,
+    PathInput,
+    _to_path,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Mapping
@@ -69,7 +76,7 @@ def _checked_key(  # noqa: PLR0913, PLR0917 - one argument per part of the key
     The key of an error from its parts, each checked.
 
     The one place the fields are checked, for `ErrorDetail` and `Errors.add`
-    alike; its first test is the whole fast path.
+    alike; its first test is the whole fast path, which `Errors.add` inlines.
 
     Raises:
         TypeError, ValueError: As `ErrorDetail` says.
@@ -82,10 +89,7 @@ def _checked_key(  # noqa: PLR0913, PLR0917 - one argument per part of the key
         and (cause is None or isinstance(cause, BaseException))
     ):
         _refuse_fields(code, message, bucket, cause)
-    checked = _cached_path(path) if type(path) is str else None
-    if checked is None:
-        checked = _to_path(cast("PathInput", path))
-    return (checked, code, message, params_key)
+    return (_to_path(cast("PathInput", path)), code, message, params_key)
 
 
 def _refuse_fields(
@@ -260,12 +264,12 @@ class ErrorDetail:
         >>> dict(ErrorDetail("name", "too_long", params={"maximum": 40}).params)
         {'maximum': 40}
         """
-        return self._params[0]
+        return MappingProxyType(_params_given(self._params))
 
     @property
     def _plain_params(self) -> Mapping[str, object]:
         """The params as JSON-safe values, read when the error was made."""
-        return self._params[1]
+        return _params_plain(self._params)
 
     @property
     def bucket(self) -> Bucket:
@@ -330,14 +334,15 @@ class ErrorDetail:
         True
         """
         params = self._params
-        if len(params) == 3:  # noqa: PLR2004 - the third item is the reference
+        if isinstance(params, tuple) and len(params) == 3:  # noqa: PLR2004 - with the reference
             return params[2]
         _path, code, message, _params_key = self._key
         cause = self._cause
+        plain = _params_plain(params)
         text = "\0".join(
             [
                 repr((code, message)),
-                _plain_text(dict(params[1])),
+                _plain_text(dict(plain)),
                 ""
                 if cause is None
                 else f"{type(cause).__qualname__}: {_param_text(cause)}",
@@ -351,7 +356,7 @@ class ErrorDetail:
         reference = "ERR-" + digest.hexdigest()
         # Kept, in the slot the params already use: read again, or pickled, the
         # detail gives this very id, and a copy under a prefix shares it.
-        self._params = (params[0], params[1], reference)
+        self._params = (_params_given(params), plain, reference)
         return reference
 
     def with_prefix(self, prefix: PathInput) -> ErrorDetail:
@@ -468,7 +473,7 @@ class ErrorDetail:
             path,
             code,
             message,
-            dict(self._params[0]),
+            dict(_params_given(self._params)),
             self._bucket,
             self._cause,
             self._status,
@@ -476,7 +481,10 @@ class ErrorDetail:
         # The reference goes along once it may have been shown or logged:
         # always for a bug, whose reference users are shown, else if it was
         # read. Another process has another key and would make another one.
-        if self._bucket is Bucket.PROGRAMMER_ERROR or len(self._params) == 3:  # noqa: PLR2004 - with the reference
+        params = self._params
+        if self._bucket is Bucket.PROGRAMMER_ERROR or (
+            isinstance(params, tuple) and len(params) == 3  # noqa: PLR2004 - with the reference
+        ):
             fields = (*fields, self.reference)
         return (ErrorDetail._restore, fields)
 
@@ -502,7 +510,8 @@ class ErrorDetail:
             status=status,
         )
         if reference is not None:
-            detail._params = (detail._params[0], detail._params[1], reference)
+            held = detail._params
+            detail._params = (_params_given(held), _params_plain(held), reference)
         return detail
 
     def __str__(self) -> str:
@@ -515,8 +524,9 @@ class ErrorDetail:
         parts = [f"path={path!r}", f"code={code!r}"]
         if message is not None:
             parts.append(f"message={message!r}")
-        if self._params[0]:
-            parts.append(f"params={_safe_repr(dict(self._params[0]))}")
+        given = _params_given(self._params)
+        if given:
+            parts.append(f"params={_safe_repr(dict(given))}")
         if self._bucket is not Bucket.USER_FIXABLE:
             parts.append(f"bucket=Bucket.{self._bucket.name}")
         if self._cause is not None:
@@ -530,7 +540,6 @@ class ErrorDetail:
 
 # The collection below keys its dict by this tuple, whose hash and equality run in C.
 _key_of: Final = attrgetter("_key")
-_build_detail: Final = ErrorDetail._build  # noqa: SLF001 - the checked fast path of Errors.add
 _prefixed: Final = ErrorDetail._prefixed  # noqa: SLF001 - merge checks the prefix once
 _moved: Final = ErrorDetail._moved  # noqa: SLF001 - subtree's paths are checked already
 

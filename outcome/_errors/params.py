@@ -14,26 +14,35 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Iterable, Mapping
-from types import MappingProxyType
 from typing import Final, TypeAlias, cast
 
 _RESERVED_PARAMS: Final = frozenset(
     {"path", "code", "message", "params", "bucket", "cause"}
 )
-_NO_PARAMS: Final[Mapping[str, object]] = MappingProxyType({})
-_NO_PARAMS_KEY: Final[frozenset[tuple[str, object]]] = frozenset()
-_NO_PLAIN: Final[Mapping[str, object]] = MappingProxyType({})
-# An error's params as given (read-only) and their plain copy, in one tuple so
-# that an ErrorDetail holds them in one slot: a fifth slot costs every add().
-# Once its reference is fixed (read, or restored from a pickle), a detail holds
-# it as a third item of the same tuple.
+# An error's params as given and their plain copy, in one slot of an
+# ErrorDetail: a fifth slot costs every add(). Both are dicts that no one else
+# holds, never changed once made; `ErrorDetail.params` hands out a read-only
+# view. When the plain copy is the params themselves, as it is for params of
+# plain values (`_is_plain_value`), the slot holds the dict alone; else a
+# tuple of the two. Once its reference is fixed (read, or restored from a
+# pickle), a detail holds a tuple of the two and the reference.
 _Params: TypeAlias = (
-    tuple[Mapping[str, object], Mapping[str, object]]
+    dict[str, object]
+    | tuple[Mapping[str, object], Mapping[str, object]]
     | tuple[Mapping[str, object], Mapping[str, object], str]
 )
-_ParamsKey: TypeAlias = frozenset[tuple[str, object]]
-_NO_PARAMS_PAIR: Final[_Params] = (_NO_PARAMS, _NO_PLAIN)
+# The key of the params, for equality and hashing: their (name, key of the
+# value) pairs, as a frozenset; for a single param, its one pair, which is as
+# good a key and is made without a set.
+_ParamsKey: TypeAlias = frozenset[tuple[str, object]] | tuple[str, object]
+_NO_PARAMS: Final[Mapping[str, object]] = {}
+_NO_PARAMS_KEY: Final[_ParamsKey] = frozenset()
+_NO_PARAMS_PAIR: Final[_Params] = (_NO_PARAMS, _NO_PARAMS)
 _FROZEN_NOTHING: Final[tuple[_Params, _ParamsKey]] = (_NO_PARAMS_PAIR, _NO_PARAMS_KEY)
+# Names `_freeze_params` found to be identifiers that shadow no field, so that
+# the fast paths need not check them again. Bounded, as names are few.
+_CHECKED_NAMES: Final[set[str]] = set()
+_CHECKED_NAMES_LIMIT: Final = 1024
 
 # How deep containers may nest in a param, and how many values all of an
 # error's params may hold: enough for any message, and a bound for cycles.
@@ -41,6 +50,14 @@ _MAX_NESTING: Final = 20
 _MAX_VALUES: Final = 10_000
 # Python renders no int of more than 4,300 digits; stay well below.
 _MAX_INT_BITS: Final = 12_000
+# An int renders when it has at most _MAX_INT_BITS bits: when it lies strictly
+# between these two, which two comparisons tell without making a new int.
+_INT_LIMIT: Final = 1 << _MAX_INT_BITS
+_NEGATIVE_INT_LIMIT: Final = -_INT_LIMIT
+# The ints CPython compares without a call (one digit): those the fast paths
+# take without comparing them to the limits above.
+_SMALL_INT: Final = (1 << 30) - 1
+_NEGATIVE_SMALL_INT: Final = -_SMALL_INT
 _SCALARS: Final = (str, bool, type(None))
 _CONTAINERS: Final = (Mapping, list, tuple, set, frozenset)
 
@@ -141,6 +158,61 @@ def _copy_plain(plain: object) -> object:
     return plain
 
 
+def _params_given(params: _Params) -> Mapping[str, object]:
+    """The params as given, from what an `ErrorDetail` holds (see `_Params`)."""
+    return params[0] if isinstance(params, tuple) else params
+
+
+def _params_plain(params: _Params) -> Mapping[str, object]:
+    """The plain copy of the params, from what an `ErrorDetail` holds."""
+    return params[1] if isinstance(params, tuple) else params
+
+
+def _is_plain_value(value: object) -> bool:
+    """
+    Whether `value` is its own key and its own plain copy, as `_walk` makes them.
+
+    So it is for a str, a bool, None, an int small enough to render and a
+    finite float; `type()` rather than `isinstance()`, as a subclass may
+    render otherwise. `Errors.add` inlines this test for its single param.
+    """
+    return (
+        (
+            type(value) is int
+            and (
+                _NEGATIVE_SMALL_INT <= value <= _SMALL_INT
+                or _NEGATIVE_INT_LIMIT < value < _INT_LIMIT
+            )
+        )
+        or type(value) is str
+        or value is None
+        or type(value) is bool
+        # Finite: inf - inf and nan - nan are nan.
+        or (type(value) is float and value - value == 0.0)
+    )
+
+
+def _freeze_fresh_params(params: dict[str, object]) -> tuple[_Params, _ParamsKey]:
+    """
+    `_freeze_params` of a dict made for this call, as ``**params`` makes one.
+
+    No one else holds the dict, so it is kept, not copied. When every name was
+    checked before and every value is plain (`_is_plain_value`), each value is
+    its own key and its own plain copy, so the dict serves as both. Any other
+    dict is frozen by `_freeze_params`, which gives what this gives for the
+    dicts it takes.
+    """
+    for name, value in params.items():
+        if not (
+            name in _CHECKED_NAMES and type(name) is str and _is_plain_value(value)
+        ):
+            return _freeze_params(params)
+    if len(params) == 1:
+        [pair] = params.items()
+        return params, pair
+    return params, frozenset(params.items())
+
+
 def _freeze_params(params: object) -> tuple[_Params, _ParamsKey]:
     """
     Check `params`; return them read-only with their plain copy, and their key.
@@ -171,7 +243,10 @@ def _freeze_params(params: object) -> tuple[_Params, _ParamsKey]:
             if name == "path":  # most often errors.add(path=...): it is positional
                 msg += "; Errors.add() takes the path first: add('email', 'blank')"
             raise ValueError(msg)
+        if len(_CHECKED_NAMES) >= _CHECKED_NAMES_LIMIT:
+            _CHECKED_NAMES.clear()
+        _CHECKED_NAMES.add(name)
         key, plain[name] = _walk(value, 0, budget)
         keys.append((name, key))
     frozen = cast("dict[str, object]", checked)
-    return (MappingProxyType(frozen), MappingProxyType(plain)), frozenset(keys)
+    return (frozen, plain), keys[0] if len(keys) == 1 else frozenset(keys)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Final, TypeAlias
+from typing import Final, NoReturn, TypeAlias
 
 Path: TypeAlias = tuple[str | int, ...]
 """
@@ -33,9 +33,17 @@ _PARSED_PATHS: dict[str, Path] = {}
 _cached_path: Final = _PARSED_PATHS.get
 _PARSED_PATHS_LIMIT: Final = 4096
 _CACHED_PATH_LENGTH: Final = 256
+# Tuples checked before, each as itself: a tuple is known good when this gives
+# back the very same object. An equal one is not enough, as (1,) equals (True,)
+# and (1.0,), which are not paths.
+_CHECKED_TUPLES: dict[Path, Path] = {}
+_checked_tuple: Final = _CHECKED_TUPLES.get
+_CHECKED_TUPLES_LIMIT: Final = 4096
+_CACHED_TUPLE_LENGTH: Final = 32
 # No list has more items than this; a larger index is a mistake (and one of
 # over 4,300 digits cannot even be rendered).
 _MAX_INDEX_BITS: Final = 63
+_INDEX_LIMIT: Final = 1 << _MAX_INDEX_BITS
 _MAX_INDEX_DIGITS: Final = 19
 
 
@@ -200,19 +208,18 @@ def _too_large_index(index: int) -> ValueError:
     )
 
 
-def _check_segment(path: tuple[object, ...], segment: object) -> None:
+def _refuse_segment(path: tuple[object, ...], segment: object) -> NoReturn:
+    """Raise the clear error for a segment that is neither a name nor an index."""
     if type(segment) is int:
         if segment.bit_length() > _MAX_INDEX_BITS:
             raise _too_large_index(segment)
-        if segment < 0:
-            raise _negative_index(path, segment)
-    elif type(segment) is not str:
+        raise _negative_index(path, segment)
+    if type(segment) is not str:
         raise _bad_path(
             path,
             f"its segment {segment!r} is a {type(segment).__name__}, not a str or int",
         )
-    elif not segment:
-        raise _bad_path(path, "a field name is empty")
+    raise _bad_path(path, "a field name is empty")
 
 
 def _to_path(path: PathInput) -> Path:
@@ -234,9 +241,7 @@ def _to_path(path: PathInput) -> Path:
     if path is None:
         return _BASE
     if type(path) is tuple:
-        for segment in path:
-            _check_segment(path, segment)
-        return path
+        return _checked_path_tuple(path)
     if type(path) is int:
         if path.bit_length() > _MAX_INDEX_BITS:
             raise _too_large_index(path)
@@ -244,3 +249,30 @@ def _to_path(path: PathInput) -> Path:
             raise _negative_index(path, path)
         return (path,)
     raise _bad_path(path, "it is not a str, int, tuple or None")
+
+
+def _checked_path_tuple(path: Path) -> Path:
+    """
+    `path` when each segment is a name or an index; remembered if short.
+
+    Raises:
+        TypeError, ValueError: As `_to_path` says.
+    """
+    try:
+        if _checked_tuple(path) is path:
+            return path
+    except Exception:  # noqa: BLE001, S110 - unhashable, or a segment's __eq__ raised: checked below
+        pass
+    for segment in path:
+        if type(segment) is str:
+            if not segment:
+                _refuse_segment(path, segment)
+        elif type(segment) is not int or not 0 <= segment < _INDEX_LIMIT:
+            _refuse_segment(path, segment)
+    if len(path) <= _CACHED_TUPLE_LENGTH:
+        if len(_CHECKED_TUPLES) >= _CHECKED_TUPLES_LIMIT:
+            _CHECKED_TUPLES.clear()  # bounded: tuples with many distinct indices
+        # This very tuple, in place of an equal one checked before: the one
+        # written in the code is the one that comes again.
+        _CHECKED_TUPLES[path] = path
+    return path
