@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import abc
+import email.message
 import email.utils
 import enum
 import errno
@@ -16,12 +17,16 @@ import subprocess
 import sys
 import threading
 import time
+import types
 import urllib.error
+from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import multidict
 import pytest
 import requests
+import requests.structures
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -1136,6 +1141,479 @@ assert "email.utils" in sys.modules
         subprocess.run([sys.executable, "-c", script], check=True)  # noqa: S603 - ours
 
 
+def read_headers(headers: object) -> dict[str, str | None]:
+    """What the classifier reads of one headers object, by lower-case name."""
+    facts = facts_module._read_link(HTTPError(), {"headers": headers}.get, getattr)
+    return facts.header_table()
+
+
+def asked_by_get(headers: object) -> dict[str, str | None]:
+    """What one get() per name and spelling says, as headers were read before."""
+    answers: dict[str, str | None] = {}
+    for name in sorted(rules_module._READ_HEADERS):
+        for key in (name, name.title()):
+            text = facts_module._header_text(headers.get(key))  # type: ignore[attr-defined]
+            if text is not None:
+                answers[name] = text
+                break
+    return answers
+
+
+class Recorder(dict[str, str]):
+    """Headers that remember every name asked of their get()."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.asked: list[str] = []
+
+    def get(self, key: str, default: Any = None) -> Any:  # noqa: D102
+        self.asked.append(key)
+        return super().get(key, default)
+
+
+def named_like(module: str, qualname: str, **namespace: Any) -> type:
+    """A dict subclass posing under a client's header class name."""
+    cls = type(qualname.rpartition(".")[2], (dict,), dict(namespace))
+    cls.__module__, cls.__qualname__ = module, qualname
+    return cls
+
+
+header_names_any_case = st.sampled_from(
+    [*sorted(rules_module._READ_HEADERS), "date", "content-type", "x-request-id"]
+).flatmap(
+    lambda name: st.lists(st.booleans(), min_size=len(name), max_size=len(name)).map(
+        lambda upper: "".join(
+            c.upper() if up else c for c, up in zip(name, upper, strict=True)
+        )
+    )
+)
+header_bytes = st.binary(max_size=12) | st.sampled_from(
+    [b"2", b" 1.5 ", b"true", b"FALSE", "\u00e9t\u00e9".encode(), b"\xff"]
+)
+
+
+class TestHeaderReading:
+    """Each client's headers are read once, as their own get() would answer."""
+
+    @given(st.lists(st.tuples(header_names_any_case, header_bytes), max_size=8))
+    def test_httpx_headers_read_in_one_pass_answer_as_get(
+        self, pairs: list[tuple[str, bytes]]
+    ) -> None:
+        """Any case, repeats joined, decoded as httpx decodes: as its get() says."""
+        headers = httpx.Headers([(name.encode(), value) for name, value in pairs])
+        assert read_headers(headers) == asked_by_get(headers)
+
+    @given(st.dictionaries(header_names_any_case, st.text(max_size=12), max_size=8))
+    def test_requests_headers_read_in_one_pass_answer_as_get(
+        self, entries: dict[str, str]
+    ) -> None:
+        """requests' case-insensitive dict, read by its lower_items(), as by get()."""
+        headers = requests.structures.CaseInsensitiveDict(entries)
+        assert read_headers(headers) == asked_by_get(headers)
+
+    def test_repeated_httpx_headers_are_joined(self) -> None:
+        """Two should-retry headers say "false, false", which is no answer."""
+        headers = httpx.Headers([("x-should-retry", "false"), ("X-Should-Retry", "no")])
+        assert headers.get("x-should-retry") == "false, no"
+        decision = classify(HTTPError(status_code=503, headers=headers))
+        assert (decision.transient, decision.rule) == (True, "status:503")
+
+    def test_httpx_headers_in_any_case_and_encoding(self) -> None:
+        """A name in capitals among UTF-8 values is found, as by httpx's get()."""
+        headers = httpx.Headers(
+            [(b"X-Note", "\u00e9t\u00e9".encode()), (b"RETRY-AFTER", b"4")]
+        )
+        assert headers.encoding == "utf-8"
+        assert classify(HTTPError(status_code=429, headers=headers)).retry_after == 4.0
+
+    def test_a_subclass_of_httpx_headers_is_read_by_its_get(self) -> None:
+        """A subclass may answer otherwise than its pairs say: its get() decides."""
+
+        class Defaulted(httpx.Headers):
+            def get(self, key: str, default: Any = None) -> Any:
+                return "7" if key == "retry-after" else default
+
+        headers = Defaulted({"Retry-After": "1"})
+        assert classify(HTTPError(status_code=429, headers=headers)).retry_after == 7.0
+
+    @pytest.mark.parametrize(
+        "namespace",
+        [
+            {"raw": property(lambda self: 1 / 0), "encoding": "ascii"},
+            {"raw": [(b"retry-after", b"1")], "encoding": None},
+            {"raw": [("retry-after", "1")], "encoding": "ascii"},
+            {"raw": [(b"retry-after", b"1")], "encoding": "no-such-codec"},
+        ],
+        ids=["raw raises", "no encoding", "text pairs", "unknown codec"],
+    )
+    def test_headers_named_like_httpx_that_are_not_are_read_by_get(
+        self, namespace: dict[str, object]
+    ) -> None:
+        """A class that only has httpx's name is read by its get(), in title case."""
+        cls = named_like("httpx._models", "Headers", **namespace)
+        headers = cls({"Retry-After": "6"})
+        assert classify(HTTPError(status_code=429, headers=headers)).retry_after == 6.0
+
+    def test_a_lower_items_that_raises_is_read_by_get(self) -> None:
+        """A class posing as requests' whose lower_items() raises: get() answers."""
+
+        def lower_items(_self: object) -> Any:
+            raise RuntimeError("lower_items")
+
+        cls = named_like(
+            "requests.structures", "CaseInsensitiveDict", lower_items=lower_items
+        )
+        headers = cls({"Retry-After": "6"})
+        assert classify(HTTPError(status_code=429, headers=headers)).retry_after == 6.0
+
+    @pytest.mark.parametrize("client", ["httpx", "requests"])
+    def test_too_many_headers_to_read_at_once_are_read_by_get(
+        self, client: str
+    ) -> None:
+        """More headers than a pass reads: each name is asked of get() instead."""
+        entries = [(f"x-filler-{n}", "1") for n in range(1100)] + [("Retry-After", "3")]
+        headers: object = (
+            httpx.Headers(entries)
+            if client == "httpx"
+            else requests.structures.CaseInsensitiveDict(entries)
+        )
+        assert classify(HTTPError(status_code=429, headers=headers)).retry_after == 3.0
+
+    def test_a_requests_value_that_is_not_text_leaves_the_name_to_later_headers(
+        self,
+    ) -> None:
+        """Its get() gives nothing for a number, so the next headers may answer."""
+        headers = requests.structures.CaseInsensitiveDict({"Retry-After": 5})
+        failure = HTTPError(
+            response=Response(429, headers),  # type: ignore[arg-type]
+            headers={"retry-after": "9"},
+        )
+        assert classify(failure).retry_after == 9.0
+
+    def test_headers_known_to_ignore_case_are_asked_in_lower_case_only(self) -> None:
+        """No title-case second try for urllib3's, aiohttp's or the stdlib's."""
+        asked: list[str] = []
+
+        def get(_self: object, key: str, default: Any = None) -> Any:
+            asked.append(key)
+            return "2" if key == "retry-after" else default
+
+        cls = named_like("urllib3._collections", "HTTPHeaderDict", get=get)
+        assert classify(HTTPError(status_code=429, headers=cls())).retry_after == 2.0
+        assert asked == [name.lower() for name in asked]
+        assert "retry-after" in asked
+
+    def test_other_headers_are_asked_as_given_then_in_title_case(self) -> None:
+        """A mapping that keeps case is found under either spelling, not others."""
+        title, capitals = {"Retry-After": "6"}, {"RETRY-AFTER": "6"}
+        proxy = types.MappingProxyType
+        assert (
+            classify(HTTPError(status_code=429, headers=proxy(title))).retry_after
+            == 6.0
+        )
+        assert (
+            classify(HTTPError(status_code=429, headers=proxy(capitals))).retry_after
+            is None
+        )
+
+    def test_aiohttp_and_urllib_headers_are_read_by_get(self) -> None:
+        """Their get() ignores case and gives the first of repeated headers."""
+        pairs = [("Retry-After", "1"), ("retry-after", "2")]
+        message = email.message.Message()
+        for name, value in pairs:
+            message[name] = value
+        for headers in (
+            multidict.CIMultiDictProxy(multidict.CIMultiDict(pairs)),
+            message,
+        ):
+            decision = classify(HTTPError(status_code=429, headers=headers))
+            assert decision.retry_after == 1.0
+
+    def test_headers_whose_class_cannot_be_hashed_are_read_by_get(self) -> None:
+        """A metaclass that cannot hash its classes: the headers are still read."""
+
+        class Unhashable(type):
+            def __hash__(cls) -> int:
+                raise RuntimeError("hash")
+
+        class Odd(dict[str, str], metaclass=Unhashable): ...
+
+        headers = Odd({"Retry-After": "5"})
+        assert classify(HTTPError(status_code=429, headers=headers)).retry_after == 5.0
+
+    def test_dict_keys_that_are_not_text_are_skipped(self) -> None:
+        """A number or bytes as a name in a plain dict is no header of any name."""
+        headers = {5: "1", b"Retry-After": "2", "Retry-After": "3"}
+        failure = HTTPError(status_code=429, headers=headers)
+        assert classify(failure).retry_after == 3.0
+
+    def test_header_classes_past_the_limit_are_not_kept(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Classes made on the fly are still read, but not kept past the limit."""
+        monkeypatch.setattr(facts_module, "_CLASS_INFO_LIMIT", 0)
+        cls = type("OnTheFly", (dict,), {})
+        headers = cls({"Retry-After": "3"})
+        assert classify(HTTPError(status_code=429, headers=headers)).retry_after == 3.0
+        assert cls not in facts_module._HEADER_CLASSES
+
+    def test_once_every_name_is_told_later_headers_are_not_asked(self) -> None:
+        """Headers that said everything leave nothing to ask of the next ones."""
+        told = dict.fromkeys(rules_module._READ_HEADERS, "1")
+        later = Recorder()
+        failure = HTTPError(response=Response(429, told), headers=later)
+        assert classify(failure).retry_after == 0.001
+        assert later.asked == []
+
+    def test_later_headers_tell_the_names_earlier_ones_lack(self) -> None:
+        """A dict, another dict, then a mapping: the first to tell each name wins."""
+        failure = HTTPError(
+            response=Response(503, {"x-should-retry": "true", "Retry-After": "8"}),
+            headers={"retry-after": "9", "retry-after-ms": "oops"},
+        )
+        assert classify(failure).retry_after == 8.0
+        failure = HTTPError(
+            response=Response(503, {"x-should-retry": "true"}),
+            headers=types.MappingProxyType(
+                {"Retry-After": "4", "x-should-retry": "no"}
+            ),
+        )
+        decision = classify(failure)
+        assert (decision.retry_after, decision.rule) == (4.0, "status:503+should-retry")
+
+
+class TestReadBodies:
+    """A body the client read is parsed only when it may be a JSON object."""
+
+    @pytest.mark.parametrize(
+        "content",
+        [b"Too Many Requests", b"<html><body>429</body></html>", b"[1, 2]", b'"x"'],
+        ids=["text", "HTML", "a list", "a string"],
+    )
+    def test_a_body_that_is_no_json_object_is_not_parsed(
+        self, content: bytes, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Text, HTML or a list cannot hold a code: no parse, the status decides."""
+
+        def refuse(text: object) -> object:
+            raise AssertionError(text)
+
+        monkeypatch.setattr(facts_module.json, "loads", refuse)
+        decision = classify(requests_status_error(429, content))
+        assert (decision.kind, decision.transient) == ("rate_limit", True)
+
+    @pytest.mark.parametrize(
+        "content",
+        [
+            b' \n\t{"error": {"code": "insufficient_quota"}}',
+            '{"error": {"code": "insufficient_quota"}}'.encode("utf-16"),
+            '{"error": {"code": "insufficient_quota"}}'.encode("utf-16-be"),
+            b'\xef\xbb\xbf{"error": {"code": "insufficient_quota"}}',
+        ],
+        ids=["whitespace first", "UTF-16", "UTF-16 without a mark", "UTF-8 mark"],
+    )
+    def test_a_json_object_is_parsed_however_it_starts(self, content: bytes) -> None:
+        """Leading whitespace, a byte order mark or UTF-16: the code is read."""
+        assert classify(requests_status_error(429, content)).kind == "quota"
+
+    def test_a_mapping_response_without_get_has_no_botocore_error(self) -> None:
+        """A virtual Mapping with no get() is no botocore response: no code."""
+
+        class Answer:
+            status_code = 400
+
+        Mapping.register(Answer)
+        assert classify(HTTPError(response=Answer())).kind == "validation"
+
+    def test_a_mapping_response_that_is_not_a_dict_tells_its_error(self) -> None:
+        """A Mapping response holds botocore's error code as a dict does."""
+
+        class Answer(dict[str, object]):
+            status_code = 400
+
+        answer = Answer(Error={"Code": "ThrottlingException"})
+        assert classify(HTTPError(response=answer)).kind == "rate_limit"
+
+
+class TestLoneFailures:
+    """A failure alone and silent is decided by its class, remembered once."""
+
+    @staticmethod
+    def the_long_way(failure: object) -> Decision:
+        """The decision walked and read in full: a rule for no class bypasses memory."""
+        classifier = Classifier()
+        classifier.register(Runaway, bucket=BUG)
+        return classifier.classify(failure)
+
+    @given(
+        st.sampled_from(
+            [
+                Exception,
+                ValueError,
+                KeyError,
+                TimeoutError,
+                ConnectionRefusedError,
+                OSError,
+                httpx.ReadTimeout,
+                requests.ConnectionError,
+            ]
+        ),
+        st.sampled_from([None, errno.ETIMEDOUT, errno.ECONNREFUSED, errno.ENOENT]),
+        st.sampled_from([None, {}, 503]),
+    )
+    def test_remembered_decisions_are_those_of_the_long_way(
+        self, base: type[Exception], number: int | None, status: object
+    ) -> None:
+        """Whatever the class, errno and attributes, memory decides as reading does."""
+        cls = type("Failure", (base,), {})
+        for _ in range(3):  # the first is walked; the others may be remembered
+            failure = cls("message")
+            if number is not None and isinstance(failure, OSError):
+                failure.errno = number
+            failure.status_code = status  # type: ignore[attr-defined]
+            decision, expected = classify(failure), self.the_long_way(failure)
+            assert decision == expected
+            assert decision.link is failure
+
+    def test_a_remembered_class_with_a_cause_is_walked(self) -> None:
+        """Once ValueError alone is known, one with a timeout behind it is not alone."""
+        assert classify(ValueError("alone")).kind == "bug"
+        failure = chained(ValueError("wrapped"), TimeoutError("slow"))
+        assert classify(failure).kind == "timeout"
+        later = ValueError("raised while handling")
+        later.__context__ = ConnectionResetError()
+        assert classify(later).kind == "connection"
+
+    def test_a_remembered_class_that_now_says_something_is_read(self) -> None:
+        """A status or an errno on a later instance is read, not remembered."""
+        cls = type("Quiet", (OSError,), {})
+        assert classify(cls()).kind == "bug"
+        assert classify(cls(errno.ECONNREFUSED, "refused")).kind == "connection"
+        loud = cls()
+        loud.status_code = 429  # type: ignore[attr-defined]
+        assert classify(loud).kind == "rate_limit"
+
+    def test_a_remembered_class_with_a_hostile_key_is_read_the_long_way(self) -> None:
+        """A dict key that cannot be compared sends the failure the long way."""
+
+        class Clashing(str):
+            __slots__ = ()
+            __hash__ = str.__hash__
+
+            def __eq__(self, other: object) -> bool:
+                raise RuntimeError("eq")
+
+        cls = type("Plain", (Exception,), {})
+        assert classify(cls()).rule == "default"
+        failure = cls()
+        failure.__dict__[Clashing("status_code")] = 429
+        assert classify(failure) == self.the_long_way(failure)
+
+    def test_classes_with_their_own_metaclass_are_not_remembered(self) -> None:
+        """An ABC's class may hash in its own code: such failures are walked."""
+        cls = abc.ABCMeta("Abstract", (Exception,), {})
+        assert classify(cls()).kind == classify(cls()).kind == "bug"
+        assert cls not in classifier_module._LONE
+
+    def test_a_class_that_cannot_be_hashed_is_classified(self) -> None:
+        """A metaclass whose hash raises: neither looked up nor kept, still decided."""
+
+        class Unhashable(type):
+            def __hash__(cls) -> int:
+                raise RuntimeError("hash")
+
+        class Slow(TimeoutError, metaclass=Unhashable): ...
+
+        assert classify(Slow()).kind == classify(Slow()).kind == "timeout"
+
+    def test_the_memory_is_bounded(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """Classes made on the fly stop being remembered at the limit."""
+        monkeypatch.setattr(classifier_module, "_LONE_LIMIT", 0)
+        cls = type("OnTheFly", (Exception,), {})
+        assert classify(cls()).rule == "default"
+        assert cls not in classifier_module._LONE
+
+    def test_user_rules_see_every_failure(self) -> None:
+        """A class rule registered after a class was remembered still applies."""
+        cls = type("Declined", (Exception,), {})
+        classifier = Classifier()
+        assert classifier.classify(cls()).rule == "default"
+        classifier.register(cls, bucket=FIXABLE, kind="declined")
+        assert classifier.classify(cls()).kind == "declined"
+
+
+class TestLongChains:
+    """Links past the eighth are read inline too, each checked against the rest."""
+
+    @staticmethod
+    def plain_chain(depth: int) -> list[BaseException]:
+        """`depth` ordinary exceptions, each the cause of the one before."""
+        links: list[BaseException] = [
+            RuntimeError(f"wrapper {n}") for n in range(depth)
+        ]
+        links[-1] = TimeoutError("innermost")
+        chained(*links)
+        return links
+
+    def test_sixteen_plain_links_need_no_guarded_walk(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A 16-deep chain of ordinary exceptions is read inline to its end."""
+
+        def refuse(*args: object) -> Any:
+            raise AssertionError(args)
+
+        monkeypatch.setattr(chain_module, "_walk_guarded", refuse)
+        links = self.plain_chain(16)
+        walked, _ = chain_module._chain(links[0], 16)
+        assert [link for link, _, _ in walked] == links
+        assert classify(links[0]).link is links[-1]
+
+    def test_a_cycle_past_the_eighth_link_is_cut(self) -> None:
+        """A link past the eighth that comes back round ends the walk."""
+        links = self.plain_chain(12)
+        links[-1].__cause__ = links[9]
+        walked, _ = chain_module._chain(links[0], 16)
+        assert [link for link, _, _ in walked] == links
+
+    @pytest.mark.parametrize("position", [9, 12])
+    def test_a_hostile_link_past_the_eighth_is_read_guarded(
+        self, position: int
+    ) -> None:
+        """A link that cannot be read inline is read guarded, once, where it is."""
+
+        class Clashing(str):
+            __slots__ = ()
+            __hash__ = str.__hash__
+
+            def __eq__(self, other: object) -> bool:
+                raise RuntimeError("eq")
+
+        links = self.plain_chain(14)
+        links[position].__dict__[Clashing("status_code")] = 503
+        walked, _ = chain_module._chain(links[0], 16)
+        assert [link for link, _, _ in walked] == links
+        assert classify(links[0]).link is links[-1]
+
+    def test_an_odd_link_past_the_eighth_is_read_guarded(self) -> None:
+        """A link whose class reads attributes its own way is read guarded."""
+
+        class Odd(Exception):
+            def __getattr__(self, name: str) -> object:
+                raise AttributeError(name)
+
+        links = self.plain_chain(14)
+        odd = Odd("odd")
+        odd.status_code = 503  # type: ignore[attr-defined]
+        odd.__cause__ = links[11]
+        links[10].__cause__ = odd
+        chain = [*links[:11], odd, *links[11:]]
+        walked, found = chain_module._chain(chain[0], 16)
+        assert [link for link, _, _ in walked] == chain[:16]
+        assert [facts.link for facts in found] == [odd]
+        assert classify(chain[0]).kind == "server"
+
+
 class TestGroups:
     """Exception groups: every leaf counts."""
 
@@ -1262,7 +1740,11 @@ class TestGroups:
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """One leaf that defeats every guard does not hide what the others say."""
-        broken = KeyError("no guard foresaw this")
+
+        class Unforeseen(KeyError):
+            """Never classified before: its chain is walked, not remembered."""
+
+        broken = Unforeseen("no guard foresaw this")
         walk = classifier_module._chain
 
         def chain(failure: object, max_depth: int) -> Any:

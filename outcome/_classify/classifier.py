@@ -26,9 +26,9 @@ from typing import TYPE_CHECKING, Final, TypeAlias, cast, overload
 import attrs
 
 from outcome._bucket import Bucket
-from outcome._classify.chain import _chain, _Link
+from outcome._classify.chain import _chain, _errno, _Link
 from outcome._classify.decision import Decision, _is_sound, _make_decision
-from outcome._classify.facts import _as_text, _attr, _Facts
+from outcome._classify.facts import _LINK_ATTRIBUTES, _as_text, _attr, _Facts, _said
 from outcome._classify.retry_after import _retry_after
 from outcome._classify.rules import (
     _BUG,
@@ -48,8 +48,11 @@ if TYPE_CHECKING:
 
 def _should_retry(facts: _Facts) -> bool | None:
     """What the server said in its should-retry header, if it said."""
+    if not facts.headers:
+        return None
+    headers = facts.header_table()
     for header in _SHOULD_RETRY_HEADERS:
-        text = facts.header(header)
+        text = headers.get(header)
         if text is not None and text.lower() in {"true", "false"}:
             return text.lower() == "true"
     return None
@@ -84,6 +87,9 @@ _real_mro: Final = cast(
 # room for a few levels of nesting around each leaf.
 _VISITS_PER_LEAF: Final = 4
 _END: Final = object()
+# The name of the rule for each status, made once (the statuses read are valid).
+_STATUS_RULES: Final = {status: f"status:{status}" for status in range(100, 600)}
+_reads_nothing: Final = _LINK_ATTRIBUTES.isdisjoint
 # tuple's own iterator: a tuple subclass's __iter__ or __getitem__ never runs.
 _tuple_iterator: Final = cast(
     "Callable[[tuple[object, ...]], Iterator[object]]", vars(tuple)["__iter__"]
@@ -266,6 +272,14 @@ class Classifier:
         True
         """
         try:
+            if self._rules is None:  # else a rule may be for its class
+                cls = type(failure)
+                # A plain class hashes by identity: no metaclass code runs.
+                verdict = _LONE.get(cls) if type(cls) is type else None
+                if verdict is not None and isinstance(failure, BaseException):
+                    decision = _lone(failure, verdict)
+                    if decision is not None:
+                        return decision
             return self._classify(failure)
         except Exception:  # noqa: BLE001 - total: a hostile object is a bug report
             return _unclassifiable(failure)
@@ -297,7 +311,9 @@ class Classifier:
             decision = self._transport(links, found) or self._validation(links, found)
         if decision is None:
             status = found[0].status if found and found[0].link is failure else None
-            return _bug("default", failure, status)
+            decision = _bug("default", failure, status)
+        if rules is None and not found and len(links) == 1:
+            _remember_lone(links[0], decision)
         return decision
 
     def _decide(
@@ -309,12 +325,24 @@ class Classifier:
         code: str | None = None,
     ) -> Decision:
         bucket, transient, kind = verdict
+        if not found:  # no link says more: no status and no wait
+            return _make_decision(
+                bucket,
+                transient,
+                kind,
+                None,
+                code,
+                None,
+                False,  # noqa: FBT003 - the defer field, by position
+                rule,
+                link,
+            )
         status = retry_after = None
         for facts in found:
             if facts.status is not None:
                 status = facts.status
                 break
-        if transient and found:
+        if transient:
             try:
                 retry_after = _retry_after(found, self.clock())
             except Exception:  # noqa: BLE001 - a broken clock: no wait is known
@@ -386,7 +414,7 @@ class Classifier:
             if facts.status is None:
                 continue
             bucket, transient, kind = _by_status(facts.status)
-            rule = f"status:{facts.status}"
+            rule = _STATUS_RULES[facts.status]
             directive = _should_retry(facts)
             if directive is not None:
                 transient = directive
@@ -399,15 +427,22 @@ class Classifier:
     def _transport(self, links: list[_Link], found: list[_Facts]) -> Decision | None:
         # A timeout anywhere in the chain decides before a connection failure:
         # stripe wraps requests' ReadTimeout in its own APIConnectionError.
-        for link, info, number in links:
+        connection = None
+        for entry in links:
+            link, info, number = entry
             timeout = info.timeout
-            if timeout or (timeout is None and number in _TIMEOUT_ERRNOS):
+            if timeout or (
+                timeout is None and number is not None and number in _TIMEOUT_ERRNOS
+            ):
                 return self._decide(found, link, (_VISIBLE, True, "timeout"), "timeout")
-        for link, info, number in links:
-            if info.connection or number in _CONNECTION_ERRNOS:
-                return self._decide(
-                    found, link, (_VISIBLE, True, "connection"), "connection"
-                )
+            if connection is None and (
+                info.connection or (number is not None and number in _CONNECTION_ERRNOS)
+            ):
+                connection = entry
+        if connection is not None:
+            return self._decide(
+                found, connection[0], (_VISIBLE, True, "connection"), "connection"
+            )
         return None
 
     def _validation(self, links: list[_Link], found: list[_Facts]) -> Decision | None:
@@ -512,6 +547,65 @@ def _other_rule(
         if matched is True:
             return rule
     return None
+
+
+# The decisions for a lone exception that says nothing, by its class: one
+# with no cause or context, whose attributes the rules read are absent, None
+# or {}, and whose errno, if its class has the slot, is None. Such a failure
+# is decided by its class alone, so the first decision made for one is kept,
+# with whether its class has the errno slot. Only classes read inline get in.
+_LONE: Final[dict[type, tuple[Bucket, bool, str, str, bool]]] = {}
+_LONE_LIMIT: Final = 4096  # classes made on the fly must not grow it forever
+
+
+def _lone(
+    failure: BaseException, verdict: tuple[Bucket, bool, str, str, bool]
+) -> Decision | None:
+    """
+    The decision for `failure`, of a class in `_LONE`, if it is a lone failure.
+
+    Its class was read inline (`_remember_lone`), so its cause, context and
+    dict are BaseException's own and reading them runs no code of its own.
+    """
+    if failure.__cause__ is not None or failure.__context__ is not None:
+        return None
+    instance = failure.__dict__
+    try:
+        if type(instance) is not dict or not (
+            _reads_nothing(instance) or _said(instance) is None
+        ):
+            return None
+    except Exception:  # noqa: BLE001 - a key that cannot hash: the long way
+        return None
+    bucket, transient, kind, rule, has_errno = verdict
+    if has_errno and _errno(failure) is not None:
+        return None
+    return _make_decision(
+        bucket,
+        transient,
+        kind,
+        None,
+        None,
+        None,
+        False,  # noqa: FBT003 - the defer field, by position
+        rule,
+        failure,
+    )
+
+
+def _remember_lone(link: _Link, decision: Decision) -> None:
+    """Keep the decision for a failure that was its chain's only link, said nothing."""
+    failure, info, number = link
+    cls = type(failure)
+    # Only a plain class is looked up (its hash runs no code of its own).
+    if info.fast and number is None and type(cls) is type and len(_LONE) < _LONE_LIMIT:
+        _LONE[cls] = (
+            decision.bucket,
+            decision.transient,
+            decision.kind,
+            decision.rule,
+            info.errno,
+        )
 
 
 def _guarded_type_rule(cls: type, types: dict[type, _UserRule]) -> _UserRule | None:

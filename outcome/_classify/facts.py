@@ -21,9 +21,13 @@ from collections.abc import Callable, Mapping
 from typing import Final, TypeAlias, cast
 
 from outcome._classify.rules import (
+    _CASELESS_HEADERS,
     _CONNECTION_NAMES,
     _DEPRECATED_ATTRIBUTES,
+    _LOWER_ITEMS_HEADERS,
     _NOT_TIMEOUT_NAMES,
+    _RAW_HEADERS,
+    _READ_HEADERS,
     _TIMEOUT_NAMES,
     _VALIDATION_NAMES,
 )
@@ -43,9 +47,12 @@ def _attr(obj: object, name: str, default: object = None) -> object:
 def _key(obj: object, key: str) -> object:
     """obj[key] for real mappings, never raising."""
     try:  # an ABC's isinstance runs the object's own code too
-        if not isinstance(obj, Mapping):
+        # Without a get() there is nothing to call, whatever isinstance says:
+        # asking an ABC costs more than the rest of reading a response.
+        getter = getattr(obj, "get", None)
+        if getter is None or not isinstance(obj, Mapping):
             return None
-        return obj.get(key)  # pyright: ignore[reportUnknownMemberType, reportUnknownVariableType]
+        return getter(key)
     except Exception:  # noqa: BLE001 - a mapping may raise anything
         return None
 
@@ -112,23 +119,30 @@ _LINK_ATTRIBUTES: Final = frozenset(
 
 
 _MAX_BODY: Final = 64 * 1024
+# First bytes that no JSON object starts with: printable ASCII but "{".
+_STARTS_NO_OBJECT: Final = frozenset(range(ord("!"), ord("~") + 1)) - {ord("{")}
 
 
-def _response_body(response: object) -> object:
+def _response_body(content: object) -> object:
     """
     Return the JSON body a client already read, without any I/O.
 
-    httpx and requests keep a read body as bytes in ``response._content``;
-    whatever the status, its error code may tell more than the status does (a
-    quota behind a 429, a card declined behind a 400). Bodies larger than
-    `_MAX_BODY`, not JSON, or nested too deep to parse count as missing.
+    httpx and requests keep a read body as bytes in ``response._content``,
+    which is `content`; whatever the status, its error code may tell more
+    than the status does (a quota behind a 429, a card declined behind a
+    400). Bodies larger than `_MAX_BODY`, not JSON, nested too deep to
+    parse, or that start as no JSON object does, count as missing.
     """
-    content = _attr(response, "_content")
     if type(content) is not bytes:
         if not issubclass(type(content), bytes):
             return None
         content = bytes.__bytes__(cast("bytes", content))  # no override runs
     if not 0 < len(content) <= _MAX_BODY:
+        return None
+    # Only a JSON object holds codes, and one starts with "{" or whitespace:
+    # text, HTML or a list is not parsed at all. A first byte outside
+    # printable ASCII may be a byte order mark or UTF-16, left to json.
+    if content[0] in _STARTS_NO_OBJECT:
         return None
     try:
         return json.loads(content)
@@ -223,25 +237,30 @@ def _class_info(cls: type) -> _ClassInfo:
     return info
 
 
-def _own_attributes(link: object, info: _ClassInfo) -> dict[str, object] | None:
+def _said(instance: dict[str, object]) -> dict[str, object] | None:
     """
-    The attributes of `link` that the rules read, without the empty ones.
+    The entries of an instance dict that the rules read, without the empty ones.
 
     None when there are none, as for most links of a chain: their attributes
     the rules read are absent, None or an empty dict.
     """
-    instance = getattr(link, "__dict__", None)
     found: dict[str, object] | None = None
-    if type(instance) is dict:
-        for name, value in cast("dict[str, object]", instance).items():
-            if (
-                value is not None
-                and name in _LINK_ATTRIBUTES
-                and not (type(value) is dict and not value)
-            ):
-                if found is None:
-                    found = {}
-                found[name] = value
+    for name, value in instance.items():
+        if (
+            value is not None
+            and name in _LINK_ATTRIBUTES
+            and not (type(value) is dict and not value)
+        ):
+            if found is None:
+                found = {}
+            found[name] = value
+    return found
+
+
+def _with_class_level(
+    link: object, info: _ClassInfo, found: dict[str, object] | None
+) -> dict[str, object] | None:
+    """`found`, with the attributes the rules read that the class defines."""
     for name in info.class_level:
         # What getattr says wins: a property may hide the instance's entry.
         value = getattr(link, name, None)
@@ -281,16 +300,6 @@ def _is_empty_dict(value: object) -> bool:
     return type(value) is dict and not value
 
 
-def _body(own: Callable[[str], object], response: object) -> object:
-    """The link's JSON body; without one, the body its response already read."""
-    body = own("body")
-    if _is_empty_dict(body):  # {} says no more than a missing body
-        body = None
-    if body is None and response is not None and type(response) is not dict:
-        body = _response_body(response)
-    return body
-
-
 def _codes(candidates: list[object]) -> list[str]:
     """The candidates that are codes, in lower case: short, non-empty text."""
     codes: list[str] = []
@@ -306,38 +315,105 @@ def _codes(candidates: list[object]) -> list[str]:
 def _read_link(link: object, own: Callable[[str], object], get: _Getter) -> _Facts:
     """Read every fact of one link in one pass, with `get` as getattr."""
     response = own("response")
-    raw_response = response  # as read: the type checks below narrow `response`
-    code = own("code")
     headers: list[object] = []
-    boto_metadata = _get_key(response, "ResponseMetadata")
-    botocore_error = _get_key(response, "Error")  # botocore: response["Error"]["Code"]
-    if response is not None and type(response) is not dict:
-        response_status = _first_status(
-            get(response, "status_code", None), get(response, "status", None)
+    response_status = botocore_error = content = None
+    if response is not None:
+        response_status, botocore_error, content = _read_response(
+            response, headers, get
         )
-        response_headers = get(response, "headers", None)
-        if response_headers is not None and not _is_empty_dict(response_headers):
-            headers.append(response_headers)
+    code = own("code")
+    own_status = own("status_code")
+    status: int | None
+    if own_status is None and response_status is not None:  # the first: it wins
+        status = response_status
+    elif type(own_status) is int and 100 <= own_status <= 599:  # noqa: PLR2004
+        status = own_status
     else:
-        response_status = _first_status(_get_key(boto_metadata, "HTTPStatusCode"))
-        boto_headers = _get_key(boto_metadata, "HTTPHeaders")
-        if boto_headers is not None:
-            headers.append(boto_headers)
-    status = _first_status(
-        own("status_code"),
-        response_status,
-        own("status"),
-        own("http_status"),
-        code,
-    )
+        status = _first_status(
+            own_status, response_status, own("status"), own("http_status"), code
+        )
     own_headers = own("headers")
     if own_headers is not None and not _is_empty_dict(own_headers):
         headers.append(own_headers)
-    # A decline code (Stripe's) says why a card was declined: more than the
-    # code beside it (card_declined), so it is read first.
+    body = own("body")
+    if body is None or _is_empty_dict(body):  # {} says no more than no body
+        body = None if content is None else _response_body(content)
+    kind = own("type")
+    error = own("error")
+    codes: list[str] = []
+    decline = None
+    if not (
+        code is None
+        and kind is None
+        and body is None
+        and botocore_error is None
+        and error is None
+    ):
+        codes, decline = _read_codes([code, kind], body, botocore_error, error, get)
+    own_errno = own("errno")
+    number: int | None
+    if type(own_errno) is int:
+        number = own_errno
+    elif own_errno is None and own("os_error") is None:
+        number = None
+    else:
+        number = _errno(own_errno, own, get)
+    return _Facts(
+        link,
+        status,
+        codes,
+        decline,
+        headers,
+        number,
+        own("__outcome_decision__"),
+    )
+
+
+def _read_response(
+    response: object, headers: list[object], get: _Getter
+) -> tuple[int | None, object, object]:
+    """
+    The status, botocore error and read body of a link's response.
+
+    Its headers go to `headers`. botocore's response is a dict, with its
+    status and headers in ``ResponseMetadata`` and its error in ``Error``;
+    the clients' are objects, and httpx and requests keep the body they
+    read in ``_content``.
+    """
+    if type(response) is dict:
+        response = cast("dict[str, object]", response)
+        boto_metadata = _get_key(response, "ResponseMetadata")
+        boto_headers = _get_key(boto_metadata, "HTTPHeaders")
+        if boto_headers is not None:
+            headers.append(boto_headers)
+        boto_status = _first_status(_get_key(boto_metadata, "HTTPStatusCode"))
+        return boto_status, _get_key(response, "Error"), None
+    status_code = get(response, "status_code", None)
+    if type(status_code) is int and 100 <= status_code <= 599:  # noqa: PLR2004
+        status: int | None = status_code
+    else:
+        status = _first_status(status_code, get(response, "status", None))
+    response_headers = get(response, "headers", None)
+    if response_headers is not None and not _is_empty_dict(response_headers):
+        headers.append(response_headers)
+    # A mapping that is not a dict may hold botocore's error too.
+    return status, _key(response, "Error"), get(response, "_content", None)
+
+
+def _read_codes(
+    candidates: list[object],
+    body: object,
+    botocore_error: object,
+    error: object,
+    get: _Getter,
+) -> tuple[list[str], str | None]:
+    """
+    The codes of a link, decline codes first, and its decline code, if any.
+
+    A decline code (Stripe's) says why a card was declined: more than the
+    code beside it (card_declined), so it is read first.
+    """
     declines: list[object] = []
-    candidates: list[object] = [code, own("type")]
-    body = _body(own, raw_response)
     if body is not None:
         body_error = _get_key(body, "error")
         declines += [
@@ -352,21 +428,12 @@ def _read_link(link: object, own: Callable[[str], object], get: _Getter) -> _Fac
         ]
     if botocore_error is not None:
         candidates.append(_get_key(botocore_error, "Code"))
-    error = own("error")
     if error is not None:
         declines.append(get(error, "decline_code", None))
         candidates.append(get(error, "code", None))
     decline_codes = _codes(declines) if declines else []
-    number = own("errno")
-    return _Facts(
-        link,
-        status,
-        decline_codes + _codes(candidates),
-        decline_codes[0] if decline_codes else None,
-        headers,
-        number if type(number) is int else _errno(number, own, get),
-        own("__outcome_decision__"),
-    )
+    decline = decline_codes[0] if decline_codes else None
+    return decline_codes + _codes(candidates), decline
 
 
 def _errno(number: object, own: Callable[[str], object], get: _Getter) -> int | None:
@@ -382,7 +449,16 @@ def _errno(number: object, own: Callable[[str], object], get: _Getter) -> int | 
 class _Facts:
     """What one link of a failure chain says about itself, when it says anything."""
 
-    __slots__ = ("codes", "decline", "errno", "headers", "hook", "link", "status")
+    __slots__ = (
+        "codes",
+        "decline",
+        "errno",
+        "headers",
+        "hook",
+        "link",
+        "status",
+        "table",
+    )
 
     def __init__(  # noqa: PLR0913, PLR0917 - one argument per fact
         self,
@@ -401,6 +477,8 @@ class _Facts:
         self.headers = headers
         self.errno = errno
         self.hook = hook
+        # The headers the rules read, read the first time one is asked.
+        self.table: _HeaderTable | None = None
 
     @staticmethod
     def read(link: object, info: _ClassInfo) -> _Facts | None:
@@ -412,34 +490,211 @@ class _Facts:
         try:
             if not info.plain:
                 return _read_link(link, lambda name: getattr(link, name, None), getattr)
-            own = _own_attributes(link, info)
+            instance = getattr(link, "__dict__", None)
+            own = (
+                _said(cast("dict[str, object]", instance))
+                if type(instance) is dict
+                else None
+            )
+        except Exception:  # noqa: BLE001 - hostile attributes: read each one guarded
+            return _read_link(link, lambda name: _attr(link, name), _attr)
+        return _Facts.read_own(link, info, own)
+
+    @staticmethod
+    def read_own(
+        link: object, info: _ClassInfo, own: dict[str, object] | None
+    ) -> _Facts | None:
+        """Read a link of a plain class, given what its instance dict says (`_said`)."""
+        try:
+            if info.class_level:
+                own = _with_class_level(link, info, own)
             if own is None:
                 return None
             return _read_link(link, own.get, getattr)
         except Exception:  # noqa: BLE001 - hostile attributes: read each one guarded
             return _read_link(link, lambda name: _attr(link, name), _attr)
 
-    def header(self, name: str) -> str | None:
-        """The value of header `name` on this link, looked up without case."""
+    def header_table(self) -> _HeaderTable:
+        """
+        The value of every header the rules read, by its lower-case name.
+
+        The headers objects are read the first time, in order, the first
+        that tells deciding each name: each in one pass where its class
+        allows (a dict, httpx's, requests'), so that a header costs a dict
+        lookup, and the others by their get(). A name is missing when no
+        object has it, and maps to None when a dict has it first with a
+        value that is not text, as a dict's first key of a name decides.
+        """
+        table = self.table
+        if table is not None:
+            return table
+        table = {}
         for headers in self.headers:
-            if type(headers) is dict:  # plain dicts: match the name without case
-                for key, item in cast("dict[object, object]", headers).items():
-                    text = key if type(key) is str else _as_text(key)
-                    if text is not None and text.lower() == name:
-                        return _header_text(item)
-                continue
-            getter = _attr(headers, "get")
-            if not callable(getter):
-                continue
-            for key in (name, name.title()):
-                try:
-                    found: object = getter(key)
-                except Exception:  # noqa: BLE001 - any object may stand here
-                    found = None
-                text = _header_text(found)
-                if text is not None:
-                    return text
+            if len(table) == len(_READ_HEADERS):
+                break
+            reader = _header_reader(headers)
+            if isinstance(reader, dict):
+                if not table:
+                    table = reader
+                    continue
+                for name, text in reader.items():
+                    table.setdefault(name, text)
+            elif reader is not None:
+                _ask_headers(table, *reader)
+        self.table = table
+        return table
+
+
+_HeaderTable: TypeAlias = dict[str, "str | None"]
+# A headers object as it is read: the headers the rules read, by name (one
+# that maps to None decides too: no later object is asked), or its get() and
+# whether that ignores case, or None when it has no get().
+_HeaderReader: TypeAlias = "_HeaderTable | tuple[Callable[[str], object], bool] | None"
+# How the headers of a class are read: in one pass by a function (None
+# when it cannot), else by get(); and whether its get() ignores case.
+_ClassHeaders: TypeAlias = tuple["Callable[[object], _HeaderTable | None] | None", bool]
+_HEADER_CLASSES: dict[type, _ClassHeaders] = {}
+_MAX_HEADERS: Final = 1024  # more are read by get(), one name at a time
+_RAW_NAMES: Final = {name.encode("ascii"): name for name in _READ_HEADERS}
+# Bound once, for the loop over every header of an httpx response.
+_raw_name: Final = _RAW_NAMES.get
+_lower: Final = bytes.lower
+_decode: Final = bytes.decode
+_HEADER_NAMES: Final = tuple(sorted(_READ_HEADERS))  # asked by get() in this order
+_SPELLINGS: Final = {name: (name, name.title()) for name in _READ_HEADERS}
+
+
+def _header_reader(headers: object) -> _HeaderReader:
+    """
+    How `headers` is read: into a dict in one pass, else by its get().
+
+    A plain dict is read without case, the first key of each name deciding.
+    The header classes of the clients (`rules`) that can be read in one
+    pass are read so, as their get() would answer; any other class, even a
+    subclass of one of them, is read by its get(), each name also in title
+    case unless its class is known to ignore case.
+    """
+    if type(headers) is dict:
+        return _dict_table(cast("dict[object, object]", headers))
+    try:
+        table_of, caseless = _header_class(type(headers))
+    except Exception:  # noqa: BLE001 - a class that cannot be named or hashed
+        table_of, caseless = None, False
+    if table_of is not None:
+        try:
+            table = table_of(headers)
+        except Exception:  # noqa: BLE001 - not as its class promised: read by get()
+            table = None
+        if table is not None:
+            return table
+        caseless = False
+    getter = _attr(headers, "get")
+    if not callable(getter):
         return None
+    return getter, caseless
+
+
+def _header_class(cls: type) -> _ClassHeaders:
+    """How the headers of `cls` are read, by the class's own name only."""
+    how = _HEADER_CLASSES.get(cls)
+    if how is None:
+        module = _short_text(getattr(cls, "__module__", None)) or "?"
+        qualname = _short_text(getattr(cls, "__qualname__", None)) or "?"
+        name = f"{module.partition('.')[0]}.{qualname}"
+        how = (
+            (_raw_table, True)
+            if name in _RAW_HEADERS
+            else (_lower_items, True)
+            if name in _LOWER_ITEMS_HEADERS
+            else (None, name in _CASELESS_HEADERS)
+        )
+        if len(_HEADER_CLASSES) < _CLASS_INFO_LIMIT:
+            _HEADER_CLASSES[cls] = how
+    return how
+
+
+def _dict_table(headers: dict[object, object]) -> dict[str, str | None]:
+    """The headers the rules read, from a plain dict: the first key of each name."""
+    table: dict[str, str | None] = {}
+    for key, item in headers.items():
+        text = key if type(key) is str else _as_text(key)
+        if text is not None:
+            name = text.lower()
+            if name in _READ_HEADERS and name not in table:
+                table[name] = _header_text(item)
+    return table
+
+
+def _raw_table(headers: object) -> _HeaderTable | None:
+    """
+    The headers the rules read, from httpx's byte pairs, as its get() answers.
+
+    Repeated headers are joined with ``", "`` and decoded as the headers
+    object decodes them. None when there are too many to read at once.
+    """
+    # By getattr: `headers` is any object, whose class is known by name only.
+    pairs = getattr(headers, "raw")  # noqa: B009
+    encoding = getattr(headers, "encoding")  # noqa: B009
+    if type(encoding) is not str:
+        return None
+    joined: dict[str, str] = {}
+    for index, (key, value) in enumerate(pairs):
+        if index == _MAX_HEADERS:
+            return None
+        name = _raw_name(_lower(key))  # bytes' own lower(): no override runs
+        if name is not None:
+            text = _decode(value, encoding)
+            before = joined.get(name)
+            joined[name] = text if before is None else f"{before}, {text}"
+    table: _HeaderTable = {}
+    for name, text in joined.items():
+        table[name] = text.strip()[:_MAX_TEXT]  # as `_header_text` has it
+    return table
+
+
+def _lower_items(headers: object) -> dict[str, str | None] | None:
+    """
+    The headers the rules read, from requests' lower-cased items.
+
+    None when there are too many to read at once.
+    """
+    table: dict[str, str | None] = {}
+    items = getattr(headers, "lower_items")  # noqa: B009 - any object, known by name
+    for index, (key, value) in enumerate(items()):
+        if index == _MAX_HEADERS:
+            return None
+        name = key if type(key) is str else _as_text(key)
+        if name in _READ_HEADERS and name not in table:
+            text = _header_text(value)
+            if text is not None:  # else get() gives nothing; later headers may
+                table[name] = text
+    return table
+
+
+def _ask_headers(
+    table: _HeaderTable,
+    getter: Callable[[str], object],
+    caseless: bool,  # noqa: FBT001 - the second half of a reader
+) -> None:
+    """Add to `table` the headers it lacks that a headers object's get() tells."""
+    for name in _HEADER_NAMES:
+        if name not in table:
+            text = _get_header(getter, (name,) if caseless else _SPELLINGS[name])
+            if text is not None:
+                table[name] = text
+
+
+def _get_header(getter: Callable[[str], object], keys: tuple[str, ...]) -> str | None:
+    """A header by a headers object's get(), under each of `keys` in turn."""
+    for key in keys:
+        try:
+            found: object = getter(key)
+        except Exception:  # noqa: BLE001 - any object may stand here
+            found = None
+        text = _header_text(found)
+        if text is not None:
+            return text
+    return None
 
 
 def _header_text(value: object) -> str | None:

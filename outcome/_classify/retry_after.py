@@ -12,6 +12,8 @@ import math
 from datetime import UTC
 from typing import TYPE_CHECKING
 
+from outcome._classify.rules import _MILLISECOND_WAIT_HEADERS
+
 if TYPE_CHECKING:
     from outcome._classify.facts import _Facts
 
@@ -56,15 +58,13 @@ def _retry_after(found: list[_Facts], now: float) -> float | None:
     for facts in found:
         if not facts.headers:
             continue
-        for header, scale in (
-            ("retry-after-ms", 1000.0),
-            ("x-amz-retry-after", 1000.0),
-        ):
-            text = facts.header(header)
+        headers = facts.header_table()
+        for header in _MILLISECOND_WAIT_HEADERS:
+            text = headers.get(header)
             value = None if text is None else _seconds(text)
             if value is not None:
-                return max(0.0, value / scale)
-        text = facts.header("retry-after")
+                return max(0.0, value / 1000.0)
+        text = headers.get("retry-after")
         if text is None:
             continue
         value = _seconds(text)

@@ -47,6 +47,13 @@ class _Client:
     not_timeout_names: frozenset[str] = frozenset()
     # Headers in which the server says whether to retry: "true" or "false".
     should_retry_headers: tuple[str, ...] = ()
+    # Its header classes, by how they are read: those whose get() ignores
+    # case, so that no other spelling is tried; those read in one pass, by
+    # their `raw` byte pairs and `encoding` as httpx's are, or by their
+    # `lower_items()` as requests' are.
+    caseless_headers: frozenset[str] = frozenset()
+    raw_headers: frozenset[str] = frozenset()
+    lower_items_headers: frozenset[str] = frozenset()
     # Class attributes that warn when read, each only repeating another one.
     deprecated_attributes: Mapping[str, frozenset[str]] = attrs.field(
         factory=dict[str, frozenset[str]]
@@ -59,6 +66,7 @@ _STDLIB: Final = _Client(
     connection_names=_codes(
         "builtins.ConnectionError", "http.RemoteDisconnected", "http.IncompleteRead"
     ),
+    caseless_headers=_codes("http.HTTPMessage", "email.Message"),
 )
 _HTTPX: Final = _Client(
     "httpx",
@@ -69,23 +77,27 @@ _HTTPX: Final = _Client(
         "httpx2.NetworkError",
         "httpx2.RemoteProtocolError",
     ),
+    raw_headers=_codes("httpx.Headers", "httpx2.Headers"),
 )
 _REQUESTS: Final = _Client(
     "requests",
     timeout_names=_codes("requests.Timeout"),
     connection_names=_codes("requests.ConnectionError"),
+    lower_items_headers=_codes("requests.CaseInsensitiveDict"),
 )
 _URLLIB3: Final = _Client(
     "urllib3",
     timeout_names=_codes("urllib3.TimeoutError"),
     connection_names=_codes("urllib3.NewConnectionError", "urllib3.ProtocolError"),
     not_timeout_names=_codes("urllib3.NewConnectionError"),
+    caseless_headers=_codes("urllib3.HTTPHeaderDict"),
 )
 _AIOHTTP: Final = _Client(
     "aiohttp",
     timeout_names=_codes("aiohttp.ServerTimeoutError"),
     connection_names=_codes("aiohttp.ClientConnectionError"),
     deprecated_attributes={"aiohttp.ClientResponseError": _codes("code")},
+    caseless_headers=_codes("multidict.CIMultiDictProxy", "multidict.CIMultiDict"),
 )
 _BOTOCORE: Final = _Client(
     "botocore",
@@ -209,6 +221,20 @@ _NOT_TIMEOUT_NAMES: Final = frozenset[str]().union(
 )
 _SHOULD_RETRY_HEADERS: Final = tuple(
     dict.fromkeys(header for c in _CLIENTS for header in c.should_retry_headers)
+)
+# Retry-After in milliseconds, read before Retry-After itself: openai's and
+# anthropic's, then AWS's.
+_MILLISECOND_WAIT_HEADERS: Final = ("retry-after-ms", "x-amz-retry-after")
+# Every header the classifier reads, in lower case.
+_READ_HEADERS: Final = frozenset(
+    {*_SHOULD_RETRY_HEADERS, *_MILLISECOND_WAIT_HEADERS, "retry-after"}
+)
+_CASELESS_HEADERS: Final = frozenset[str]().union(
+    *(c.caseless_headers for c in _CLIENTS)
+)
+_RAW_HEADERS: Final = frozenset[str]().union(*(c.raw_headers for c in _CLIENTS))
+_LOWER_ITEMS_HEADERS: Final = frozenset[str]().union(
+    *(c.lower_items_headers for c in _CLIENTS)
 )
 _DEPRECATED_ATTRIBUTES: Final = {
     owner: names for c in _CLIENTS for owner, names in c.deprecated_attributes.items()
