@@ -372,21 +372,24 @@ def _running_task() -> Task[Any] | None:
 
 
 class _Run:
-    """The state of one run: what completed, in order, with its log."""
+    """The state of a run that failed: what is still to undo, and what was."""
 
     __slots__ = (
         "cancel",
         "compensated",
         "compensation_errors",
-        "completed",
         "hook_failures",
+        "logs",
+        "steps",
         "stuck",
     )
 
-    def __init__(self, completed: list[tuple[Step[Any, Any], object]]) -> None:
+    def __init__(self, steps: Sequence[Step[Any, Any]], logs: list[object]) -> None:
         self.cancel: CancelledError | None = None  # the first one
         self.hook_failures: list[tuple[str, Exception]] = []  # hook, raised
-        self.completed = completed
+        # The logs of the steps not undone yet: step i gave logs[i].
+        self.steps = steps
+        self.logs = logs
         self.compensated: list[str] = []
         self.stuck: list[str] = []
         self.compensation_errors: dict[str, Errors] = {}
@@ -558,14 +561,14 @@ class Saga(Generic[C]):
                         hook_failure,
                         hook_failure,
                         ctx,
-                        self._state(logs),
+                        _Run(self.steps, logs),
                         hook="on_step",
                     )
                 if kind is Err:
                     error = _value_of(outcome)
-                    return self._fail(step, error, None, ctx, self._state(logs))
+                    return self._fail(step, error, None, ctx, _Run(self.steps, logs))
                 failure = _refused(step, outcome)
-            return self._fail(step, failure, failure, ctx, self._state(logs))
+            return self._fail(step, failure, failure, ctx, _Run(self.steps, logs))
         return Ok(dict(zip(self._names, logs, strict=True)))
 
     async def run_async(self, ctx: C) -> Result[dict[str, object], SagaFailure]:  # noqa: C901 - one loop: a helper would cost each step a call
@@ -625,16 +628,16 @@ class Saga(Generic[C]):
                         hook_failure,
                         hook_failure,
                         ctx,
-                        self._state(logs),
+                        _Run(self.steps, logs),
                         hook="on_step",
                     )
                 if kind is Err:
                     error = _value_of(outcome)
                     return await self._fail_async(
-                        step, error, None, ctx, self._state(logs)
+                        step, error, None, ctx, _Run(self.steps, logs)
                     )
                 failure = _refused(step, outcome)
-            state = self._state(logs)
+            state = _Run(self.steps, logs)
             if not isinstance(failure, Exception):  # a cancel, not a failure
                 await self._cancelled(step, failure, ctx, state)
             return await self._fail_async(step, failure, failure, ctx, state)
@@ -656,10 +659,6 @@ class Saga(Generic[C]):
     def _on_step(self, step: Step[Any, Any], log: object) -> Exception | None:
         """Call on_step for a completed step; return what it raised, if it did."""
         return _call_hook(self.on_step, step.name, log)
-
-    def _state(self, logs: list[object]) -> _Run:
-        """The state of a run that failed after the steps that gave `logs`."""
-        return _Run(list(zip(self.steps, logs, strict=False)))
 
     # Failing -------------------------------------------------------------------
 
@@ -786,10 +785,11 @@ class Saga(Generic[C]):
     # Compensating ----------------------------------------------------------------
 
     def _compensate(self, ctx: object, state: _Run) -> None:
-        completed = state.completed
+        steps, logs = state.steps, state.logs
         retrying = self._retrying
-        while completed:
-            step, log = completed.pop()
+        while logs:
+            log = logs.pop()
+            step = steps[len(logs)]
             undo = step.compensate
             if undo is None:
                 continue
@@ -865,9 +865,10 @@ class Saga(Generic[C]):
             )
             if pending is not None:
                 return failed, pending
-        completed = state.completed
-        while completed:
-            step, log = completed.pop()
+        steps, logs = state.steps, state.logs
+        while logs:
+            log = logs.pop()
+            step = steps[len(logs)]
             if step.compensate is not None:
                 pending = self._undo_or_await(step, step.compensate, (ctx, log), state)
                 if pending is not None:
