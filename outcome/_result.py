@@ -55,8 +55,34 @@ P = ParamSpec("P")
 TBE = TypeVar("TBE", bound=BaseException)
 
 
-# What ok_value and err_value read: the slot that holds the value.
-_read_value: Final = attrgetter("_value")
+class _SlotProperty(property):
+    """
+    A read-only property of the ``_value`` slot, read by C code.
+
+    `getter` is what it returns, written in Python for the type checkers, the
+    docs and `help()`, which find it as ``fget``; reading the attribute runs
+    ``operator.attrgetter("_value")``, which returns the same, with no frame.
+    """
+
+    # Where Ok and Err are published (outcome/__init__.py moves them, and their
+    # methods, there): doctest collects a property's example only from there.
+    __module__ = "outcome"
+
+    def __init__(self, getter: Callable[[Any], object]) -> None:
+        super().__init__(attrgetter("_value"))
+        self.__doc__ = getter.__doc__  # the class's own would shadow it
+        self._getter = getter
+
+    # typeshed has property.fget writable, which it is not.
+    @property
+    def fget(self) -> Callable[[Any], object]:  # type: ignore[override]  # pyright: ignore[reportIncompatibleVariableOverride]
+        """The getter as written; reading the attribute calls the C one."""
+        return self._getter
+
+
+def _slot_property(getter: Callable[[Any], object]) -> _SlotProperty:
+    """Make `getter`, which returns ``self._value``, a `_SlotProperty`."""
+    return _SlotProperty(getter)
 
 
 def _not_a_bool(result: object) -> TypeError:
@@ -172,17 +198,18 @@ class Ok(Generic[T_co]):
             return self._value
 
     else:
-        # Its getter is C code, not a method: `match` reads ok_value by the name
-        # in __match_args__, and a getter in Python costs every match a call.
-        ok_value = property(
-            _read_value,
-            doc="""
-        The success value.
+        # `match` reads ok_value by its name in __match_args__: a getter in C
+        # spares every match, and every read, a call of this function.
 
-        >>> Ok("done").ok_value
-        'done'
-        """,
-        )
+        @_slot_property
+        def ok_value(self) -> T_co:
+            """
+            The success value.
+
+            >>> Ok("done").ok_value
+            'done'
+            """
+            return self._value
 
     @property
     @deprecated("Use `.ok_value` or `.err_value` instead of `.value`")
@@ -537,16 +564,16 @@ class Err(Generic[E_co]):
             return self._value
 
     else:
-        # A getter in C, as Ok.ok_value's.
-        err_value = property(
-            _read_value,
-            doc="""
-        The error.
 
-        >>> Err("timeout").err_value
-        'timeout'
-        """,
-        )
+        @_slot_property  # as Ok.ok_value
+        def err_value(self) -> E_co:
+            """
+            The error.
+
+            >>> Err("timeout").err_value
+            'timeout'
+            """
+            return self._value
 
     @property
     @deprecated("Use `.ok_value` or `.err_value` instead of `.value`")

@@ -185,6 +185,36 @@ class TestImmutability:
             type("Sub", (cls,), {})
 
 
+class TestValueProperties:
+    """ok_value and err_value read the slot, and introspection sees them typed."""
+
+    @pytest.mark.parametrize(
+        ("result", "attribute", "annotation"),
+        [(Ok("paid"), "ok_value", "T_co"), (Err("declined"), "err_value", "E_co")],
+    )
+    def test_getter_as_written(
+        self, result: Result[str, str], attribute: str, annotation: str
+    ) -> None:
+        """The getter that help() and the docs find returns the value, typed."""
+        prop = vars(type(result))[attribute]
+        assert isinstance(prop, property)
+        assert prop.fget is not None
+        assert prop.fget(result) == getattr(result, attribute) == result._value
+        assert inspect.signature(prop.fget).return_annotation == annotation
+        assert (prop.__doc__ or "").strip().startswith(("The success", "The error"))
+
+    @pytest.mark.parametrize("result", [Ok([1]), Err([1])])
+    def test_reads_the_slot_itself(self, result: Result[list[int], list[int]]) -> None:
+        """The attribute is the very object the slot holds, not a copy."""
+        value = result._value
+        assert (
+            result.ok_value if isinstance(result, Ok) else result.err_value
+        ) is value
+        match result:
+            case Ok(matched) | Err(matched):
+                assert matched is value
+
+
 class TestNotABool:
     """A Result is not a boolean: `if service.commit():` must not pass silently."""
 
