@@ -192,7 +192,18 @@ class Count(int):
 
 
 fast_path_names = st.sampled_from(
-    ["maximum", "minimum", "count", "a", "_x", "名前", "path", "params", "1st", "a b"]
+    [
+        "maximum",
+        "minimum",
+        "count",
+        "default_message",
+        "a",
+        "_x",
+        "名前",
+        "path",
+        "1st",
+        "a b",
+    ]
 ) | st.text(max_size=4)
 # Values at the edges of "its own plain copy": ints of one digit and beyond,
 # ints too large to render, floats that are not finite, subclasses.
@@ -232,3 +243,22 @@ fast_path_segments: st.SearchStrategy[object] = st.one_of(
     st.builds(Count, indices),
 )
 fast_path_tuples = st.lists(fast_path_segments, max_size=3).map(tuple)
+
+# Templates of any shape: text, doubled and lone braces, placeholders of names
+# a param may have or not, and of names no param can have.
+template_pieces = st.sampled_from(
+    [
+        "{count}",
+        "{maximum}",
+        "{missing}",
+        "{{",
+        "}}",
+        "{",
+        "}",
+        "{0}",
+        "{a b}",
+        "x",
+        " ",
+    ]
+) | st.text(st.characters(blacklist_categories=("Cs",)), max_size=3)
+templates = st.lists(template_pieces, max_size=6).map("".join)

@@ -31,6 +31,7 @@ from outcome import (
     parse_pointer,
 )
 from outcome._errors import detail as detail_module
+from outcome._errors import messages as messages_module
 from outcome._errors import params as params_module
 from outcome._errors import paths as paths_module
 from tests.strategies import (
@@ -47,6 +48,7 @@ from tests.strategies import (
     pooled_details,
     pooled_errors,
     simple_paths,
+    templates,
 )
 
 
@@ -683,12 +685,15 @@ class TestFastPaths:
     def test_fresh_params_freeze_as_any_params(self, params: dict[str, object]) -> None:
         """The freeze of a dict made for the call equals the freeze of a copy."""
         try:
-            (given_params, plain), key = params_module._freeze_params(params)
+            frozen, key = params_module._freeze_params(params)
         except (TypeError, ValueError) as exc:
             with pytest.raises(type(exc)):
                 params_module._freeze_fresh_params(dict(params))
             return
+        given_params = params_module._params_given(frozen)
+        plain = params_module._params_plain(frozen)
         held, fresh_key = params_module._freeze_fresh_params(dict(params))
+        assert type(held) is type(frozen)
         assert fresh_key == key
         assert hash(fresh_key) == hash(key)
         assert params_module._params_given(held) == given_params
@@ -919,6 +924,120 @@ class TestQueries:
         """Errors([...]) checks its items like merge."""
         with pytest.raises(TypeError, match="item 0 of what was given is 3"):
             Errors([3])  # type: ignore[list-item]
+
+
+_REFERENCE_PLACEHOLDER = re.compile(r"\{\{|\}\}|\{(\w+)\}")
+
+
+def _reference_fill(template: str, params: Mapping[str, object]) -> str:
+    """How templates were filled before they were cut: one regex, a callback."""
+
+    def substitute(match: re.Match[str]) -> str:
+        name = match[1]
+        if name is None:
+            return match[0][0]
+        return messages_module._param_text(params[name]) if name in params else match[0]
+
+    return _REFERENCE_PLACEHOLDER.sub(substitute, template)
+
+
+class TestRenderingFastPaths:
+    """The shortcuts of rendering give what the general way gives."""
+
+    @given(templates, fast_path_params)
+    def test_a_cut_template_fills_as_the_regex_did(
+        self, template: str, params: dict[str, object]
+    ) -> None:
+        """A template cut once fills as the regex and its callback filled it."""
+        expected = _reference_fill(template, params)
+        assert messages_module._fill_template(template, params) == expected
+        assert messages_module._fill_template(template, params) == expected  # cached
+
+    @given(
+        st.sampled_from([*DEFAULT_MESSAGES, "x-custom", "timeout", "validation"]),
+        st.one_of(
+            simple_paths, st.sampled_from([("base",), ("base", 0), ("a", "base")])
+        ),
+        fast_path_params
+        | st.fixed_dictionaries(
+            {"default_message": templates}, optional={"count": fast_path_values}
+        ),
+    )
+    def test_a_field_fragment_reads_as_the_general_way(
+        self, code: str, path: tuple[str | int, ...], params: dict[str, object]
+    ) -> None:
+        """The str.format way of plain params renders as the general way."""
+        try:
+            held, _key = params_module._freeze_params(params)
+        except (TypeError, ValueError):  # names no error may have
+            assume(False)
+        general = messages_module._fragment_of(
+            path, code, None, (params_module._params_given(held), {}), None
+        )
+        assert messages_module._fragment_of(path, code, None, held, None) == general
+
+    def test_a_built_in_template_str_format_cannot_read_is_filled_as_written(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A placeholder str.format would take for an index is left to the cut way."""
+        monkeypatch.setitem(messages_module._DEFAULT_TEMPLATES, "x-odd", "{0} {count}")
+        errors = Errors([ErrorDetail("a", "x-odd", params={"count": 2})])
+        assert errors.to_problem_details()["errors"][0]["detail"] == "{0} 2"
+        assert "x-odd" not in messages_module._FIELD_FORMATS
+
+    @given(any_paths, st.sampled_from(["", "#", "/data/attributes"]))
+    def test_a_pointer_is_the_formatted_one(
+        self, path: tuple[str | int, ...], root: str
+    ) -> None:
+        """A checked path's pointer, from escaped segments, is format_pointer's."""
+        assert paths_module._pointer(path, root) == root + format_pointer(path)
+        assert paths_module._pointer(path, root) == root + format_pointer(path)
+
+    def test_escaped_segments_are_bounded(self) -> None:
+        """Many distinct indices do not grow the escaped segments without limit."""
+        for n in range(paths_module._ESCAPED_SEGMENTS_LIMIT + 10):
+            paths_module._pointer((n,), "")
+        assert (
+            len(paths_module._ESCAPED_SEGMENTS) <= paths_module._ESCAPED_SEGMENTS_LIMIT
+        )
+        assert paths_module._pointer(("a/b", 1), "#") == "#/a~1b/1"
+
+    @given(st.lists(st.sampled_from(list(Bucket))))
+    def test_the_worst_bucket_is_the_most_severe(self, buckets: list[Bucket]) -> None:
+        """The scan for the worst bucket finds what max() by severity finds."""
+        details = [
+            ErrorDetail("a", f"x{n}", bucket=bucket) for n, bucket in enumerate(buckets)
+        ]
+        expected = max(buckets, key=lambda bucket: bucket.severity, default=None)
+        assert detail_module._worst_bucket(details) is expected
+        assert Errors(details).bucket is (max(buckets) if buckets else None)
+
+    def test_long_templates_are_not_cached(self) -> None:
+        """Only short templates are kept, cut, and the cache is bounded."""
+        long_template = "{count} " * 1000
+        assert (
+            messages_module._fill_template(long_template, {"count": 1}) == "1 " * 1000
+        )
+        assert long_template not in messages_module._COMPILED_TEMPLATES
+        for n in range(messages_module._COMPILED_TEMPLATES_LIMIT + 10):
+            messages_module._fill_template(f"{{count}} {n}", {"count": 1})
+        limit = messages_module._COMPILED_TEMPLATES_LIMIT
+        assert len(messages_module._COMPILED_TEMPLATES) <= limit
+
+    def test_a_param_whose_str_raises_in_a_one_placeholder_template(self) -> None:
+        """The inline text of a param falls back to its repr, as _param_text does."""
+
+        class Shy:
+            def __str__(self) -> str:
+                raise RuntimeError
+
+            def __repr__(self) -> str:
+                return "<shy>"
+
+        assert messages_module._fill_template("was {v}!", {"v": Shy()}) == "was <shy>!"
+        assert (
+            messages_module._fill_template("{v} {w}", {"v": Shy(), "w": 1}) == "<shy> 1"
+        )
 
 
 class TestMessages:

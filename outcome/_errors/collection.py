@@ -27,12 +27,17 @@ from outcome._errors.detail import (
     _key_of,
     _moved,
     _prefixed,
+    _worst_bucket,
 )
 from outcome._errors.messages import (
+    _PROGRAMMER_ERROR,
+    _REDACTED_CODE,
+    _fragment_of,
     _public_code,
     _public_fragment,
     _public_full_message,
     _public_params,
+    _redacted,
 )
 from outcome._errors.params import (
     _CHECKED_NAMES,
@@ -48,6 +53,8 @@ from outcome._errors.paths import (
     PathInput,
     _cached_path,
     _checked_tuple,
+    _escaped_segment,
+    _pointer,
     _to_path,
     format_path,
     format_pointer,
@@ -648,7 +655,8 @@ class Errors:
             if (wanted is None or detail.path == wanted)
             and (code is None or detail.code == code)
             and all(
-                name in detail.params and detail.params[name] == value
+                name in detail._given_params  # noqa: SLF001 - no view needed
+                and detail._given_params[name] == value  # noqa: SLF001
                 for name, value in params.items()
             )
         ]
@@ -702,7 +710,7 @@ class Errors:
         >>> Errors([ErrorDetail("a", "blank", bucket=Bucket.USER_VISIBLE)]).bucket
         <Bucket.USER_VISIBLE: 'user_visible'>
         """
-        return max((detail.bucket for detail in self._held()), default=None)
+        return _worst_bucket(self._held())
 
     def codes(self) -> list[str]:
         """
@@ -856,7 +864,7 @@ class Errors:
                 "message": _public_fragment(detail, catalog),
                 "params": _public_params(detail),
             }
-            if detail.bucket is Bucket.PROGRAMMER_ERROR:
+            if detail.bucket is _PROGRAMMER_ERROR:
                 entry["reference"] = detail.reference
             entries.append(entry)
         return entries
@@ -877,7 +885,7 @@ class Errors:
                 "message": _public_fragment(detail, catalog),
                 "params": _public_params(detail),
             }
-            if detail.bucket is Bucket.PROGRAMMER_ERROR:
+            if detail.bucket is _PROGRAMMER_ERROR:
                 entry["reference"] = detail.reference
             grouped.setdefault(format_path(detail.path), []).append(entry)
         return grouped
@@ -924,17 +932,33 @@ class Errors:
             else _status_of(held)
         )
         entries: list[ProblemDetailsError] = []
+        append = entries.append
         for error in held:
-            entry: ProblemDetailsError = {
-                "detail": _public_fragment(error, catalog)
-                if error.path
-                else _public_full_message(error, catalog),
-                "pointer": "#" + format_pointer(error.path),
-                "code": _public_code(error),
-            }
-            if error.bucket is Bucket.PROGRAMMER_ERROR:
-                entry["reference"] = error.reference
-            entries.append(entry)
+            # The fields read once, from the slots, for a loop run per error.
+            path, error_code, message, _params_key = error._key  # noqa: SLF001
+            if error._bucket is _PROGRAMMER_ERROR:  # noqa: SLF001
+                append(
+                    {
+                        "detail": _redacted(error),
+                        "pointer": _pointer(path, "#"),
+                        "code": _REDACTED_CODE,
+                        "reference": error.reference,
+                    }
+                )
+                continue
+            params = error._params  # noqa: SLF001
+            append(
+                {
+                    "detail": _fragment_of(path, error_code, message, params, catalog)
+                    if path
+                    else _public_full_message(error, catalog),
+                    # _pointer, inline
+                    "pointer": f"#/{'/'.join(map(_escaped_segment, path))}"
+                    if path
+                    else "#",
+                    "code": error_code,
+                }
+            )
         # Built in the RFC's order, detail and instance before the extension.
         problem: dict[str, object] = {
             "type": type,
@@ -985,8 +1009,8 @@ class Errors:
                 "detail": _public_full_message(error, catalog),
             }
             if error.path:
-                entry["source"] = {"pointer": pointer_root + format_pointer(error.path)}
-            if error.bucket is Bucket.PROGRAMMER_ERROR:
+                entry["source"] = {"pointer": _pointer(error.path, pointer_root)}
+            if error.bucket is _PROGRAMMER_ERROR:
                 entry["meta"] = {"reference": error.reference}
             objects.append(entry)
         return {"errors": objects}
@@ -1013,7 +1037,7 @@ class Errors:
                 "message": _public_full_message(error, catalog),
                 "code": _public_code(error),
             }
-            if error.bucket is Bucket.PROGRAMMER_ERROR:
+            if error.bucket is _PROGRAMMER_ERROR:
                 entry["reference"] = error.reference
             entries.append(entry)
         return entries
@@ -1125,7 +1149,7 @@ class Errors:
 
 def _status_of(held: list[ErrorDetail]) -> int:
     """The status for errors: that of the most severe bucket among them."""
-    worst = max((detail.bucket for detail in held), default=None)
+    worst = _worst_bucket(held)
     return _STATUS_BY_BUCKET[worst].value
 
 

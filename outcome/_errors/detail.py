@@ -12,7 +12,12 @@ from typing import TYPE_CHECKING, Final, NoReturn, TypeAlias, cast, final
 from outcome._bucket import Bucket
 from outcome._classify.classifier import DEFAULT_CLASSIFIER, Classifier
 from outcome._classify.decision import Decision
-from outcome._errors.messages import _param_text, _public_full_message
+from outcome._errors.messages import (
+    _PROGRAMMER_ERROR,
+    _USER_FIXABLE,
+    _param_text,
+    _public_full_message,
+)
 from outcome._errors.params import (
     _FROZEN_NOTHING,
     _freeze_params,
@@ -267,6 +272,11 @@ class ErrorDetail:
         return MappingProxyType(_params_given(self._params))
 
     @property
+    def _given_params(self) -> Mapping[str, object]:
+        """The params as given, for the package's own reading: no view made."""
+        return _params_given(self._params)
+
+    @property
     def _plain_params(self) -> Mapping[str, object]:
         """The params as JSON-safe values, read when the error was made."""
         return _params_plain(self._params)
@@ -482,7 +492,7 @@ class ErrorDetail:
         # always for a bug, whose reference users are shown, else if it was
         # read. Another process has another key and would make another one.
         params = self._params
-        if self._bucket is Bucket.PROGRAMMER_ERROR or (
+        if self._bucket is _PROGRAMMER_ERROR or (
             isinstance(params, tuple) and len(params) == 3  # noqa: PLR2004 - with the reference
         ):
             fields = (*fields, self.reference)
@@ -527,13 +537,13 @@ class ErrorDetail:
         given = _params_given(self._params)
         if given:
             parts.append(f"params={_safe_repr(dict(given))}")
-        if self._bucket is not Bucket.USER_FIXABLE:
+        if self._bucket is not _USER_FIXABLE:
             parts.append(f"bucket=Bucket.{self._bucket.name}")
         if self._cause is not None:
             parts.append(f"cause={_safe_repr(self._cause)}")
         if self._status is not None:
             parts.append(f"status={self._status!r}")
-        if self._bucket is Bucket.PROGRAMMER_ERROR:
+        if self._bucket is _PROGRAMMER_ERROR:
             parts.append(f"reference={self.reference!r}")
         return f"ErrorDetail({', '.join(parts)})"
 
@@ -542,6 +552,23 @@ class ErrorDetail:
 _key_of: Final = attrgetter("_key")
 _prefixed: Final = ErrorDetail._prefixed  # noqa: SLF001 - merge checks the prefix once
 _moved: Final = ErrorDetail._moved  # noqa: SLF001 - subtree's paths are checked already
+
+
+# The buckets, most severe first. The worst bucket of many errors is found by
+# looking for each in turn in a list of theirs: a scan in C comparing
+# identities, where a set, a dict of ranks or Bucket's comparisons would run
+# the Python of Enum.__hash__ or of Bucket.__lt__ for every error.
+_MOST_SEVERE_FIRST: Final = sorted(Bucket, key=attrgetter("severity"), reverse=True)
+_bucket_of: Final = attrgetter("_bucket")
+
+
+def _worst_bucket(details: list[ErrorDetail]) -> Bucket | None:
+    """The most severe bucket of `details`, or None when there are none."""
+    buckets = list(map(_bucket_of, details))
+    for bucket in _MOST_SEVERE_FIRST:
+        if bucket in buckets:
+            return bucket
+    return None
 
 
 # The kind of a decision about an Errors, from its most severe bucket.

@@ -37,7 +37,7 @@ _Params: TypeAlias = (
 _ParamsKey: TypeAlias = frozenset[tuple[str, object]] | tuple[str, object]
 _NO_PARAMS: Final[Mapping[str, object]] = {}
 _NO_PARAMS_KEY: Final[_ParamsKey] = frozenset()
-_NO_PARAMS_PAIR: Final[_Params] = (_NO_PARAMS, _NO_PARAMS)
+_NO_PARAMS_PAIR: Final[_Params] = {}  # its own plain copy, as any empty dict
 _FROZEN_NOTHING: Final[tuple[_Params, _ParamsKey]] = (_NO_PARAMS_PAIR, _NO_PARAMS_KEY)
 # Names `_freeze_params` found to be identifiers that shadow no field, so that
 # the fast paths need not check them again. Bounded, as names are few.
@@ -249,4 +249,8 @@ def _freeze_params(params: object) -> tuple[_Params, _ParamsKey]:
         key, plain[name] = _walk(value, 0, budget)
         keys.append((name, key))
     frozen = cast("dict[str, object]", checked)
-    return (frozen, plain), keys[0] if len(keys) == 1 else frozenset(keys)
+    params_key = keys[0] if len(keys) == 1 else frozenset(keys)
+    # _walk gives a value itself as its plain copy only when it is plain.
+    if all(plain[name] is value for name, value in frozen.items()):
+        return frozen, params_key
+    return (frozen, plain), params_key

@@ -147,6 +147,36 @@ def format_pointer(path: Path) -> str:
     )
 
 
+class _EscapedSegments(dict[str | int, str]):
+    """Each segment's text in a JSON Pointer, escaped, made when first asked."""
+
+    __slots__ = ()
+
+    def __missing__(self, segment: str | int) -> str:
+        if len(self) >= _ESCAPED_SEGMENTS_LIMIT:
+            self.clear()  # bounded: paths with many distinct indices
+        text = self[segment] = str(segment).replace("~", "~0").replace("/", "~1")
+        return text
+
+
+# Keyed by checked segments only: a bool or a float would find the text of
+# the int it equals. Names and indices recur, so most are found in C.
+_ESCAPED_SEGMENTS: Final = _EscapedSegments()
+_ESCAPED_SEGMENTS_LIMIT: Final = 4096
+_escaped_segment: Final = _ESCAPED_SEGMENTS.__getitem__
+
+
+def _pointer(path: Path, root: str) -> str:
+    """
+    `root` followed by the JSON Pointer of `path`, a checked path.
+
+    As `format_pointer`, which takes any tuple, gives it.
+    """
+    if not path:
+        return root
+    return f"{root}/{'/'.join(map(_escaped_segment, path))}"
+
+
 def parse_pointer(pointer: str) -> Path:
     """
     Parse an RFC 6901 JSON Pointer into a `Path`; all-digit segments are indices.
