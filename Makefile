@@ -75,6 +75,7 @@ bench-smoke: $(INSTALLED)
 	$(BIN)/python benchmarks/bench_classify.py --quick > /dev/null
 	$(BIN)/python benchmarks/bench_saga.py --quick > /dev/null
 	$(BIN)/python benchmarks/bench_durable.py --quick > /dev/null
+	$(BIN)/python benchmarks/bench_import.py --quick > /dev/null
 	$(BIN)/python benchmarks/bench_jobs.py --quick > /dev/null
 	$(BIN)/python benchmarks/bench_web.py --quick > /dev/null
 	$(BIN)/python benchmarks/bench_web_starlette.py --quick > /dev/null
@@ -88,6 +89,7 @@ bench: $(INSTALLED)
 	$(BIN)/python benchmarks/bench_classify.py
 	$(BIN)/python benchmarks/bench_saga.py
 	$(BIN)/python benchmarks/bench_durable.py
+	$(BIN)/python benchmarks/bench_import.py
 	$(BIN)/python benchmarks/bench_jobs.py
 	$(BIN)/python benchmarks/bench_web.py
 	$(BIN)/python benchmarks/bench_web_starlette.py
