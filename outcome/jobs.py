@@ -21,6 +21,7 @@ stripped copy that Celery hands its own ``on_failure``.
 
 from __future__ import annotations
 
+import functools
 import logging
 import random as _random
 from collections.abc import Callable, Iterable, Mapping
@@ -405,18 +406,45 @@ def _store_status(
         _LOG.exception("could not store the status of job %s", job_id)
 
 
-def _queued(  # noqa: PLR0913, PLR0917 - what identifies the job
+_Store: TypeAlias = Callable[[str, JobStatus], object]
+"""Where an engine keeps statuses: called with a key and the status."""
+
+
+def _store_plainly(  # noqa: PLR0913, PLR0917 - the key and what identifies the state
+    store: _Store, key: str, job_id: str, name: str, state: JobState, attempt: int
+) -> None:
+    """
+    Store under `key` the status of a state with no failure, with no attempt.
+
+    For an engine integration whose policy has no ``on_status`` to hear the
+    state (and, on a success, no budget to refund): the status is all there
+    is to do, and the failing store is logged as `_store_status` does.
+    """
+    try:
+        store(key, _plain_status(job_id, name, state, attempt))
+    except Exception:  # noqa: BLE001 - the status store failing must not fail the job
+        _LOG.exception("could not store the status of job %s", job_id)
+
+
+def _quiet(policy: JobPolicy) -> bool:
+    """No hook hears a state with no failure, and no budget takes a refund."""
+    return policy.on_status is None and policy.retry.budget is None
+
+
+def _queued(  # noqa: PLR0913, PLR0917 - what identifies the job, and where it goes
     policy: JobPolicy,
     name: str,
     job_id: str,
     args: Iterable[object],
     kwargs: Mapping[str, object],
-    publish: Callable[[JobStatus], object],
+    store: _Store,
+    key: str,
 ) -> None:
     """Store that a new job is queued; make its attempt only if on_status hears."""
     if policy.on_status is None:
-        _store_status(publish, _plain_status(job_id, name, "queued", 1), job_id)
+        _store_plainly(store, key, job_id, name, "queued", 1)
     else:
+        publish = functools.partial(store, key)
         _Job(policy, name, job_id, tuple(args), dict(kwargs), 1, publish).queued()
 
 
@@ -509,14 +537,9 @@ class _Job:
         of the task says it, and `job_status` reads it from there.
         """
         if store:
-            job_id = self.job_id
-            status = _plain_status(job_id, self.name, state, self.attempt)
+            status = _plain_status(self.job_id, self.name, state, self.attempt)
             self._last = status
-            # _store_status, written out: this runs on every attempt.
-            try:
-                self.publish(status)
-            except Exception:  # noqa: BLE001 - the status store failing must not fail the job
-                _LOG.exception("could not store the status of job %s", job_id)
+            _store_status(self.publish, status, self.job_id)
         else:
             self._last = state
         on_status = self.policy.on_status

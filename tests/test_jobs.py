@@ -228,6 +228,18 @@ class TestJob:
         assert job.last_status["state"] == "failed"
         assert "could not store the status of job j-3" in caplog.text
 
+    def test_a_failing_store_of_a_new_job_is_logged(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """The store raising as a job is queued is logged, and raises nothing."""
+
+        def broken(_key: str, _status: object) -> None:
+            raise OSError("disk full")
+
+        with caplog.at_level(logging.ERROR, logger="outcome.jobs"):
+            _queued(JobPolicy(), "capture", "j-5", (), {}, broken, "status:j-5")
+        assert "could not store the status of job j-5" in caplog.text
+
     def test_the_last_status_follows_every_state(self) -> None:
         """last_status says queued, then each state told, stored or not."""
         published: list[object] = []
@@ -253,20 +265,22 @@ class TestJob:
     def test_a_queued_job_is_stored_with_or_without_a_hook(self) -> None:
         """_queued stores the same status, and on_status hears it when it is set."""
         events: list[JobEvent] = []
-        quiet: list[object] = []
-        heard: list[object] = []
-        _queued(JobPolicy(), "capture", "j-4", ["A-17"], {}, quiet.append)
+        quiet: dict[str, object] = {}
+        heard: dict[str, object] = {}
+        _queued(JobPolicy(), "capture", "j-4", ["A-17"], {}, quiet.__setitem__, "k-4")
         _queued(
             JobPolicy(on_status=events.append),
             "capture",
             "j-4",
             ["A-17"],
             {},
-            heard.append,
+            heard.__setitem__,
+            "k-4",
         )
         assert quiet == heard
-        [status] = quiet
-        assert status == JobEvent("capture", "j-4", (), {}, 1, "queued").to_status()
+        assert quiet == {
+            "k-4": JobEvent("capture", "j-4", (), {}, 1, "queued").to_status()
+        }
         [event] = events
         assert (event.state, event.args, event.attempt) == ("queued", ("A-17",), 1)
 

@@ -245,15 +245,15 @@ def _say_when_queued(app: _App, policy: JobPolicy, name: str) -> None:
     """Tell the policy when a job of task `name` is published, but not a retry."""
     from celery.signals import before_task_publish  # noqa: PLC0415 - optional
 
+    store = functools.partial(_publish, app)
+
     def queued(headers: _Headers, body: _Body, **_: object) -> None:
         if headers.get("retries"):
             return
         job_id = headers["id"]
         # Task message protocol 2: the body is (args, kwargs, embed).
         args, kwargs = body[0] or (), body[1] or {}
-        _queued(
-            policy, name, job_id, args, kwargs, functools.partial(_publish, app, job_id)
-        )
+        _queued(policy, name, job_id, args, kwargs, store, job_id)
 
     # Celery calls the receiver only for tasks of this name.
     before_task_publish.connect(queued, sender=name, weak=False)

@@ -50,6 +50,8 @@ from outcome.jobs import (
     _is_bug,
     _Job,
     _queued,
+    _quiet,
+    _store_plainly,
 )
 
 if TYPE_CHECKING:
@@ -128,8 +130,16 @@ def task(
     _check_declaration("task", "Huey", policy, task_options, _OWNED_OPTIONS)
     engine = cast("_Huey", huey)
     put = engine.put
+    quiet = _quiet(policy)
 
     def decorator(fn: Callable[..., object]) -> TaskWrapper:
+        def attempt_of(
+            task: _Task, args: tuple[object, ...], kwargs: dict[str, object]
+        ) -> _Job:
+            publish = functools.partial(put, _STATUS + task.id)
+            attempt = task.retries + 1
+            return _Job(policy, task.name, task.id, args, kwargs, attempt, publish)
+
         # The attempt itself: one frame between Huey and `fn`, as few as the
         # traceback of a failure logged at ERROR must format.
         @functools.wraps(fn)
@@ -137,36 +147,33 @@ def task(
             # The message carries the number of the attempt that last failed
             # in Huey's own `retries` (see _retry_in): no read of the storage.
             attempt = task.retries + 1
-            job_id = task.id
-            job = _Job(
-                policy,
-                task.name,
-                job_id,
-                args,
-                kwargs,
-                attempt,
-                functools.partial(put, _STATUS + job_id),
-            )
-            job.running()
+            # With no on_status to hear a state and no budget to refund, a
+            # success is its two writes: the attempt is made only on failure.
+            job = None if quiet else attempt_of(task, args, kwargs)
+            if job is None:
+                job_id, name = task.id, task.name
+                _store_plainly(put, _STATUS + job_id, job_id, name, "running", attempt)
+            else:
+                job.running()
             try:
                 value = fn(*args, **kwargs)
             except Exception as exc:
-                step = job.failed(exc, longest_wait=None)
-                if isinstance(step, RetryIn):
-                    raise _retry_in(task, attempt, step.seconds) from None
-                # Given up: Huey retries an exception while `retries` is above 0.
-                task.retries = 0
-                if _is_bug(step.decision):
+                job = job or attempt_of(task, args, kwargs)
+                raised = _after_failure(job, task, attempt, exc)
+                if raised is exc:
                     raise
                 # Not chained: Huey's error result would carry the cause's text.
-                raise _huey_exceptions().CancelExecution(retry=False) from None
+                raise raised from None
             if type(value) is Err:
-                step = job.failed(cast("Err[object]", value), longest_wait=None)
-                if isinstance(step, RetryIn):
-                    raise _retry_in(task, attempt, step.seconds)
-                task.retries = 0
-                raise _huey_exceptions().CancelExecution(retry=False)
-            job.succeeded()
+                job = job or attempt_of(task, args, kwargs)
+                raise _after_failure(job, task, attempt, cast("Err[object]", value))
+            if job is None:
+                job_id, name = task.id, task.name
+                _store_plainly(
+                    put, _STATUS + job_id, job_id, name, "succeeded", attempt
+                )
+            else:
+                job.succeeded()
             return value
 
         wrapper = engine.task(context=True, **task_options)(run)
@@ -209,10 +216,31 @@ def _announcer(
                 job_id,
                 enqueued.args,
                 enqueued.kwargs,
-                functools.partial(put, _STATUS + job_id),
+                put,
+                _STATUS + job_id,
             )
 
     return queued
+
+
+def _after_failure(
+    job: _Job, task: _Task, attempt: int, failure: BaseException | Err[object]
+) -> BaseException:
+    """
+    What the attempt raises after `failure`, once every hook has heard it.
+
+    Huey's RetryTask for a retry; for a give-up, the failure itself if it is a
+    raised bug (Huey logs it at ERROR, with its traceback), else Huey's
+    CancelExecution, which it logs at WARNING.
+    """
+    step = job.failed(failure, longest_wait=None)
+    if isinstance(step, RetryIn):
+        return _retry_in(task, attempt, step.seconds)
+    # Given up: Huey retries an exception while `retries` is above 0.
+    task.retries = 0
+    if isinstance(failure, BaseException) and _is_bug(step.decision):
+        return failure
+    return cast("BaseException", _huey_exceptions().CancelExecution(retry=False))
 
 
 def _retry_in(task: _Task, attempt: int, seconds: float) -> BaseException:

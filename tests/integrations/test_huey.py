@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import signal
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -266,6 +267,73 @@ class TestRetry:
             "exhausted",
             "server",
         )
+
+
+class TestWithoutOnStatus:
+    """With no on_status nor budget, the statuses are stored all the same."""
+
+    def test_a_retried_job_succeeds_and_says_so(self, huey: SqliteHuey) -> None:
+        """A transient failure is retried and heard; the success is stored."""
+        retried: list[JobEvent] = []
+        replies = iter([ConnectionResetError("reset"), None])
+
+        @task(huey, policy=JobPolicy(retry=FAST, on_retry=retried.append))
+        def charge() -> str:
+            failure = next(replies)
+            if failure is not None:
+                raise failure
+            return "paid"
+
+        result = charge()
+        assert result.get(blocking=True, timeout=WAIT) == "paid"
+        assert [(event.state, event.attempt) for event in retried] == [("retrying", 1)]
+        status = job_status(huey, result.id)
+        assert status is not None
+        assert (status["state"], status["attempt"]) == ("succeeded", 2)
+
+    def test_a_bug_gives_up_and_says_so(
+        self, huey: SqliteHuey, dead: list[JobEvent]
+    ) -> None:
+        """A programmer error gives up at once; its status hides its text."""
+
+        @task(huey, policy=JobPolicy(retry=FAST))
+        def price(sku: str) -> int:
+            raise LookupError(f"SELECT price FROM prices WHERE sku = {sku!r}")  # noqa: S608 - the hidden text
+
+        result = price("tea")
+        with pytest.raises(TaskException):
+            result.get(blocking=True, timeout=WAIT)
+        assert [event.reason for event in dead] == ["discarded"]
+        status = job_status(huey, result.id)
+        assert status is not None
+        assert (status["state"], status["bucket"]) == (
+            "failed",
+            Bucket.PROGRAMMER_ERROR.value,
+        )
+        assert "SELECT" not in repr(status)
+
+    def test_a_running_job_reads_running(self, huey: SqliteHuey) -> None:
+        """While it runs, the job's status says running, then succeeded."""
+        started, release = threading.Event(), threading.Event()
+
+        @task(huey, policy=JobPolicy(retry=FAST))
+        def hold() -> str:
+            started.set()
+            release.wait(WAIT)
+            return "done"
+
+        result = hold()
+        assert started.wait(WAIT)
+        try:
+            status = job_status(huey, result.id)
+            assert status is not None
+            assert (status["state"], status["attempt"]) == ("running", 1)
+        finally:
+            release.set()
+        assert result.get(blocking=True, timeout=WAIT) == "done"
+        status = job_status(huey, result.id)
+        assert status is not None
+        assert status["state"] == "succeeded"
 
 
 class TestGiveUp:
