@@ -7,6 +7,7 @@ import decimal
 import enum
 import json
 import pickle
+import threading
 import uuid
 from collections.abc import Callable
 from typing import Annotated, Any, Literal, cast
@@ -26,6 +27,7 @@ from hypothesis import strategies as st
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from outcome import Bucket, Errors, format_path
+from outcome._errors import adapters as adapters_module
 
 SECRET = "hunter2-Sekr1t-Input"  # noqa: S105 - a rejected input, not a password
 
@@ -764,6 +766,267 @@ class TestPydanticTranslated:
         for message in errors.full_messages():
             assert "{" not in message
         assert_nothing_shows(errors, SECRET)
+
+
+class Keyed(pydantic.BaseModel):
+    """Dicts keyed by ints and strs, whose keys pydantic puts in loc."""
+
+    by_number: dict[int, int] = {}
+    by_name: dict[str, int] = {}
+
+
+FAST_PATH_MODELS: tuple[type[pydantic.BaseModel], ...] = (
+    Everything,
+    Order,
+    Item,
+    Adoption,
+    StrictAdoption,
+    Checked,
+    Choice,
+    Refund,
+    Keyed,
+)
+
+
+def _conversion_of(errors: Errors) -> list[tuple[object, ...]]:
+    """Everything converted errors hold and show, their causes' content too."""
+    facts: list[tuple[object, ...]] = []
+    for detail in errors:
+        cause = detail.cause
+        assert isinstance(cause, pydantic.ValidationError)
+        facts.append(
+            (
+                detail._key,
+                hash(detail),
+                [(name, type(value), value) for name, value in detail.params.items()],
+                json.dumps(dict(detail._plain_params), sort_keys=True, default=repr),
+                detail.bucket,
+                detail.status,
+                detail.reference,
+                repr(detail),
+                type(cause),
+                cause.title,
+                repr(cause.errors()),
+                repr(pickle.loads(pickle.dumps(cause)).errors()),  # noqa: S301 - our own bytes
+                str(cause),
+                cause.__cause__,
+                cause.__context__,
+                cause.__traceback__,
+            )
+        )
+    facts.append(
+        (errors.to_list(), errors.full_messages(), errors.to_problem_details())
+    )
+    return facts
+
+
+class TestFromPydanticCore:
+    """pydantic-core's own ValidationError converts by its fast path as ever."""
+
+    @staticmethod
+    def _check(
+        exc: BaseException, monkeypatch: pytest.MonkeyPatch, *, echo: bool = False
+    ) -> None:
+        """Convert `exc` both ways and compare."""
+        fast = Errors.from_pydantic(exc, echo_unknown_fields=echo)
+        with monkeypatch.context() as patched:
+            patched.setattr(adapters_module, "_pydantic_core_error_class", lambda: None)
+            general = Errors.from_pydantic(exc, echo_unknown_fields=echo)
+        assert _conversion_of(fast) == _conversion_of(general)
+
+    @given(
+        st.sampled_from(FAST_PATH_MODELS),
+        st.dictionaries(
+            st.sampled_from(
+                [
+                    *Everything.model_fields,
+                    "items",
+                    "tags",
+                    "value",
+                    "amount",
+                    "by_number",
+                    "by_name",
+                    SECRET,
+                ]
+            ),
+            pydantic_junk
+            | st.dictionaries(
+                st.integers(-3, 3) | st.sampled_from(["", "a"]),
+                pydantic_junk,
+                max_size=2,
+            ),
+            max_size=6,
+        ),
+        st.booleans(),
+        st.booleans(),
+    )
+    def test_any_rejected_data(
+        self,
+        model: type[pydantic.BaseModel],
+        data: dict[str, object],
+        as_json: bool,
+        echo: bool,
+    ) -> None:
+        """Whatever a model rejects, in Python or JSON, converts as ever."""
+        try:
+            if as_json:
+                model.model_validate_json(json.dumps(data, default=repr))
+            else:
+                model.model_validate(data)
+        except pydantic.ValidationError as exc:
+            with pytest.MonkeyPatch.context() as monkeypatch:
+                self._check(exc, monkeypatch, echo=echo)
+
+    @pytest.mark.parametrize(
+        ("model", "data"),
+        [
+            (
+                Everything,
+                {field: value for field, (value, _, _) in EVERYTHING_REJECTED.items()},
+            ),
+            (Adoption, {"pet": {"kind": SECRET}}),
+            (StrictAdoption, {"pet": {"kind": "cat", SECRET: 1}, "other": SECRET}),
+            (Keyed, {"by_number": {"-1": "x", "2": SECRET}, "by_name": {"": SECRET}}),
+            (Checked, {"count": 5}),
+            (Refund, {"amount": 1}),
+        ],
+    )
+    @pytest.mark.parametrize("echo", [False, True])
+    def test_every_kind_of_line(
+        self,
+        model: type[pydantic.BaseModel],
+        data: dict[str, object],
+        echo: bool,
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """Lines of every kind, hidden ctx and unknown keys too, convert as ever."""
+        exc = pydantic_error(model, data)
+        self._check(exc, monkeypatch, echo=echo)
+        self._check(
+            caught(lambda: model.model_validate_json(json.dumps(data, default=repr))),
+            monkeypatch,
+            echo=echo,
+        )
+        if not echo:  # echoed, an unknown key is shown: that is what it asks
+            assert_nothing_shows(Errors.from_pydantic(exc), SECRET)
+
+    def test_a_ctx_renamed_to_the_default_template_is_renamed_again(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A ctx value renamed as the default template is no template, fast or not."""
+        monkeypatch.setitem(
+            adapters_module._PYDANTIC_PARAM_NAMES,
+            "greater_than",
+            {"gt": "default_message"},
+        )
+        Errors().add("a", "x", default_message="checked")  # the name, checked before
+        exc = pydantic_error(Item, {"price": 0, "name": "pen"})
+        self._check(exc, monkeypatch)
+        [detail] = Errors.from_pydantic(exc)
+        assert dict(detail.params) == {"param_default_message": 0}
+
+    @pytest.mark.parametrize(
+        "ctx",
+        [
+            {"limit": 3},
+            {"path": 1, "default_message": "x", "gt": 2},
+            {"error": ValueError("bad")},
+            {"given": "shown"},
+            {},
+        ],
+    )
+    @pytest.mark.parametrize(
+        "code", ["custom_code", "missing", "value_error.const", "greater_than"]
+    )
+    def test_custom_errors(
+        self, code: str, ctx: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A PydanticCustomError, named like a known type or not, converts alike."""
+        error = PydanticCustomError(code, "custom {limit}", ctx)
+        exc = pydantic.ValidationError.from_exception_data(
+            "Custom",
+            [
+                InitErrorDetails(
+                    type=error, loc=("field", -1, ""), input=SECRET, ctx=ctx
+                ),
+                InitErrorDetails(type="missing", loc=("other",), input=SECRET),
+            ],
+        )
+        self._check(exc, monkeypatch)
+        assert_nothing_shows(Errors.from_pydantic(exc), SECRET)
+
+    def test_an_empty_custom_type_is_refused_as_before(self) -> None:
+        """A custom error of an empty type is refused, as the general way refuses it."""
+        exc = pydantic.ValidationError.from_exception_data(
+            "Custom",
+            [
+                InitErrorDetails(
+                    type=PydanticCustomError("", "no type"), loc=(), input=1
+                )
+            ],
+        )
+        with pytest.raises(TypeError, match="takes a pydantic ValidationError"):
+            Errors.from_pydantic(exc)
+
+    def test_a_hidden_ctx_without_a_template_goes_the_general_way(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A hidden ctx value of a code with no template takes the general way."""
+        monkeypatch.setitem(
+            adapters_module._PYDANTIC_INPUT_CONTEXT, "is_instance_of", "class"
+        )
+        monkeypatch.setattr(
+            adapters_module,
+            "_PYDANTIC_SAFE_LINE_CODES",
+            adapters_module._PYDANTIC_SAFE_LINE_CODES | {"is_instance_of"},
+        )
+        config = pydantic.ConfigDict(arbitrary_types_allowed=True)
+        basket = caught(
+            lambda: pydantic.TypeAdapter(Basket, config=config).validate_python(1)
+        )
+        self._check(basket, monkeypatch)
+        [detail] = Errors.from_pydantic(basket)
+        assert str(detail) == "Input should be an instance of \u2026"
+
+    def test_the_cause_is_made_once_and_shared(self) -> None:
+        """The errors of one conversion share one cause, made when first read."""
+        exc = pydantic_error(Order, {"items": [{"price": 0, "name": "x"}]})
+        errors = Errors.from_pydantic(exc)
+        first, second = errors
+        moved = Errors().merge(errors, prefix="order")
+        assert first.cause is second.cause
+        assert [detail.cause for detail in moved] == [first.cause, first.cause]
+        assert pickle.loads(pickle.dumps(first)).cause.errors() == first.cause.errors()  # noqa: S301 - our own bytes
+
+    def test_threads_reading_the_cause_get_the_same_one(self) -> None:
+        """Threads asking at once for the cause of one conversion all get one copy."""
+        errors = Errors.from_pydantic(pydantic_error(Item, {"price": 0, "name": "x"}))
+        details = list(errors)
+        barrier = threading.Barrier(8)
+        seen: list[object] = []
+
+        def read() -> None:
+            barrier.wait()
+            seen.append(details[0].cause)
+            seen.append(details[1].cause)
+
+        threads = [threading.Thread(target=read) for _ in range(8)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len({id(cause) for cause in seen}) == 1
+
+    def test_the_loc_cache_is_bounded(self) -> None:
+        """Many distinct locs do not grow the cache of their paths without limit."""
+        model = pydantic.TypeAdapter(list[int])
+        limit = adapters_module._PYDANTIC_PATHS_LIMIT
+        for start in range(0, limit + 20, 100):
+            rejected = [1] * start + ["x"] * 100
+            Errors.from_pydantic(
+                caught(lambda rejected=rejected: model.validate_python(rejected))
+            )
+        assert len(adapters_module._PYDANTIC_PATHS) <= limit
 
 
 # Django --------------------------------------------------------------------

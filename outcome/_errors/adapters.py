@@ -23,14 +23,38 @@ names that were already valid keep their spelling, so nothing is overwritten.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Iterable, Mapping
-from typing import Final, Protocol, cast
+from functools import partial
+from typing import TYPE_CHECKING, Any, Final, Protocol, TypeAlias, cast
 
 from outcome._bucket import Bucket
-from outcome._errors.detail import ErrorDetail
-from outcome._errors.messages import _DEFAULT_MESSAGE_PARAM, DEFAULT_MESSAGES
+from outcome._errors.detail import (
+    ErrorDetail,
+    _allocate,
+    _Key,
+    _key_of,
+    _PendingCause,
+)
+from outcome._errors.messages import (
+    _DEFAULT_MESSAGE_PARAM,
+    _USER_FIXABLE,
+    DEFAULT_MESSAGES,
+)
+from outcome._errors.params import (
+    _CHECKED_NAMES,
+    _FROZEN_NOTHING,
+    _NEGATIVE_SMALL_INT,
+    _SMALL_INT,
+    _freeze_fresh_params,
+    _Params,
+    _ParamsKey,
+)
 from outcome._errors.params import _RESERVED_PARAMS as _RESERVED_NAMES
-from outcome._errors.paths import _BASE, Path
+from outcome._errors.paths import _BASE, Path, _to_path
+
+if TYPE_CHECKING:
+    from types import TracebackType
 
 _PREFIX: Final = "param_"
 _EMPTY_NAME: Final = "''"
@@ -85,6 +109,19 @@ _PYDANTIC_PREFIXES: Final[Mapping[str, str]] = {
 }
 # The codes of an input key the model does not know: v2, v1.
 _PYDANTIC_UNKNOWN_FIELD: Final = frozenset({"extra_forbidden", "value_error.extra"})
+# The codes whose line _safe_pydantic_line changes beyond dropping the input.
+_PYDANTIC_SAFE_LINE_CODES: Final = (
+    _PYDANTIC_UNKNOWN_FIELD | _PYDANTIC_INPUT_CONTEXT.keys()
+)
+# The codes _pydantic_default gives no default template, unless echoed (an
+# unknown field's code, which is not among them).
+_PYDANTIC_TEMPLATE_CODES: Final = (
+    DEFAULT_MESSAGES.keys() - _PYDANTIC_TEMPLATES.keys() - _PYDANTIC_UNKNOWN_FIELD
+)
+_NO_RENAMES: Final[Mapping[str, str]] = {}
+# The paths of pydantic's locs, by loc: see _pydantic_path.
+_PYDANTIC_PATHS: Final[dict[object, Path]] = {}
+_PYDANTIC_PATHS_LIMIT: Final = 4096
 
 
 def _plain_text(value: object) -> str:
@@ -314,18 +351,21 @@ def _pydantic_params(code: str, context: object) -> dict[str, object]:
     are given the names of the built-in templates (`_PYDANTIC_PARAM_NAMES`:
     ``gt`` is ``count``), unless the ctx holds that name already.
     """
-    if not isinstance(context, Mapping):
+    if type(context) is not dict and not isinstance(context, Mapping):
         return _params(context)
     hidden = _PYDANTIC_INPUT_CONTEXT.get(code)
     given = cast("Mapping[object, object]", context)
     renames = _PYDANTIC_PARAM_NAMES.get(code, {})
     kept: dict[object, object] = {}
+    checked = True  # every name kept was checked before: _params keeps it
     for name, value in given.items():
         if name == hidden or isinstance(value, BaseException):
             continue
         renamed = renames.get(name, name) if type(name) is str else name
-        kept[name if renamed in given else renamed] = value
-    return _params(kept)
+        name_kept = name if renamed in given else renamed
+        kept[name_kept] = value
+        checked = checked and name_kept in _CHECKED_NAMES and type(name_kept) is str
+    return cast("dict[str, object]", kept) if checked else _params(kept)
 
 
 def _pydantic_default(code: str, message: object, *, echoed: bool) -> str | None:
@@ -373,9 +413,12 @@ def _with_default(params: dict[str, object], default: str | None) -> dict[str, o
 
 def _from_pydantic(
     exc: BaseException, *, echo_unknown_fields: bool = False
-) -> list[ErrorDetail]:
+) -> dict[_Key, ErrorDetail]:
     """
     Convert a pydantic ``ValidationError``; see `Errors.from_pydantic`.
+
+    The details come by key, the first of equal ones kept, as `Errors`
+    holds them.
 
     Each entry of ``exc.errors()`` becomes one error: its ``loc`` is the path
     (``()``, as a ``model_validator`` gives, is the base), its ``type`` the
@@ -403,6 +446,12 @@ def _from_pydantic(
         TypeError: When `exc` is not an exception whose ``errors()`` returns a
             list of dicts with a ``type`` and a ``loc``.
     """
+    if type(exc) is _pydantic_core_error_class():
+        converted_fast = _from_pydantic_core(
+            exc, echo_unknown_fields=echo_unknown_fields
+        )
+        if converted_fast is not None:
+            return converted_fast
     lines = _pydantic_lines(exc)
     if lines is None:
         raise _not_an_error(
@@ -428,7 +477,194 @@ def _from_pydantic(
                 cause=cause,
             )
         )
-    return errors
+    held: dict[_Key, ErrorDetail] = {}
+    for detail in errors:
+        held.setdefault(_key_of(detail), detail)
+    return held
+
+
+# What pydantic-core's ValidationError.__reduce__ gives: from_exception_data and
+# its arguments, (title, [line, ...], input_type, hide_input).
+# Its lines' values are read as pydantic makes them (see _from_pydantic_core).
+_Reduced: TypeAlias = tuple[
+    "Callable[..., BaseException]",
+    tuple[object, list[dict[str, Any]], object, object],
+]
+
+
+def _pydantic_core_error_class() -> type[BaseException] | None:
+    """pydantic-core's own ``ValidationError``, if pydantic-core was imported."""
+    core = sys.modules.get("pydantic_core")
+    found: type[BaseException] | None = getattr(core, "ValidationError", None)
+    return found
+
+
+def _rebuilt_copy(  # noqa: PLR0913, PLR0917 - what pickling and the chain need
+    rebuild: Callable[..., BaseException],
+    title: object,
+    lines: list[dict[str, object]],
+    input_type: object,
+    exc_cause: BaseException | None,
+    exc_context: BaseException | None,
+    traceback: TracebackType | None,
+) -> BaseException:
+    """The copy `_without_input` makes, from what was kept of the exception."""
+    copy = rebuild(title, lines, input_type, True)  # noqa: FBT003 - hide_input
+    copy.__cause__ = exc_cause
+    copy.__context__ = exc_context
+    return copy.with_traceback(traceback)
+
+
+def _from_pydantic_core(
+    exc: BaseException, *, echo_unknown_fields: bool
+) -> dict[_Key, ErrorDetail] | None:
+    """
+    `_from_pydantic` of pydantic-core's own ``ValidationError``, or None.
+
+    Its errors are read once, as pickling reads them (``__reduce__``), and not
+    checked again: pydantic made them, so each ``loc`` is a tuple of str and
+    int and each ``type`` a str or a ``PydanticCustomError``. The lines are
+    made safe in place (they are new, and no one else holds them), and the
+    copy `_without_input` makes from them is the errors' `_PendingCause`:
+    made when a log or a tracker first asks for it. The errors are converted
+    from what that copy's ``errors()`` gives: the same ``type``, ``loc``,
+    ``msg`` and ``ctx``, but where `_safe_pydantic_line` hides a ctx value,
+    which no param keeps; a ``msg`` that would then differ is never read, as
+    its code has a built-in template. None, for the general way, when a line
+    is not so: an empty ``type``, or a hidden ctx value of a code without a
+    built-in template.
+    """
+    rebuild, (title, lines, input_type, _) = cast("_Reduced", exc.__reduce__())
+    cause = _PendingCause(
+        partial(
+            _rebuilt_copy,
+            rebuild,
+            title,
+            lines,
+            input_type,
+            exc.__cause__,
+            exc.__context__,
+            exc.__traceback__,
+        )
+    )
+    details: dict[_Key, ErrorDetail] = {}
+    held: _Params
+    params_key: _ParamsKey
+    for index, line in enumerate(lines):
+        code = line["type"]
+        context: Mapping[object, object] | None = line.get("ctx")
+        if type(code) is not str or code in _PYDANTIC_SAFE_LINE_CODES:
+            special = _special_pydantic_line(
+                lines, index, echo_unknown_fields=echo_unknown_fields
+            )
+            if special is None:
+                return None
+            code, loc, held, params_key = special
+        else:
+            # A known type whose line holds no input but its own: as
+            # _safe_pydantic_line leaves it, less the input.
+            line["input"] = None
+            loc = line["loc"]
+            if code not in _PYDANTIC_TEMPLATE_CODES:
+                held, params_key = _pydantic_line_params(
+                    code, line["msg"], context, echoed=echo_unknown_fields
+                )
+            elif context is None:
+                held, params_key = _FROZEN_NOTHING
+            elif isinstance(context, dict) and len(context) == 1:
+                # The common ctx, inline: one plain value under a name checked
+                # before, once renamed, as _pydantic_line_params would give it.
+                [(name, value)] = context.items()
+                name = (
+                    _PYDANTIC_PARAM_NAMES.get(code, _NO_RENAMES).get(name, name)
+                    if type(name) is str
+                    else None  # no name to trust: the general way renames it
+                )
+                if (
+                    name in _CHECKED_NAMES
+                    and type(name) is str
+                    and name != _DEFAULT_MESSAGE_PARAM
+                    and (
+                        (
+                            type(value) is int
+                            and _NEGATIVE_SMALL_INT <= value <= _SMALL_INT
+                        )
+                        or type(value) is str
+                        or type(value) is bool
+                        or (type(value) is float and value - value == 0.0)
+                    )
+                ):
+                    held, params_key = {name: value}, (name, value)
+                else:
+                    held, params_key = _pydantic_line_params(
+                        code, None, context, echoed=False
+                    )
+            else:
+                held, params_key = _pydantic_line_params(
+                    code, None, context, echoed=False
+                )
+        path = _PYDANTIC_PATHS.get(loc)
+        if path is None:
+            path = _pydantic_path(loc)
+        key = (path, code, None, params_key)
+        # ErrorDetail._build, inline: every field is checked above.
+        detail = _allocate(ErrorDetail)
+        detail._key = key  # noqa: SLF001
+        detail._params = held  # noqa: SLF001
+        detail._bucket = _USER_FIXABLE  # noqa: SLF001
+        detail._cause = cause  # noqa: SLF001
+        detail._status = None  # noqa: SLF001
+        details.setdefault(key, detail)
+    return details
+
+
+def _special_pydantic_line(
+    lines: list[dict[str, object]], index: int, *, echo_unknown_fields: bool
+) -> tuple[str, object, _Params, _ParamsKey] | None:
+    """
+    The code, loc and params of a line `_safe_pydantic_line` changes, or None.
+
+    The line is put in `lines` as `_safe_pydantic_line` makes it. None when
+    the line is one `_from_pydantic_core` leaves to the general way.
+    """
+    line = lines[index]
+    safe = lines[index] = _safe_pydantic_line(
+        line, echo_unknown_fields=echo_unknown_fields
+    )
+    kind = line["type"]
+    code = kind if type(kind) is str else getattr(kind, "type", None)
+    if type(code) is not str or not code:
+        return None
+    context = line.get("ctx")
+    if safe.get("ctx") is not context and code not in DEFAULT_MESSAGES:
+        return None  # its msg would show what is now hidden
+    held, params_key = _pydantic_line_params(
+        code, line["msg"], context, echoed=echo_unknown_fields
+    )
+    return code, safe["loc"], held, params_key
+
+
+def _pydantic_line_params(
+    code: str, message: object, context: object, *, echoed: bool
+) -> tuple[_Params, _ParamsKey]:
+    """The params of one pydantic error, as `_from_pydantic` makes them, frozen."""
+    params = _pydantic_params(code, context) if context else {}
+    params = _with_default(params, _pydantic_default(code, message, echoed=echoed))
+    return _freeze_fresh_params(params) if params else _FROZEN_NOTHING
+
+
+def _pydantic_path(loc: object) -> Path:
+    """
+    The path of a pydantic ``loc``: its segments as `_segment` makes them.
+
+    Remembered by ``loc``, whose segments are str and int only, so that no
+    equal but other segment (a bool, a float) can find the path of another.
+    """
+    path = _to_path(tuple(map(_segment, cast("tuple[object, ...]", loc))))
+    if len(_PYDANTIC_PATHS) >= _PYDANTIC_PATHS_LIMIT:
+        _PYDANTIC_PATHS.clear()  # bounded: locs with many distinct indices
+    _PYDANTIC_PATHS[loc] = path
+    return path
 
 
 # Django ----------------------------------------------------------------------

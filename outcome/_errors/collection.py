@@ -235,7 +235,7 @@ class Errors:
     __hash__: ClassVar[None]  # type: ignore[assignment]  # pyright: ignore[reportIncompatibleMethodOverride]
 
     def __init__(self, details: Iterable[ErrorDetail] = _NONE_GIVEN) -> None:
-        self._details: dict[tuple[object, ...], ErrorDetail] = {}
+        self._details: dict[_Key, ErrorDetail] = {}
         if details is not _NONE_GIVEN:  # an empty collection needs no merge
             self.extend(details)
 
@@ -535,7 +535,9 @@ class Errors:
            pydantic's ``msg`` is a default message a catalog beats, no longer
            the message; ctx params take the built-in templates' names.
         """
-        return cls(_from_pydantic(exc, echo_unknown_fields=echo_unknown_fields))
+        errors = cls()
+        errors._details = _from_pydantic(exc, echo_unknown_fields=echo_unknown_fields)
+        return errors
 
     @classmethod
     def from_django(cls, exc: BaseException) -> Errors:

@@ -154,6 +154,32 @@ def _checked_hint(status: object) -> int:
 
 
 @final
+class _PendingCause:
+    """
+    The cause of many errors, made when one of them is first asked for it.
+
+    A converter's copy of a library's exception without its input costs more
+    to make than the conversion itself, and is read only by logs and trackers;
+    the errors of one conversion share one, made once, from what the converter
+    kept, which holds no input. `ErrorDetail.cause` gives what it makes.
+    """
+
+    __slots__ = ("_made", "_make")
+
+    def __init__(self, make: Callable[[], BaseException]) -> None:
+        self._make = make
+        self._made: dict[None, BaseException] = {}
+
+    def made(self) -> BaseException:
+        """The exception, made on the first call; every call gives the same one."""
+        made = self._made.get(None)
+        if made is None:
+            # Two threads may both make one: setdefault keeps the first.
+            made = self._made.setdefault(None, self._make())
+        return made
+
+
+@final
 class ErrorDetail:
     """
     One error: where it is, what went wrong, and who must act on it.
@@ -188,6 +214,7 @@ class ErrorDetail:
     # The key is (path, code, message, params as a frozenset): what equality,
     # hashing and the collection's deduplication use.
     __slots__ = ("_bucket", "_cause", "_key", "_params", "_status")
+    _cause: BaseException | _PendingCause | None
 
     def __init_subclass__(cls) -> NoReturn:
         msg = "ErrorDetail is final and cannot be subclassed; put extra data in params"
@@ -219,7 +246,7 @@ class ErrorDetail:
         key: _Key,
         params: _Params,
         bucket: Bucket,
-        cause: BaseException | None,
+        cause: BaseException | _PendingCause | None,
         status: int | None = None,
     ) -> ErrorDetail:
         # Fields already checked: the fast path of Errors.add and with_prefix.
@@ -313,7 +340,10 @@ class ErrorDetail:
         >>> ErrorDetail((), "unavailable", cause=TimeoutError("gateway")).cause
         TimeoutError('gateway')
         """
-        return self._cause
+        cause = self._cause
+        if type(cause) is _PendingCause:
+            cause = self._cause = cause.made()
+        return cause
 
     @property
     def reference(self) -> str:
@@ -347,7 +377,7 @@ class ErrorDetail:
         if isinstance(params, tuple) and len(params) == 3:  # noqa: PLR2004 - with the reference
             return params[2]
         _path, code, message, _params_key = self._key
-        cause = self._cause
+        cause = self.cause
         plain = _params_plain(params)
         text = "\0".join(
             [
@@ -485,7 +515,7 @@ class ErrorDetail:
             message,
             dict(_params_given(self._params)),
             self._bucket,
-            self._cause,
+            self.cause,
             self._status,
         )
         # The reference goes along once it may have been shown or logged:
@@ -540,7 +570,7 @@ class ErrorDetail:
         if self._bucket is not _USER_FIXABLE:
             parts.append(f"bucket=Bucket.{self._bucket.name}")
         if self._cause is not None:
-            parts.append(f"cause={_safe_repr(self._cause)}")
+            parts.append(f"cause={_safe_repr(self.cause)}")
         if self._status is not None:
             parts.append(f"status={self._status!r}")
         if self._bucket is _PROGRAMMER_ERROR:
