@@ -52,7 +52,6 @@ from outcome._errors.paths import (
     Path,
     PathInput,
     _cached_path,
-    _checked_tuple,
     _escaped_segment,
     _pointer,
     _to_path,
@@ -335,15 +334,14 @@ class Errors:
                 held_params, params_key = _slow_params(code, params)
         else:
             held_params, params_key = _slow_params(code, params)
-        if type(path) is str:
+        try:
+            # One lookup for both forms (see _PARSED_PATHS): a text parsed
+            # before gives its path, a tuple checked before gives itself.
             checked = _cached_path(path)
-        elif type(path) is tuple:
-            try:
-                checked = path if _checked_tuple(path) is path else None
-            except Exception:  # noqa: BLE001 - unhashable: _slow_key says why
-                checked = None
-        else:
+        except Exception:  # noqa: BLE001 - unhashable, or an __eq__ raised: _slow_key says why
             checked = None
+        if checked is not path and type(path) is not str:
+            checked = None  # an equal tuple, a str subclass: not known good
         if (
             checked is not None
             and type(code) is str

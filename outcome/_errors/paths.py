@@ -28,17 +28,16 @@ _DOTTED: Final = re.compile(
 )
 _SEGMENT: Final = re.compile(rf'({_NAME})|\[(\d+)\]|\[("(?:[^"\\]|\\.)*")\]')
 _SIMPLE_NAME: Final = re.compile(_NAME)
-_PARSED_PATHS: dict[str, Path] = {}
+# The paths known to be good: a text parsed before gives its path, a tuple
+# checked before gives itself, the very same object. An equal tuple is not
+# enough, as (1,) equals (True,) and (1.0,), which are not paths; nor is an
+# equal str subclass. So a hit counts when it is the tuple looked up, or when
+# what was looked up is a str.
+_PARSED_PATHS: dict[object, Path] = {}
 # The path of a text parsed before, or None: the hot callers' fast path.
 _cached_path: Final = _PARSED_PATHS.get
 _PARSED_PATHS_LIMIT: Final = 4096
 _CACHED_PATH_LENGTH: Final = 256
-# Tuples checked before, each as itself: a tuple is known good when this gives
-# back the very same object. An equal one is not enough, as (1,) equals (True,)
-# and (1.0,), which are not paths.
-_CHECKED_TUPLES: dict[Path, Path] = {}
-_checked_tuple: Final = _CHECKED_TUPLES.get
-_CHECKED_TUPLES_LIMIT: Final = 4096
 _CACHED_TUPLE_LENGTH: Final = 32
 # No list has more items than this; a larger index is a mistake (and one of
 # over 4,300 digits cannot even be rendered).
@@ -289,7 +288,7 @@ def _checked_path_tuple(path: Path) -> Path:
         TypeError, ValueError: As `_to_path` says.
     """
     try:
-        if _checked_tuple(path) is path:
+        if _cached_path(path) is path:
             return path
     except Exception:  # noqa: BLE001, S110 - unhashable, or a segment's __eq__ raised: checked below
         pass
@@ -300,9 +299,9 @@ def _checked_path_tuple(path: Path) -> Path:
         elif type(segment) is not int or not 0 <= segment < _INDEX_LIMIT:
             _refuse_segment(path, segment)
     if len(path) <= _CACHED_TUPLE_LENGTH:
-        if len(_CHECKED_TUPLES) >= _CHECKED_TUPLES_LIMIT:
-            _CHECKED_TUPLES.clear()  # bounded: tuples with many distinct indices
+        if len(_PARSED_PATHS) >= _PARSED_PATHS_LIMIT:
+            _PARSED_PATHS.clear()  # bounded: paths with many distinct indices
         # This very tuple, in place of an equal one checked before: the one
         # written in the code is the one that comes again.
-        _CHECKED_TUPLES[path] = path
+        _PARSED_PATHS[path] = path
     return path
