@@ -19,6 +19,7 @@ import inspect
 import json
 import os
 import time
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Final, Generic, TypeVar, cast, final
 
 import attrs
@@ -176,28 +177,36 @@ def _errors_of(payload: str) -> Errors:
     return errors
 
 
+# The run in progress: the saga's wrapped steps are built once per definition,
+# and each call finds its run here (a task an async run makes copies it).
+_CURRENT: ContextVar[_Recorder] = ContextVar("outcome_durable_run")
+
+
 class _Recorded:
     """A step's action or compensation that writes its intent and outcome."""
 
-    __slots__ = ("call", "immediate", "phase", "recorder", "step")
+    __slots__ = ("call", "immediate", "phase", "step")
 
     def __init__(
         self,
-        recorder: _Recorder,
         step: str,
         phase: str,
         call: Callable[..., object],
         *,
         immediate: bool,
     ) -> None:
-        self.recorder = recorder
         self.step = step
         self.phase = phase
         self.call = call
         self.immediate = immediate  # write the outcome now: a hook comes next
 
+    @property
+    def recorder(self) -> _Recorder:
+        """The run this call is part of."""
+        return _CURRENT.get()
+
     def __call__(self, *arguments: object) -> object:
-        recorder = self.recorder
+        recorder = _CURRENT.get()
         recorder.intent(self.step, self.phase)
         if recorder.transactional:  # what the step writes commits with its outcome
             recorder.journal.open_transaction()
@@ -397,6 +406,7 @@ class DurableSaga(Generic[I, C]):
         self.transactional: Final = bool(transactional)
         self.context = context
         self._steps_text = json.dumps(names)
+        self._fresh: Saga[C] = self._recorded({})  # what a new run runs
 
     def __repr__(self) -> str:
         return f"DurableSaga({self.name!r}, version={self.version}, {self.journal!r})"
@@ -432,7 +442,7 @@ class DurableSaga(Generic[I, C]):
             Exception: As `Saga.run` does.
         """
         ctx, recorder = self._start(given)
-        return self._finish(recorder, lambda saga: saga.run(ctx))
+        return self._finish(recorder, lambda saga: saga.run(ctx), self._fresh)
 
     async def run_async(self, given: I) -> Result[dict[str, object], SagaFailure]:
         """
@@ -455,27 +465,30 @@ class DurableSaga(Generic[I, C]):
             )
             raise TypeError(msg)
         ctx, recorder = self._start(given)
-        saga = self._recorded(recorder, {}, set())
+        token = _CURRENT.set(recorder)
         try:
-            result = await saga.run_async(ctx)
+            result = await self._fresh.run_async(ctx)
         except BaseException as exc:
             self._raised(recorder, exc)
             raise
+        finally:
+            _CURRENT.reset(token)
         return self._concluded(recorder, result)
 
     def _finish(
         self,
         recorder: _Recorder,
         run: Callable[[Saga[C]], Result[dict[str, object], SagaFailure]],
-        replay: dict[str, _Replay] | None = None,
+        saga: Saga[C],
     ) -> Result[dict[str, object], SagaFailure]:
-        replay = replay or {}
-        saga = self._recorded(recorder, replay, set(replay))
+        token = _CURRENT.set(recorder)
         try:
             result = run(saga)
         except BaseException as exc:
             self._raised(recorder, exc)
             raise
+        finally:
+            _CURRENT.reset(token)
         return self._concluded(recorder, result)
 
     def _raised(self, recorder: _Recorder, exc: BaseException) -> None:
@@ -498,13 +511,12 @@ class DurableSaga(Generic[I, C]):
         recorder.flush(finished=True)
         return result
 
-    def _recorded(
-        self, recorder: _Recorder, replay: dict[str, _Replay], replayed: set[str]
-    ) -> Saga[C]:
+    def _recorded(self, replay: dict[str, _Replay]) -> Saga[C]:
         """The saga this run runs: each step wrapped to write, or replayed."""
         on_step = self._options["on_step"]
         immediate = on_step is not None
         options = dict(self._options)
+        replayed = set(replay)
         if on_step is not None and replayed:
             # A replayed step completed before: its hook has been called.
             def on_new_step(name: str, log: object) -> object:
@@ -519,9 +531,9 @@ class DurableSaga(Generic[I, C]):
         for step in self.steps:
             done = replay.get(step.name)
             steps.append(
-                _replayed(step, done, recorder, after=after_undo)
+                _replayed(step, done, after=after_undo)
                 if done is not None
-                else _wrapped(step, recorder, immediate=immediate, after=after_undo)
+                else _wrapped(step, immediate=immediate, after=after_undo)
             )
         return Saga(steps, **options)
 
@@ -545,7 +557,9 @@ class DurableSaga(Generic[I, C]):
             else:  # it fails, as a timeout does, and gets its compensate_failed
                 replay[stop].failed = errors = _interrupted(stop)
                 recorder.note(stop, _ACTION, _ERR, _errors_payload(errors))
-        return self._finish(recorder, lambda saga: saga.run(ctx), replay)
+        return self._finish(
+            recorder, lambda saga: saga.run(ctx), self._recorded(replay)
+        )
 
 
 @attrs.define
@@ -601,22 +615,18 @@ def _read(record: SagaRecord) -> tuple[dict[str, _Replay], str | None]:
     return replay, None
 
 
-def _wrapped(
-    step: Step[C, Any], recorder: _Recorder, *, immediate: bool, after: bool
-) -> Step[C, Any]:
+def _wrapped(step: Step[C, Any], *, immediate: bool, after: bool) -> Step[C, Any]:
     name = step.name
     return Step(
         name,
-        cast(
-            "Any", _Recorded(recorder, name, _ACTION, step.action, immediate=immediate)
-        ),
+        cast("Any", _Recorded(name, _ACTION, step.action, immediate=immediate)),
         None
         if step.compensate is None
-        else _Recorded(recorder, name, _COMPENSATE, step.compensate, immediate=after),
+        else _Recorded(name, _COMPENSATE, step.compensate, immediate=after),
         compensate_failed=None
         if step.compensate_failed is None
         else _Recorded(
-            recorder, name, _COMPENSATE_FAILED, step.compensate_failed, immediate=after
+            name, _COMPENSATE_FAILED, step.compensate_failed, immediate=after
         ),
         retry_policy=step.retry_policy,
     )
@@ -625,7 +635,6 @@ def _wrapped(
 def _replayed(
     step: Step[C, Any],
     done: _Replay,
-    recorder: _Recorder,
     *,
     after: bool,
 ) -> Step[C, Any]:
@@ -637,11 +646,8 @@ def _replayed(
     return Step(
         name,
         lambda _ctx: outcome,
-        _undo(
-            recorder, step, _COMPENSATE, done.compensate, done.compensate_errors, after
-        ),
+        _undo(step, _COMPENSATE, done.compensate, done.compensate_errors, after),
         compensate_failed=_undo(
-            recorder,
             step,
             _COMPENSATE_FAILED,
             done.compensate_failed,
@@ -651,8 +657,7 @@ def _replayed(
     )
 
 
-def _undo(  # noqa: PLR0913, PLR0917 - the step, its phase, and what the journal says
-    recorder: _Recorder,
+def _undo(
     step: Step[Any, Any],
     phase: str,
     event: str | None,
@@ -667,7 +672,7 @@ def _undo(  # noqa: PLR0913, PLR0917 - the step, its phase, and what the journal
         stuck: Err[Errors] = Err(errors or Errors())
         return lambda *_arguments: stuck  # it failed for good: still stuck
     # Never run, or in doubt (an intent alone): run it, again if need be.
-    return _Recorded(recorder, step.name, phase, call, immediate=after)
+    return _Recorded(step.name, phase, call, immediate=after)
 
 
 # Recovery -----------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Final, cast, final
 
 from outcome._journal.store import (
     _CLAIM,
+    _FINISHED,
     _SAGA,
     _SCHEMA_VERSION,
     Journal,
@@ -47,6 +48,17 @@ _SCHEMA: Final = (
     ),
 )
 _INSERT_ENTRY: Final = "INSERT INTO outcome_journal VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+# Sagas whose last entry says they ended are marked closed when recovery looks.
+_CLOSE_ENDED: Final = (
+    "UPDATE outcome_sagas AS s SET finished = 1 WHERE finished = 0"
+    " AND (SELECT event FROM outcome_journal j WHERE j.saga_id = s.id"
+    " ORDER BY seq DESC LIMIT 1) IN ('done', 'failed')"
+)
+_EXPIRED: Final = (
+    "SELECT id, name, version, steps, input FROM outcome_sagas s WHERE finished = 0"
+    " AND (SELECT lease_until FROM outcome_journal j WHERE j.saga_id = s.id"
+    " ORDER BY seq DESC LIMIT 1) < ? ORDER BY id"
+)
 _ENTRIES: Final = (
     "SELECT seq, step, phase, event, payload, at, lease_until FROM outcome_journal"
     " WHERE saga_id = ? ORDER BY seq"
@@ -242,8 +254,15 @@ class SqliteJournal(Journal):
     def append(
         self, saga_id: str, entries: Sequence[JournalEntry], *, finished: bool = False
     ) -> None:
-        """Store entries of a saga in one transaction; `finished` closes it."""
-        self._write(saga_id, entries, finished=finished)
+        """
+        Store entries of a saga in one transaction; `finished` closes it.
+
+        The saga's own row is marked closed later, by `expired`: its last
+        entry already says it ended, and one page fewer is written (and
+        synced) at the end of every saga.
+        """
+        del finished  # the last entry says so
+        self._write(saga_id, entries)
 
     def _write(
         self,
@@ -251,7 +270,6 @@ class SqliteJournal(Journal):
         entries: Sequence[JournalEntry],
         *,
         saga: tuple[object, ...] | None = None,
-        finished: bool = False,
     ) -> None:
         import sqlite3  # noqa: PLC0415 - already imported by _open: a dict lookup
 
@@ -266,10 +284,6 @@ class SqliteJournal(Journal):
                         "INSERT INTO outcome_sagas VALUES (?, ?, ?, ?, ?, 0)", saga
                     )
                 connection.executemany(_INSERT_ENTRY, rows)
-                if finished:
-                    connection.execute(
-                        "UPDATE outcome_sagas SET finished = 1 WHERE id = ?", (saga_id,)
-                    )
                 connection.execute("COMMIT")
             except BaseException:
                 connection.execute("ROLLBACK")
@@ -292,13 +306,10 @@ class SqliteJournal(Journal):
         """The sagas in flight whose lease ended before `now`, without entries."""
         import sqlite3  # noqa: PLC0415 - already imported by _open: a dict lookup
 
-        query = (
-            "SELECT id, name, version, steps, input FROM outcome_sagas s"
-            " WHERE finished = 0 AND (SELECT lease_until FROM outcome_journal j"
-            " WHERE j.saga_id = s.id ORDER BY seq DESC LIMIT 1) < ? ORDER BY id"
-        )
+        connection = self._connection()
         try:
-            rows = self._connection().execute(query, (now,)).fetchall()
+            connection.execute(_CLOSE_ENDED)
+            rows = connection.execute(_EXPIRED, (now,)).fetchall()
         except sqlite3.Error as exc:
             raise self._error(exc) from exc
         return [_record_of(row) for row in rows]
@@ -333,6 +344,8 @@ class SqliteJournal(Journal):
         entries = [
             JournalEntry(*found) for found in connection.execute(_ENTRIES, (saga_id,))
         ]
+        if entries and entries[-1].event in _FINISHED:
+            return None  # it ended, and is not marked closed yet
         if entries and entries[-1].lease_until >= now:
             return None
         seq = entries[-1].seq + 1 if entries else 1
