@@ -32,6 +32,7 @@ from outcome._errors.detail import (
 from outcome._errors.messages import (
     _PROGRAMMER_ERROR,
     _REDACTED_CODE,
+    _USER_FIXABLE,
     _fragment_of,
     _public_code,
     _public_fragment,
@@ -316,8 +317,11 @@ class Errors:
         if not params:
             held_params, params_key = _FROZEN_NOTHING
         elif len(params) == 1:
-            [name] = params
-            value = params[name]
+            # The one (name, value) pair, made in C, then put back: the dict
+            # is the call's own. The pair is the key of a single param.
+            pair = params.popitem()
+            name, value = pair
+            params[name] = value
             if (
                 name in _CHECKED_NAMES
                 and type(name) is str
@@ -329,7 +333,7 @@ class Errors:
                     or (type(value) is float and value - value == 0.0)
                 )
             ):
-                held_params, params_key = params, (name, value)
+                held_params, params_key = params, pair
             else:
                 held_params, params_key = _slow_params(code, params)
         else:
@@ -347,7 +351,7 @@ class Errors:
             and type(code) is str
             and code
             and (message is None or type(message) is str)
-            and type(bucket) is Bucket
+            and (bucket is _USER_FIXABLE or type(bucket) is Bucket)
             # Not always so for an untyped caller.
             and (cause is None or isinstance(cause, BaseException))  # pyright: ignore[reportUnnecessaryIsInstance]
         ):
