@@ -488,8 +488,10 @@ class Errors:
         code beats. The rejected ``input`` is never kept: not in the params,
         not in the message (a union's tag, which pydantic's message shows, is
         shown as ``…``), and not in the cause, which is a copy of `exc` without
-        the inputs. A ctx value that is an exception, as a ``value_error``'s
-        ``error`` is, is not a param: its words are the default message.
+        the inputs (made when it is first read, for pydantic-core's own
+        ``ValidationError``: only logs and trackers read it). A ctx value that
+        is an exception, as a ``value_error``'s ``error`` is, is not a param:
+        its words are the default message.
         pydantic is read by duck typing, never imported.
 
         A key the model does not know (``extra="forbid"``: ``extra_forbidden``)
