@@ -56,6 +56,7 @@ from outcome._errors.paths import (
     _escaped_segment,
     _pointer,
     _to_path,
+    _valid_tuple,
     format_path,
     format_pointer,
 )
@@ -345,7 +346,9 @@ class Errors:
         except Exception:  # noqa: BLE001 - unhashable, or an __eq__ raised: _slow_key says why
             checked = None
         if checked is not path and type(path) is not str:
-            checked = None  # an equal tuple, a str subclass: not known good
+            # Not known good (an equal tuple, a str subclass): a tuple made
+            # for this call, as a loop over items makes it, is checked here.
+            checked = _valid_tuple(path) if type(path) is tuple else None
         if (
             checked is not None
             and type(code) is str

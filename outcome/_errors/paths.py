@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Final, NoReturn, TypeAlias
+from typing import Final, NoReturn, TypeAlias, cast
 
 Path: TypeAlias = tuple[str | int, ...]
 """
@@ -292,16 +292,35 @@ def _checked_path_tuple(path: Path) -> Path:
             return path
     except Exception:  # noqa: BLE001, S110 - unhashable, or a segment's __eq__ raised: checked below
         pass
+    if _valid_tuple(path) is not None:
+        return path
+    wrong = next(
+        segment
+        for segment in path
+        if not (type(segment) is str and segment)
+        and not (type(segment) is int and 0 <= segment < _INDEX_LIMIT)
+    )
+    _refuse_segment(path, wrong)
+
+
+def _valid_tuple(path: tuple[object, ...]) -> Path | None:
+    """
+    `path` when each segment is a name or an index, remembered if short; or None.
+
+    For a tuple not known by identity yet; `_checked_path_tuple` says what is
+    wrong with one that is not a path.
+    """
     for segment in path:
         if type(segment) is str:
             if not segment:
-                _refuse_segment(path, segment)
+                return None
         elif type(segment) is not int or not 0 <= segment < _INDEX_LIMIT:
-            _refuse_segment(path, segment)
-    if len(path) <= _CACHED_TUPLE_LENGTH:
+            return None
+    checked = cast("Path", path)
+    if len(checked) <= _CACHED_TUPLE_LENGTH:
         if len(_PARSED_PATHS) >= _PARSED_PATHS_LIMIT:
             _PARSED_PATHS.clear()  # bounded: paths with many distinct indices
         # This very tuple, in place of an equal one checked before: the one
         # written in the code is the one that comes again.
-        _PARSED_PATHS[path] = path
-    return path
+        _PARSED_PATHS[checked] = checked
+    return checked
