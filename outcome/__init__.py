@@ -38,6 +38,18 @@ from outcome._errors import (
     parse_pointer,
 )
 from outcome._http import PROBLEM_JSON, HttpAnswer, Problems, http_answer
+from outcome._journal import (
+    DurableSaga,
+    Journal,
+    JournalEntry,
+    JournalError,
+    LeaseLost,
+    PostgresJournal,
+    Recovery,
+    SagaRecord,
+    SqliteJournal,
+    recover,
+)
 from outcome._result import (
     Err,
     Ok,
@@ -54,18 +66,6 @@ from outcome._result import (
     is_ok,
     map_async,
     partition,
-)
-from outcome._journal import (
-    DurableSaga,
-    Journal,
-    JournalEntry,
-    JournalError,
-    LeaseLost,
-    PostgresJournal,
-    Recovery,
-    SagaRecord,
-    SqliteJournal,
-    recover,
 )
 from outcome._retry import RetryBudget, RetryDetails, Retrying, RetryPolicy, retry
 from outcome._saga import Saga, SagaFailure, Step
