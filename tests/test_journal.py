@@ -1282,6 +1282,13 @@ class TestRecover:
         assert len(reports) == 6
         assert _finished(journal) == [True] * 6
 
+    def test_a_saga_that_ended_cannot_be_claimed(self, journal: Journal) -> None:
+        """Ended, even before a recovery marked it closed: no claim takes it."""
+        one_step(journal).run({"sku": "tea"})
+        (record,) = _all(journal)
+        assert journal.claim(record.saga_id, LATER, 60.0) is None
+        assert journal.expired(LATER) == []
+
     def test_a_runner_whose_saga_was_claimed_stops(self, journal: Journal) -> None:
         """The runner's next write finds a claim: LeaseLost, and nothing undone."""
         undone: list[str] = []
