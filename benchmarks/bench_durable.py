@@ -28,10 +28,13 @@ short rounds only to prove the script works.
 
 from __future__ import annotations
 
+import json
+import os
 import pathlib
 import sqlite3
 import sys
 import tempfile
+import time
 from typing import TYPE_CHECKING
 
 from _harness import Comparison, Contender, Entry, calls, finish, parse_settings, run
@@ -84,6 +87,52 @@ def _in_the_journal(
     return run_step
 
 
+_SAGA_ROW = "INSERT INTO outcome_sagas VALUES (?, ?, 1, ?, ?, 0)"
+_ENTRY = "INSERT INTO outcome_journal VALUES (?, ?, ?, 'action', ?, ?, ?, ?)"
+
+
+def _journal_by_hand(shared: sqlite3.Connection) -> Callable[[object], None]:
+    """
+    The transactional saga's four commits written by hand: its floor.
+
+    The same rows in the same tables as the journal writes them: the saga's
+    row with the first intent, then each step's row with its outcome and the
+    next intent, the last with the end.
+    """
+    steps = json.dumps(NAMES)
+
+    def run_saga(given: object) -> None:
+        saga_id = f"{time.time_ns():016x}{os.urandom(8).hex()}"
+        now = time.time()
+        shared.execute("BEGIN")
+        shared.execute(_SAGA_ROW, (saga_id, "by_hand", steps, json.dumps(given)))
+        shared.execute(_ENTRY, (saga_id, 1, NAMES[0], "intent", "{}", now, now + 300))
+        shared.execute("COMMIT")
+        seq = 1
+        for index, name in enumerate(NAMES):
+            shared.execute("BEGIN IMMEDIATE")
+            shared.execute("INSERT INTO rows VALUES (?, 1)", (name,))
+            seq += 1
+            shared.execute(_ENTRY, (saga_id, seq, name, "ok", "1", now, now + 300))
+            seq += 1
+            following = NAMES[index + 1] if index + 1 < len(NAMES) else None
+            shared.execute(
+                _ENTRY,
+                (
+                    saga_id,
+                    seq,
+                    following or "",
+                    "intent" if following else "done",
+                    "{}",
+                    now,
+                    now + 300,
+                ),
+            )
+            shared.execute("COMMIT")
+
+    return run_saga
+
+
 def _repeat(function: Callable[[object], object], runs: int) -> Callable[[], None]:
     def repeated() -> None:
         for _ in range(runs):
@@ -94,7 +143,7 @@ def _repeat(function: Callable[[object], object], runs: int) -> Callable[[], Non
 
 def main() -> int:
     """Time the contenders and print the table."""
-    settings = parse_settings(__doc__, number=5, quick_number=1)
+    settings = parse_settings(__doc__, number=5, quick_number=1, rounds=25)
     folder = pathlib.Path(tempfile.mkdtemp())
     app = _connect(folder / "app.db")
     journal = SqliteJournal(folder / "sagas.db")
@@ -121,6 +170,11 @@ def main() -> int:
 
     contenders = [
         Contender("three transactions", calls(by_hand), operations=RUNS),
+        Contender(
+            "four commits by hand",
+            calls(_repeat(_journal_by_hand(shared), RUNS)),
+            operations=RUNS,
+        ),
         Contender("durable saga", calls(_repeat(separate.run, RUNS)), operations=RUNS),
         Contender(
             "transactional",
@@ -136,6 +190,7 @@ def main() -> int:
                 Entry("three transactions", "three transactions"),
                 Entry("durable, own transactions", "durable saga", target=TARGET),
                 Entry("durable, transactional", "transactional", target=TARGET),
+                Entry("its four commits, by hand", "four commits by hand"),
             ),
         )
     ]

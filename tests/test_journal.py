@@ -15,7 +15,7 @@ import uuid
 from typing import TYPE_CHECKING, Any
 
 import pytest
-from hypothesis import event, given, settings
+from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 
 from outcome import (
@@ -38,6 +38,7 @@ from outcome import (
     Step,
     recover,
 )
+from outcome._journal import durable
 from tests import durable_crash
 
 if TYPE_CHECKING:
@@ -417,6 +418,21 @@ class TestStores:
             journal.begin(record)
 
 
+    def test_many_entries_in_one_write_are_all_stored_in_order(
+        self, journal: Journal
+    ) -> None:
+        """A write of more entries than one statement takes keeps every one."""
+        first = JournalEntry(1, "a", "action", "intent", "{}", 0.0, 1.0)
+        journal.begin(SagaRecord("s-2", "hold", 1, '["a"]', "{}", (first,)))
+        more = [
+            JournalEntry(seq, f"step-{seq}", "action", "ok", f"[{seq}]", 0.5, 2.0)
+            for seq in range(2, 253)
+        ]
+        journal.append("s-2", more)
+        (record,) = _all(journal)
+        assert record.entries == (first, *more)
+
+
 class TestDurableRun:
     """A run records each step's intent before it runs and its outcome after."""
 
@@ -446,6 +462,46 @@ class TestDurableRun:
             {"order": "A-17"},
         )
         assert saga_id == record.saga_id
+
+    @settings(max_examples=60, deadline=None)
+    @given(
+        log=st.recursive(
+            st.none()
+            | st.booleans()
+            | st.integers()
+            | st.floats(allow_nan=False, allow_infinity=False)
+            | st.text(),
+            lambda inner: (
+                st.lists(inner, max_size=3)
+                | st.tuples(inner, inner)
+                | st.dictionaries(st.text(max_size=5), inner, max_size=3)
+            ),
+            max_leaves=6,
+        )
+    )
+    @example(log=2.5)
+    @example(log=(1, "x"))
+    def test_a_log_reads_back_as_json_has_it(self, log: Any) -> None:
+        """The journal stores JSON; the compensation gets what json.loads gives."""
+        journal = SqliteJournal(pathlib.Path(tempfile.mkdtemp()) / "sagas.db")
+        undone: list[object] = []
+        saga = DurableSaga(
+            "logs",
+            [
+                Step("a", lambda ctx: Ok(log), lambda ctx, got: undone.append(got)),
+                Step("b", lambda ctx: Err(ErrorDetail(None, "declined"))),
+            ],
+            journal=journal,
+            context=identity,
+        )
+        saga.run({})
+        expected = json.loads(json.dumps(log))
+        assert undone == [expected]
+        assert type(undone[0]) is type(expected)
+        (record,) = _all(journal)
+        ok = next(entry for entry in record.entries if entry.event == "ok")
+        assert json.loads(ok.payload) == expected
+        journal.close()
 
     def test_a_run_that_fails_records_each_compensation(self, journal: Journal) -> None:
         """Err, then each undo's intent and outcome, newest first, then failed."""
@@ -1625,3 +1681,35 @@ def _never_again_once_ok(record: SagaRecord) -> None:
             assert key not in done, (key, record.entries)
         elif entry.event == "ok":
             done.add(key)
+
+
+class TestIds:
+    """A saga's id: time-ordered, and unique within a process and across forks."""
+
+    def test_ids_are_unique_across_refills(self) -> None:
+        """More ids than one read of random bytes gives: none repeats."""
+        ids = [durable._new_id() for _ in range(2_000)]
+        assert len(set(ids)) == len(ids)
+        assert all(len(saga_id) == 32 for saga_id in ids)
+
+    def test_a_forked_child_does_not_reuse_the_parents_bytes(self) -> None:
+        """What the parent buffered is forgotten in the child."""
+        durable._new_id()  # the buffer holds bytes now
+        reader, writer = os.pipe()
+        pid = os.fork()
+        if pid == 0:  # pragma: no cover - the child; its coverage is not kept
+            os.write(writer, durable._new_id()[16:].encode())
+            os._exit(0)
+        os.waitpid(pid, 0)
+        child = os.read(reader, 64).decode()
+        os.close(reader)
+        os.close(writer)
+        assert child != durable._new_id()[16:]
+
+    def test_forget_empties_the_buffer(self) -> None:
+        """The at-fork hook itself: the next id reads new bytes."""
+        randomness = durable._Randomness()
+        randomness.take()
+        assert len(randomness.buffered) == 511
+        randomness.forget()
+        assert randomness.buffered == []

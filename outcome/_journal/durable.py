@@ -59,11 +59,39 @@ C = TypeVar("C")
 _NOTHING: Final = "{}"
 
 
+class _Randomness:
+    """Random bytes from the OS, read 4 KiB at a time: one syscall per 512 ids."""
+
+    __slots__ = ("buffered",)
+
+    def __init__(self) -> None:
+        self.buffered: list[str] = []
+
+    def take(self) -> str:
+        """16 random hex digits, never given out twice (nor in a forked child)."""
+        try:
+            return self.buffered.pop()  # atomic: two threads never get one
+        except IndexError:
+            block = os.urandom(4096).hex()
+            fresh = [block[i : i + 16] for i in range(0, 8192, 16)]
+            taken = fresh.pop()
+            self.buffered = fresh  # a thread refilling meanwhile: its own bytes
+            return taken
+
+    def forget(self) -> None:
+        """In a forked child: the parent's bytes are the parent's."""
+        self.buffered = []
+
+
+_RANDOM: Final = _Randomness()
+os.register_at_fork(after_in_child=_RANDOM.forget)
+
+
 def _new_id() -> str:
     # Time first, so that new sagas go at the end of the journal's indexes
     # (one page written per insert, no page split in the middle), then
     # enough randomness that two machines never make the same id.
-    return f"{time.time_ns():016x}{os.urandom(8).hex()}"
+    return f"{time.time_ns():016x}{_RANDOM.take()}"
 
 
 # Recording ------------------------------------------------------------------
@@ -121,7 +149,12 @@ class _Recorder:
         entries, self.pending = self.pending, []
         try:
             if self.record is not None:
-                self.journal.begin(attrs.evolve(self.record, entries=tuple(entries)))
+                r = self.record
+                self.journal.begin(
+                    SagaRecord(
+                        r.saga_id, r.name, r.version, r.steps, r.input, tuple(entries)
+                    )
+                )
                 self.record = None
             else:
                 self.journal.append(self.saga_id, entries, finished=finished)
@@ -200,11 +233,6 @@ class _Recorded:
         self.call = call
         self.immediate = immediate  # write the outcome now: a hook comes next
 
-    @property
-    def recorder(self) -> _Recorder:
-        """The run this call is part of."""
-        return _CURRENT.get()
-
     def __call__(self, *arguments: object) -> object:
         recorder = _CURRENT.get()
         recorder.intent(self.step, self.phase)
@@ -213,62 +241,71 @@ class _Recorded:
         try:
             outcome = self.call(*arguments)
         except BaseException as exc:
-            self._failed(exc)
+            self._failed(recorder, exc)
             raise
-        if inspect.isawaitable(outcome):
+        kind = type(outcome)
+        if kind is not Ok and kind is not Err and inspect.isawaitable(outcome):
             return self._awaited(outcome)
-        return self._done(outcome)
+        return self._done(recorder, outcome)
 
     async def _awaited(self, awaitable: Awaitable[object]) -> object:
+        recorder = _CURRENT.get()
         try:
             outcome = await awaitable
         except BaseException as exc:
-            self._failed(exc)
+            self._failed(recorder, exc)
             raise
-        return self._done(outcome)
+        return self._done(recorder, outcome)
 
-    def _failed(self, exc: BaseException) -> None:
-        if self.recorder.transactional:  # none of what it wrote is kept
-            self.recorder.journal.rollback()
+    def _failed(self, recorder: _Recorder, exc: BaseException) -> None:
+        if recorder.transactional:  # none of what it wrote is kept
+            recorder.journal.rollback()
         if isinstance(exc, Exception) and not isinstance(exc, LeaseLost):
-            self._write(_ERR, _errors_payload(exc))
+            self._write(recorder, _ERR, _errors_payload(exc))
         # KeyboardInterrupt, SystemExit, a cancel: the step is in doubt, and
         # the journal says so by having no outcome for it.
 
-    def _done(self, outcome: object) -> object:
+    def _done(self, recorder: _Recorder, outcome: object) -> object:
         kind = type(outcome)  # compared, so that `outcome` keeps its type
         if self.phase != _ACTION:
             if kind is Err:
-                if self.recorder.transactional:
-                    self.recorder.journal.rollback()
+                if recorder.transactional:
+                    recorder.journal.rollback()
                 failure: object = cast("Err[object]", outcome).err_value
-                self._write(_ERR, _errors_payload(failure))
+                self._write(recorder, _ERR, _errors_payload(failure))
             else:
-                self._write(_OK, _NOTHING)
+                self._write(recorder, _OK, _NOTHING)
             return outcome
         if kind is Ok:
             log = cast("Ok[object]", outcome).ok_value
             try:
                 text = _encode(log, f"step {self.step!r}: its log")
             except TypeError as exc:
-                self._failed(exc)
+                self._failed(recorder, exc)
                 raise
-            self._write(_OK, text)
+            self._write(recorder, _OK, text)
             # What a compensation gets is what the journal holds: the same
-            # in this process as after a recovery.
+            # in this process as after a recovery. A str, int, finite float,
+            # bool or None reads back as itself.
+            if type(log) in _READ_BACK_AS_ITSELF:
+                return outcome
             return Ok(json.loads(text))
-        if self.recorder.transactional:  # a failed step keeps none of its writes
-            self.recorder.journal.rollback()
+        if recorder.transactional:  # a failed step keeps none of its writes
+            recorder.journal.rollback()
         if kind is Err:
-            self._write(_ERR, _errors_payload(cast("Err[object]", outcome).err_value))
+            failure = cast("Err[object]", outcome).err_value
+            self._write(recorder, _ERR, _errors_payload(failure))
         else:  # not a Result: the saga raises a TypeError for it
-            self._write(_ERR, _errors_payload(TypeError("not a Result")))
+            self._write(recorder, _ERR, _errors_payload(TypeError("not a Result")))
         return outcome
 
-    def _write(self, event: str, payload: str) -> None:
-        self.recorder.note(self.step, self.phase, event, payload)
+    def _write(self, recorder: _Recorder, event: str, payload: str) -> None:
+        recorder.note(self.step, self.phase, event, payload)
         if self.immediate:
-            self.recorder.flush()
+            recorder.flush()
+
+
+_READ_BACK_AS_ITSELF: Final = frozenset({str, int, float, bool, type(None)})
 
 
 # The saga ----------------------------------------------------------------------

@@ -48,6 +48,24 @@ _SCHEMA: Final = (
     ),
 )
 _INSERT_ENTRY: Final = "INSERT INTO outcome_journal VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+# A write's entries go in one statement (SQLite allows 999 parameters or more).
+_ROWS_PER_INSERT: Final = 100
+
+
+def _insert_entries(
+    count: int,
+    statements: dict[int, str] = {},  # noqa: B006 - a cache, on purpose
+) -> str:
+    """The INSERT of `count` entries at once."""
+    statement = statements.get(count)
+    if statement is None:
+        rows = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * count)
+        # Only placeholders are joined in: the values are parameters.
+        statement = f"INSERT INTO outcome_journal VALUES {rows}"  # noqa: S608
+        statements[count] = statement
+    return statement
+
+
 # Sagas whose last entry says they ended are marked closed when recovery looks.
 _CLOSE_ENDED: Final = (
     "UPDATE outcome_sagas AS s SET finished = 1 WHERE finished = 0"
@@ -274,7 +292,6 @@ class SqliteJournal(Journal):
         import sqlite3  # noqa: PLC0415 - already imported by _open: a dict lookup
 
         connection = self._connection()
-        rows = [(saga_id, *_entry_row(entry)) for entry in entries]
         try:
             if not connection.in_transaction:  # else the one a step wrote in
                 connection.execute("BEGIN")
@@ -283,7 +300,14 @@ class SqliteJournal(Journal):
                     connection.execute(
                         "INSERT INTO outcome_sagas VALUES (?, ?, ?, ?, ?, 0)", saga
                     )
-                connection.executemany(_INSERT_ENTRY, rows)
+                for start in range(0, len(entries), _ROWS_PER_INSERT):
+                    chunk = entries[start : start + _ROWS_PER_INSERT]
+                    values = [
+                        value
+                        for entry in chunk
+                        for value in (saga_id, *_entry_row(entry))
+                    ]
+                    connection.execute(_insert_entries(len(chunk)), values)
                 connection.execute("COMMIT")
             except BaseException:
                 connection.execute("ROLLBACK")

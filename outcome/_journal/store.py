@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import abc
 import json
+import json.encoder
 import math
 from typing import TYPE_CHECKING, Any, Final, cast, final
 
@@ -203,6 +204,13 @@ def _encode(value: object, what: str) -> str:
     is what it wrote: no float that is not finite, no key that is not a str.
     A tuple is stored, and read back, as a list.
     """
+    kind = type(value)
+    if kind is str:
+        return _encode_str(cast("str", value))
+    if kind is int:  # its repr is its JSON, as a finite float's is
+        return repr(value)
+    if kind is float and math.isfinite(cast("float", value)):
+        return repr(value)
     if not _json_shaped(value):
         msg = (
             f"{what} {value!r} cannot be stored in the journal; use JSON values "
@@ -210,7 +218,12 @@ def _encode(value: object, what: str) -> str:
             "them with str keys"
         )
         raise TypeError(msg)
-    return json.dumps(value, separators=(",", ":"))
+    return _ENCODER.encode(value)
+
+
+# Made once: json.dumps with options builds an encoder per call.
+_ENCODER: Final = json.JSONEncoder(separators=(",", ":"))
+_encode_str: Final = json.encoder.encode_basestring_ascii  # what _ENCODER does
 
 
 def _json_shaped(value: object) -> bool:
