@@ -124,7 +124,12 @@ class Ok(Generic[T_co]):
     .. versionadded:: 0.1.0
     """
 
-    __match_args__ = ("ok_value",)
+    if TYPE_CHECKING:
+        __match_args__ = ("ok_value",)
+    else:
+        # `case Ok(x)` reads the slot itself, as fast as a slots class's match;
+        # type checkers see ok_value, the same value.
+        __match_args__ = ("_value",)
     __slots__ = ("_value",)
 
     def __init__(self, value: T_co) -> None:
@@ -497,7 +502,10 @@ class Err(Generic[E_co]):
     .. versionadded:: 0.1.0
     """
 
-    __match_args__ = ("err_value",)
+    if TYPE_CHECKING:
+        __match_args__ = ("err_value",)
+    else:
+        __match_args__ = ("_value",)  # as Ok's: the slot, read directly
     __slots__ = ("_value",)
 
     def __init__(self, value: E_co) -> None:

@@ -569,6 +569,18 @@ class TestNarrowing:
                     assert result.is_err()
             assert inner is value
 
+    @given(values)
+    def test_match_by_keyword_binds_the_same_value(self, value: object) -> None:
+        """Ok(ok_value=v) and Err(err_value=e) bind what the positional form binds."""
+        for result in (Ok(value), Err(value)):
+            match result:
+                case Ok(ok_value=inner):
+                    assert result.is_ok()
+                case Err(err_value=inner):
+                    assert result.is_err()
+            assert inner is value
+        assert Ok.__match_args__ == Err.__match_args__ == ("_value",)
+
 
 class TestAsResult:
     """as_result and as_async_result."""
