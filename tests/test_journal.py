@@ -417,7 +417,6 @@ class TestStores:
         with pytest.raises(JournalError, match="already holds a saga 's-1'"):
             journal.begin(record)
 
-
     def test_many_entries_in_one_write_are_all_stored_in_order(
         self, journal: Journal
     ) -> None:
