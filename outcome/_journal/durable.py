@@ -245,11 +245,12 @@ class _Recorded:
             raise
         kind = type(outcome)
         if kind is not Ok and kind is not Err and inspect.isawaitable(outcome):
-            return self._awaited(outcome)
+            return self._awaited(recorder, outcome)
         return self._done(recorder, outcome)
 
-    async def _awaited(self, awaitable: Awaitable[object]) -> object:
-        recorder = _CURRENT.get()
+    async def _awaited(
+        self, recorder: _Recorder, awaitable: Awaitable[object]
+    ) -> object:
         try:
             outcome = await awaitable
         except BaseException as exc:

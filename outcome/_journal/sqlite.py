@@ -48,21 +48,20 @@ _SCHEMA: Final = (
     ),
 )
 _INSERT_ENTRY: Final = "INSERT INTO outcome_journal VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
-# A write's entries go in one statement (SQLite allows 999 parameters or more).
+# A write's entries go in one statement, of at most 100 rows: 800 parameters,
+# under the 999 the oldest SQLite allows.
 _ROWS_PER_INSERT: Final = 100
+_INSERTS: Final[dict[int, str]] = {}  # the statement for each count, made once
 
 
-def _insert_entries(
-    count: int,
-    statements: dict[int, str] = {},  # noqa: B006 - a cache, on purpose
-) -> str:
+def _insert_entries(count: int) -> str:
     """The INSERT of `count` entries at once."""
-    statement = statements.get(count)
+    statement = _INSERTS.get(count)
     if statement is None:
         rows = ", ".join(["(?, ?, ?, ?, ?, ?, ?, ?)"] * count)
         # Only placeholders are joined in: the values are parameters.
         statement = f"INSERT INTO outcome_journal VALUES {rows}"  # noqa: S608
-        statements[count] = statement
+        _INSERTS[count] = statement
     return statement
 
 

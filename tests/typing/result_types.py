@@ -322,6 +322,19 @@ def match_is_exhaustive() -> str:
             assert_never(r)
 
 
+def match_by_keyword_is_exhaustive() -> str:
+    r = get()
+    match r:
+        case Ok(ok_value=value):
+            assert_type(value, int)
+            return str(value)
+        case Err(err_value=error):
+            assert_type(error, str)
+            return error
+        case _:
+            assert_never(r)
+
+
 def match_on_ok_alone_is_not_exhaustive() -> str:
     r = get()
     match r:
