@@ -16,6 +16,7 @@ overrides: ``lower()``, ``strip()`` or ``__len__`` may raise, or lie.
 from __future__ import annotations
 
 import json
+import sys
 import types
 from collections.abc import Callable, Mapping
 from typing import Final, TypeAlias, cast
@@ -369,6 +370,22 @@ def _read_link(link: object, own: Callable[[str], object], get: _Getter) -> _Fac
     )
 
 
+def _read_response_link(link: object, response: object) -> _Facts:
+    """
+    `_read_link` for a link whose only fact the rules read is its response.
+
+    What the link itself would say is missing, so its response tells all.
+    """
+    headers: list[object] = []
+    status, botocore_error, content = _read_response(response, headers, getattr)
+    body = None if content is None else _response_body(content)
+    codes: list[str] = []
+    decline = None
+    if not (body is None and botocore_error is None):
+        codes, decline = _read_codes([None, None], body, botocore_error, None, getattr)
+    return _Facts(link, status, codes, decline, headers, None, None)
+
+
 def _read_response(
     response: object, headers: list[object], get: _Getter
 ) -> tuple[int | None, object, object]:
@@ -510,6 +527,10 @@ class _Facts:
                 own = _with_class_level(link, info, own)
             if own is None:
                 return None
+            if len(own) == 1:
+                response = own.get("response")
+                if response is not None:  # as httpx's and requests' errors say
+                    return _read_response_link(link, response)
             return _read_link(link, own.get, getattr)
         except Exception:  # noqa: BLE001 - hostile attributes: read each one guarded
             return _read_link(link, lambda name: _attr(link, name), _attr)
@@ -602,7 +623,7 @@ def _header_class(cls: type) -> _ClassHeaders:
         qualname = _short_text(getattr(cls, "__qualname__", None)) or "?"
         name = f"{module.partition('.')[0]}.{qualname}"
         how = (
-            (_raw_table, True)
+            (_list_reader(cls, module, qualname) or _raw_table, True)
             if name in _RAW_HEADERS
             else (_lower_items, True)
             if name in _LOWER_ITEMS_HEADERS
@@ -649,6 +670,90 @@ def _raw_table(headers: object) -> _HeaderTable | None:
     table: _HeaderTable = {}
     for name, text in joined.items():
         table[name] = text.strip()[:_MAX_TEXT]  # as `_header_text` has it
+    return table
+
+
+def _list_reader(
+    cls: type, module: str, qualname: str
+) -> Callable[[object], _HeaderTable | None] | None:
+    """
+    A reader of httpx's own `Headers` by its ``_list``, or None for any other class.
+
+    httpx's ``raw`` property builds a new list of pairs from ``_list`` on every
+    read, which costs a third of reading them: when `cls` is the class its
+    package exports, with httpx's own ``raw`` and ``encoding`` properties and
+    attribute access, the pairs are read from ``_list`` as ``raw`` would give
+    them. The package is looked up among those already imported, never
+    imported. The properties are checked again on every read, and headers
+    whose ``_list`` or ``_encoding`` is not as httpx keeps them are read by
+    `_raw_table`.
+    """
+    top = module.partition(".")[0]
+    try:
+        namespace = getattr(sys.modules.get(top), "__dict__", None)
+        if (
+            type(namespace) is not dict
+            or cast("dict[str, object]", namespace).get(qualname) is not cls
+        ):
+            return None
+        raw, encoding = vars(cls).get("raw"), vars(cls).get("encoding")
+        if not (
+            cast("object", cls.__getattribute__) is object.__getattribute__
+            and _defined_by(raw, top, f"{qualname}.raw")
+            and _defined_by(encoding, top, f"{qualname}.encoding")
+        ):
+            return None
+    except Exception:  # noqa: BLE001 - a package or class that cannot be read
+        return None
+
+    def read(headers: object) -> _HeaderTable | None:
+        # Neither property was replaced since; `_encoding` is what `encoding`
+        # answers once it is known.
+        if (
+            getattr(cls, "raw", None) is raw
+            and getattr(cls, "encoding", None) is encoding
+        ):
+            instance = cast("dict[str, object]", headers.__dict__)
+            pairs = instance.get("_list") if type(instance) is dict else None
+            text_encoding = instance.get("_encoding")
+            if type(pairs) is list and type(text_encoding) is str:
+                return _pairs_table(
+                    cast("list[tuple[bytes, bytes, bytes]]", pairs), text_encoding
+                )
+        return _raw_table(headers)
+
+    return read
+
+
+def _defined_by(attribute: object, package: str, qualname: str) -> bool:
+    """Whether `attribute` is a property whose getter `package` names `qualname`."""
+    if type(attribute) is not property:
+        return False
+    getter = attribute.fget
+    module = getattr(getter, "__module__", None)
+    return (
+        type(module) is str
+        and module.partition(".")[0] == package
+        and getattr(getter, "__qualname__", None) == qualname
+    )
+
+
+def _pairs_table(
+    pairs: list[tuple[bytes, bytes, bytes]], encoding: str
+) -> _HeaderTable | None:
+    """`_raw_table` for httpx's ``_list``: ``(raw name, lower name, value)``."""
+    if len(pairs) > _MAX_HEADERS:
+        return None
+    joined: dict[str, str] = {}
+    for key, _, value in pairs:
+        name = _raw_name(_lower(key))  # the raw name, as `raw` gives it
+        if name is not None:
+            text = _decode(value, encoding)
+            before = joined.get(name)
+            joined[name] = text if before is None else f"{before}, {text}"
+    table: _HeaderTable = {}
+    for name, text in joined.items():
+        table[name] = text.strip()[:_MAX_TEXT]
     return table
 
 
