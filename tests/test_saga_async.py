@@ -902,3 +902,30 @@ class TestCompensationTask:
         asyncio.run(main())
         assert done == ["refunded"]
         assert journal.called("on_compensated") == ["pay"]
+
+    def test_async_undo_cancelling_its_task(self) -> None:
+        """An async undo that cancels its task and returns: the run ends cancelled."""
+        journal = Journal()
+
+        async def cancel_own_task(_ctx: object, _log: object) -> None:
+            task = asyncio.current_task()
+            assert task is not None
+            task.cancel("from an undo")
+
+        saga = journal.saga(
+            [
+                Step("a", journal.action("a", Ok(1)), journal.undo("a")),
+                Step("b", journal.action("b", Ok(2)), cancel_own_task),
+                journal.step("c", Err(declined())),
+            ]
+        )
+
+        async def main() -> None:
+            with pytest.raises(asyncio.CancelledError) as raised:
+                await saga.run_async(CTX)
+            assert raised.value.args == ("from an undo",)
+            failure = raised.value.saga_failure  # type: ignore[attr-defined]
+            assert failure.compensated == ("b", "a")
+
+        asyncio.run(main())
+        assert journal.called("undo") == ["a"]
