@@ -13,7 +13,6 @@ import contextlib
 import functools
 import inspect
 import math
-import random as _random
 import threading
 import time
 from typing import TYPE_CHECKING, Final, NoReturn, cast, final, overload
@@ -576,6 +575,38 @@ class _AsyncioSleep:
 _ASYNCIO_SLEEP: Final = _AsyncioSleep()
 
 
+@final
+class _RandomRandom:
+    """
+    The default `Retrying.random`: ``random.random``, looked up when called.
+
+    So that ``import outcome`` does not import the random module, which brings
+    hashlib and OpenSSL with it; a jitter is drawn only when a call is retried.
+    It draws from the random module's shared generator, so ``random.seed``
+    seeds it, as it seeds ``random.random``.
+
+    >>> import random
+    >>> _ = random.seed(7)
+    >>> drawn = Retrying().random()
+    >>> _ = random.seed(7)
+    >>> drawn == random.random()
+    True
+    """
+
+    __slots__ = ()
+
+    def __call__(self) -> float:
+        import random  # noqa: PLC0415 - lazily: see the class docstring
+
+        return random.random()  # noqa: S311 - a jitter, not a secret
+
+    def __repr__(self) -> str:
+        return "<random.random, imported when first called>"
+
+
+_RANDOM: Final = _RandomRandom()
+
+
 @attrs.frozen
 class Retrying:
     """
@@ -658,7 +689,7 @@ class Retrying:
     sleep: Callable[[float], object] = time.sleep
     sleep_async: Callable[[float], Awaitable[object]] = _ASYNCIO_SLEEP
     clock: Callable[[], float] = time.monotonic
-    random: Callable[[], float] = _random.random
+    random: Callable[[], float] = _RANDOM
 
     def __attrs_post_init__(self) -> None:
         _check_retrying(self)

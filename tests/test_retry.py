@@ -1116,7 +1116,6 @@ class TestDefaults:
         retrying = Retrying()
         assert retrying.sleep is time.sleep
         assert retrying.clock is time.monotonic
-        assert retrying.random == random.random
         assert retrying.policy == RetryPolicy()
         assert retrying.classifier is None
 
@@ -1136,6 +1135,19 @@ class TestDefaults:
         asyncio.run(main())
         assert slept == [1.5]
         assert repr(sleep_async) == "<asyncio.sleep, imported when first called>"
+
+    def test_default_random(self) -> None:
+        """The default random draws from the random module's generator, seeded by it."""
+        draw = Retrying().random
+        state = random.getstate()
+        try:
+            random.seed(1234)
+            drawn = [draw(), draw()]
+            random.seed(1234)
+            assert drawn == [random.random(), random.random()]  # noqa: S311
+        finally:
+            random.setstate(state)
+        assert repr(draw) == "<random.random, imported when first called>"
 
     def test_function_is_positional_only(self) -> None:
         """fn is positional-only, so the function's own arguments follow it."""
