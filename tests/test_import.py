@@ -35,6 +35,19 @@ class TestImport:
         assert "asyncio" not in loaded
         assert [name for name in loaded if name.split(".")[0] == "email"] == []
 
+    def test_nothing_only_a_rare_path_needs(self) -> None:
+        """random, hashlib, socket and http wait for a retry, a reference, a title."""
+        loaded = _in_a_new_interpreter(
+            """
+            import json, sys
+            import outcome
+            print(json.dumps(sorted(sys.modules)))
+            """
+        )
+        assert isinstance(loaded, list)
+        heavy = {"random", "hashlib", "_hashlib", "socket", "selectors", "http"}
+        assert heavy.intersection(loaded) == set()
+
     def test_no_third_party_module_but_attrs_and_typing_extensions(self) -> None:
         """Outside the standard library, only attrs and typing-extensions load."""
         loaded = _in_a_new_interpreter(

@@ -9,8 +9,10 @@ reads the unions below, so adding a client is adding a record.
 
 from __future__ import annotations
 
+# socket's constants come from the C module it wraps: socket.py itself costs
+# `import outcome` a millisecond (its enums, and selectors).
+import _socket
 import errno
-import socket
 from typing import TYPE_CHECKING, Final
 
 import attrs
@@ -243,7 +245,7 @@ _DEPRECATED_ATTRIBUTES: Final = {
 _TIMEOUT_ERRNOS: Final = frozenset({errno.ETIMEDOUT})
 _CONNECTION_ERRNOS: Final = frozenset(
     {
-        socket.EAI_AGAIN,  # a temporary failure to resolve a name
+        _socket.EAI_AGAIN,  # a temporary failure to resolve a name
         errno.ECONNRESET,
         errno.ECONNREFUSED,
         errno.ECONNABORTED,

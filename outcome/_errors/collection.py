@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from http import HTTPStatus
 from typing import (
     TYPE_CHECKING,
     ClassVar,
@@ -73,14 +72,16 @@ if TYPE_CHECKING:
 
 _NONE_GIVEN: Final[tuple[ErrorDetail, ...]] = ()
 _STATUS_BY_BUCKET: Final = {
-    None: HTTPStatus.UNPROCESSABLE_ENTITY,
-    Bucket.USER_FIXABLE: HTTPStatus.UNPROCESSABLE_ENTITY,
-    Bucket.USER_VISIBLE: HTTPStatus.SERVICE_UNAVAILABLE,
-    Bucket.PROGRAMMER_ERROR: HTTPStatus.INTERNAL_SERVER_ERROR,
+    None: 422,  # Unprocessable Content
+    Bucket.USER_FIXABLE: 422,
+    Bucket.USER_VISIBLE: 503,  # Service Unavailable
+    Bucket.PROGRAMMER_ERROR: 500,  # Internal Server Error
 }
-# The title of a status that http.HTTPStatus does not know (529, 599...): the
-# name of its class, as RFC 9110 section 15 gives it.
-_PHRASES: Final = {status.value: status.phrase for status in HTTPStatus}
+# Each status's phrase, from http.HTTPStatus, read at the first title: the
+# http package costs `import outcome` half a millisecond, for its enum. The
+# title of a status it does not know (529, 599...) is the name of its class,
+# as RFC 9110 section 15 gives it.
+_PHRASES: Final[dict[int, str]] = {}
 _CLASS_TITLES: Final = {
     1: "Informational",
     2: "Successful",
@@ -191,6 +192,10 @@ class GraphQLUserError(TypedDict):
 
 def _title(status: int) -> str:
     """The phrase of `status`, or the name of its class when it has none."""
+    if not _PHRASES:
+        from http import HTTPStatus  # noqa: PLC0415 - see _PHRASES
+
+        _PHRASES.update({known.value: known.phrase for known in HTTPStatus})
     return _PHRASES.get(status) or _CLASS_TITLES[status // 100]
 
 
@@ -1159,7 +1164,7 @@ class Errors:
 def _status_of(held: list[ErrorDetail]) -> int:
     """The status for errors: that of the most severe bucket among them."""
     worst = _worst_bucket(held)
-    return _STATUS_BY_BUCKET[worst].value
+    return _STATUS_BY_BUCKET[worst]
 
 
 def _not_a_detail(method: str, item: object, index: int | None = None) -> TypeError:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
 from operator import attrgetter
@@ -57,6 +56,10 @@ def _reference_key(secret: str | None) -> bytes:
     """
     if not secret:
         return os.urandom(32)
+    # Imported here, and where a reference is made: hashlib brings OpenSSL,
+    # which costs `import outcome` milliseconds, and most processes make none.
+    import hashlib  # noqa: PLC0415
+
     return hashlib.blake2b(
         secret.encode("utf-8", "surrogateescape"),  # undoing how os.environ decoded it
         digest_size=32,
@@ -388,6 +391,8 @@ class ErrorDetail:
                 else f"{type(cause).__qualname__}: {_param_text(cause)}",
             ]
         )
+        import hashlib  # noqa: PLC0415 - see _reference_key
+
         digest = hashlib.blake2b(
             text.encode("utf-8", "surrogatepass"),  # a str may hold lone surrogates
             digest_size=5,
