@@ -53,6 +53,10 @@ class Response:
         self._content = content
 
 
+class Namespace(dict[str, object]):
+    """An instance namespace that is a dict of another class."""
+
+
 def fresh_header_classes(monkeypatch: pytest.MonkeyPatch) -> None:
     """Forget how each header class is read, so that it is worked out again."""
     monkeypatch.setattr(facts_module, "_HEADER_CLASSES", {})
@@ -105,7 +109,9 @@ class TestHttpxHeaders:
         failure = HTTPError(status_code=429, headers=headers)
         assert classify(failure).retry_after == 3.0
 
-    @pytest.mark.parametrize("change", ["no list", "list not a list", "no encoding"])
+    @pytest.mark.parametrize(
+        "change", ["no list", "list not a list", "no encoding", "odd namespace"]
+    )
     def test_headers_not_as_httpx_keeps_them_are_read_by_raw(self, change: str) -> None:
         """An instance whose ``_list`` or ``_encoding`` is odd: read as by raw."""
         headers = httpx.Headers({"Retry-After": "4"})
@@ -114,8 +120,10 @@ class TestHttpxHeaders:
             del headers.__dict__["_list"]
         elif change == "list not a list":
             vars(headers)["_list"] = tuple(headers._list)
-        else:
+        elif change == "no encoding":
             headers._encoding = None
+        else:
+            headers.__dict__ = Namespace(headers.__dict__)
         table_of, _ = facts_module._header_class(httpx.Headers)
         assert table_of is not None
         if change == "no list":
@@ -311,3 +319,19 @@ class TestResponseOnly:
         )
         assert facts is not None
         assert facts.header_table() == {"retry-after": "1"}
+
+
+class TestStatuses:
+    """The statuses the classifier looks up inline are those `_by_status` knows."""
+
+    @pytest.mark.parametrize("status", [*rules_module._BY_STATUS, 200, 418, 503])
+    def test_a_status_decides_as_its_verdict_says(self, status: int) -> None:
+        """Known or by range: the decision has the verdict of `_by_status`."""
+        bucket, transient, kind = rules_module._by_status(status)
+        decision = classify(HTTPError(status_code=status))
+        assert (decision.bucket, decision.transient, decision.kind) == (
+            bucket,
+            transient,
+            kind,
+        )
+        assert decision.rule == f"status:{status}"

@@ -32,6 +32,7 @@ from outcome._classify.facts import _LINK_ATTRIBUTES, _as_text, _attr, _Facts, _
 from outcome._classify.retry_after import _retry_after
 from outcome._classify.rules import (
     _BUG,
+    _BY_STATUS,
     _CONNECTION_ERRNOS,
     _FIXABLE,
     _SHOULD_RETRY_HEADERS,
@@ -48,8 +49,6 @@ if TYPE_CHECKING:
 
 def _should_retry(facts: _Facts) -> bool | None:
     """What the server said in its should-retry header, if it said."""
-    if not facts.headers:
-        return None
     headers = facts.header_table()
     for header in _SHOULD_RETRY_HEADERS:
         text = headers.get(header)
@@ -90,6 +89,7 @@ _END: Final = object()
 # The name of the rule for each status, made once (the statuses read are valid).
 _STATUS_RULES: Final = {status: f"status:{status}" for status in range(100, 600)}
 _reads_nothing: Final = _LINK_ATTRIBUTES.isdisjoint
+_known_status: Final = _BY_STATUS.get  # bound once: most statuses are known
 # tuple's own iterator: a tuple subclass's __iter__ or __getitem__ never runs.
 _tuple_iterator: Final = cast(
     "Callable[[tuple[object, ...]], Iterator[object]]", vars(tuple)["__iter__"]
@@ -302,11 +302,7 @@ class Classifier:
         if rules is not None:
             decision = self._user(links, found, rules)
         if decision is None and found:
-            decision = (
-                self._self_classifying(found)
-                or self._code(found)
-                or self._status(found)
-            )
+            decision = self._told(found)
         if decision is None:
             decision = self._transport(links, found) or self._validation(links, found)
         if decision is None:
@@ -381,6 +377,16 @@ class Classifier:
                 )
         return None
 
+    def _told(self, found: list[_Facts]) -> Decision | None:
+        """What the links' own hooks, then their codes, then statuses decide."""
+        for facts in found:  # most links have neither a hook nor a code
+            if facts.codes or facts.hook is not None:
+                decision = self._self_classifying(found) or self._code(found)
+                if decision is not None:
+                    return decision
+                break
+        return self._status(found)
+
     def _self_classifying(self, found: list[_Facts]) -> Decision | None:
         for facts in found:
             method = facts.hook
@@ -413,9 +419,12 @@ class Classifier:
         for facts in found:
             if facts.status is None:
                 continue
-            bucket, transient, kind = _by_status(facts.status)
+            # The known statuses inline, as most classified statuses are.
+            bucket, transient, kind = _known_status(facts.status) or _by_status(
+                facts.status
+            )
             rule = _STATUS_RULES[facts.status]
-            directive = _should_retry(facts)
+            directive = _should_retry(facts) if facts.headers else None
             if directive is not None:
                 transient = directive
                 rule += "+should-retry"

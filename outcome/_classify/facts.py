@@ -377,8 +377,25 @@ def _read_response_link(link: object, response: object) -> _Facts:
     What the link itself would say is missing, so its response tells all.
     """
     headers: list[object] = []
-    status, botocore_error, content = _read_response(response, headers, getattr)
-    body = None if content is None else _response_body(content)
+    status: int | None
+    if type(response) is dict:
+        status, botocore_error, content = _read_response(
+            cast("dict[str, object]", response), headers, getattr
+        )
+    else:  # `_read_response` inline, for the clients' response objects
+        status_code = getattr(response, "status_code", None)
+        if type(status_code) is int and 100 <= status_code <= 599:  # noqa: PLR2004
+            status = status_code
+        else:
+            status = _first_status(status_code, getattr(response, "status", None))
+        response_headers = getattr(response, "headers", None)
+        if response_headers is not None and not _is_empty_dict(response_headers):
+            headers.append(response_headers)
+        botocore_error = _key(response, "Error")
+        content = getattr(response, "_content", None)
+    # No body, or an empty one, as a response without content keeps.
+    empty = content is None or (type(content) is bytes and not content)
+    body = None if empty else _response_body(content)
     codes: list[str] = []
     decline = None
     if not (body is None and botocore_error is None):
@@ -598,7 +615,9 @@ def _header_reader(headers: object) -> _HeaderReader:
     if type(headers) is dict:
         return _dict_table(cast("dict[object, object]", headers))
     try:
-        table_of, caseless = _header_class(type(headers))
+        cls = type(headers)
+        how = _HEADER_CLASSES.get(cls)  # inline: most classes are known already
+        table_of, caseless = _header_class(cls) if how is None else how
     except Exception:  # noqa: BLE001 - a class that cannot be named or hashed
         table_of, caseless = None, False
     if table_of is not None:
@@ -683,10 +702,44 @@ def _list_reader(
     read, which costs a third of reading them: when `cls` is the class its
     package exports, with httpx's own ``raw`` and ``encoding`` properties and
     attribute access, the pairs are read from ``_list`` as ``raw`` would give
-    them. The package is looked up among those already imported, never
-    imported. The properties are checked again on every read, and headers
-    whose ``_list`` or ``_encoding`` is not as httpx keeps them are read by
+    them. The properties are checked again on every read, and headers whose
+    ``_list`` or ``_encoding`` is not as httpx keeps them are read by
     `_raw_table`.
+    """
+    properties = _own_properties(cls, module, qualname)
+    if properties is None:
+        return None
+    raw, encoding = properties
+
+    def read(headers: object) -> _HeaderTable | None:
+        # Neither property was replaced since; `_encoding` is what `encoding`
+        # answers once it is known.
+        if (
+            getattr(cls, "raw", None) is raw
+            and getattr(cls, "encoding", None) is encoding
+        ):
+            instance: object = headers.__dict__
+            if type(instance) is dict:
+                pairs = cast("dict[str, object]", instance).get("_list")
+                text_encoding = cast("dict[str, object]", instance).get("_encoding")
+                if type(pairs) is list and type(text_encoding) is str:
+                    return _pairs_table(
+                        cast("list[tuple[bytes, bytes, bytes]]", pairs), text_encoding
+                    )
+        return _raw_table(headers)
+
+    return read
+
+
+def _own_properties(
+    cls: type, module: str, qualname: str
+) -> tuple[object, object] | None:
+    """
+    httpx's own ``raw`` and ``encoding`` of `cls`, when it is the class httpx exports.
+
+    The package is looked up among those already imported, never imported.
+    None for a class that is not the one its package exports, or whose
+    properties or attribute access are not httpx's own.
     """
     top = module.partition(".")[0]
     try:
@@ -697,51 +750,21 @@ def _list_reader(
         ):
             return None
         raw, encoding = vars(cls).get("raw"), vars(cls).get("encoding")
-        if not (
+        if (
             cast("object", cls.__getattribute__) is object.__getattribute__
             and _defined_by(raw, top, f"{qualname}.raw")
             and _defined_by(encoding, top, f"{qualname}.encoding")
         ):
-            return None
+            return raw, encoding
     except Exception:  # noqa: BLE001 - a package or class that cannot be read
         return None
-
-    def read(headers: object) -> _HeaderTable | None:
-        # Neither property was replaced since; `_encoding` is what `encoding`
-        # answers once it is known.
-        if (
-            getattr(cls, "raw", None) is raw
-            and getattr(cls, "encoding", None) is encoding
-        ):
-            instance = cast("dict[str, object]", headers.__dict__)
-            pairs = instance.get("_list") if type(instance) is dict else None
-            text_encoding = instance.get("_encoding")
-            if type(pairs) is list and type(text_encoding) is str:
-                return _pairs_table(
-                    cast("list[tuple[bytes, bytes, bytes]]", pairs), text_encoding
-                )
-        return _raw_table(headers)
-
-    return read
-
-
-def _defined_by(attribute: object, package: str, qualname: str) -> bool:
-    """Whether `attribute` is a property whose getter `package` names `qualname`."""
-    if type(attribute) is not property:
-        return False
-    getter = attribute.fget
-    module = getattr(getter, "__module__", None)
-    return (
-        type(module) is str
-        and module.partition(".")[0] == package
-        and getattr(getter, "__qualname__", None) == qualname
-    )
+    return None
 
 
 def _pairs_table(
     pairs: list[tuple[bytes, bytes, bytes]], encoding: str
 ) -> _HeaderTable | None:
-    """`_raw_table` for httpx's ``_list``: ``(raw name, lower name, value)``."""
+    """`_raw_table`, for httpx's ``_list``: ``(raw name, lower name, value)``."""
     if len(pairs) > _MAX_HEADERS:
         return None
     joined: dict[str, str] = {}
@@ -755,6 +778,19 @@ def _pairs_table(
     for name, text in joined.items():
         table[name] = text.strip()[:_MAX_TEXT]
     return table
+
+
+def _defined_by(attribute: object, package: str, qualname: str) -> bool:
+    """Whether `attribute` is a property whose getter `package` names `qualname`."""
+    if type(attribute) is not property:
+        return False
+    getter = attribute.fget
+    module = getattr(getter, "__module__", None)
+    return (
+        type(module) is str
+        and module.partition(".")[0] == package
+        and getattr(getter, "__qualname__", None) == qualname
+    )
 
 
 def _lower_items(headers: object) -> dict[str, str | None] | None:
