@@ -77,6 +77,8 @@ bench-smoke: $(INSTALLED)
 	$(BIN)/python benchmarks/bench_durable.py --quick > /dev/null
 	$(BIN)/python benchmarks/bench_import.py --quick > /dev/null
 	$(BIN)/python benchmarks/bench_jobs.py --quick > /dev/null
+	$(BIN)/python benchmarks/bench_jobs_engines.py --quick > /dev/null
+	$(BIN)/python benchmarks/bench_budget.py --quick > /dev/null
 	$(BIN)/python benchmarks/bench_web.py --quick > /dev/null
 	$(BIN)/python benchmarks/bench_web_starlette.py --quick > /dev/null
 	$(BIN)/python benchmarks/bench_web_django.py --quick > /dev/null
@@ -91,6 +93,8 @@ bench: $(INSTALLED)
 	$(BIN)/python benchmarks/bench_durable.py
 	$(BIN)/python benchmarks/bench_import.py
 	$(BIN)/python benchmarks/bench_jobs.py
+	$(BIN)/python benchmarks/bench_jobs_engines.py
+	$(BIN)/python benchmarks/bench_budget.py
 	$(BIN)/python benchmarks/bench_web.py
 	$(BIN)/python benchmarks/bench_web_starlette.py
 	$(BIN)/python benchmarks/bench_web_django.py
