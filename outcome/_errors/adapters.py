@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from functools import partial
 from typing import TYPE_CHECKING, Any, Final, Protocol, TypeAlias, cast
 
 from outcome._bucket import Bucket
@@ -45,6 +44,8 @@ from outcome._errors.params import (
     _CHECKED_NAMES,
     _FROZEN_NOTHING,
     _NEGATIVE_SMALL_INT,
+    _NO_PARAMS_KEY,
+    _NO_PARAMS_PAIR,
     _SMALL_INT,
     _freeze_fresh_params,
     _Params,
@@ -119,6 +120,17 @@ _PYDANTIC_TEMPLATE_CODES: Final = (
     DEFAULT_MESSAGES.keys() - _PYDANTIC_TEMPLATES.keys() - _PYDANTIC_UNKNOWN_FIELD
 )
 _NO_RENAMES: Final[Mapping[str, str]] = {}
+# The codes _from_pydantic's one pass converts by its common way: a built-in
+# template, and no input in the line but its own.
+_PYDANTIC_PLAIN_CODES: Final = _PYDANTIC_TEMPLATE_CODES - _PYDANTIC_SAFE_LINE_CODES
+# The prefixes of the validators' types that _pydantic_default strips, where
+# it does: those without a built-in template.
+_PYDANTIC_VALIDATOR_PREFIXES: Final[Mapping[str, str]] = {
+    code: prefix
+    for code, prefix in _PYDANTIC_PREFIXES.items()
+    if code not in DEFAULT_MESSAGES and code not in _PYDANTIC_TEMPLATES
+}
+_PYDANTIC_VALIDATOR_ERROR: Final = "error"  # the ctx name of their exception
 # The paths of pydantic's locs, by loc: see _pydantic_path.
 _PYDANTIC_PATHS: Final[dict[object, Path]] = {}
 _PYDANTIC_PATHS_LIMIT: Final = 4096
@@ -411,7 +423,7 @@ def _with_default(params: dict[str, object], default: str | None) -> dict[str, o
     return params
 
 
-def _from_pydantic(
+def _from_pydantic(  # noqa: C901, PLR0912, PLR0915 - one pass, inlined for speed
     exc: BaseException, *, echo_unknown_fields: bool = False
 ) -> dict[_Key, ErrorDetail]:
     """
@@ -442,16 +454,145 @@ def _from_pydantic(
     Params are renamed as the module says (``ctx={"path": ...}`` becomes the
     param ``param_path``).
 
+    pydantic-core's own ``ValidationError`` converts in one pass: its errors
+    are read once, as pickling reads them (``__reduce__``), and not checked
+    again: pydantic made them, so each ``loc`` is a tuple of str and int and
+    each ``type`` a str or a ``PydanticCustomError``. The lines are made safe
+    in place (they are new, and no one else holds them), and the copy
+    `_without_input` makes from them is the errors' `_PendingCause`: made
+    when a log or a tracker first asks for it. The errors are converted from
+    what that copy's ``errors()`` gives: the same ``type``, ``loc``, ``msg``
+    and ``ctx``, but where `_safe_pydantic_line` hides a ctx value, which no
+    param keeps; a ``msg`` that would then differ is never read, as its code
+    has a built-in template. The general way (`_from_pydantic_general`)
+    converts it instead when a line is not so (an empty ``type``, or a hidden
+    ctx value of a code without a built-in template), and when two errors
+    are equal.
+
     Raises:
         TypeError: When `exc` is not an exception whose ``errors()`` returns a
             list of dicts with a ``type`` and a ``loc``.
     """
-    if type(exc) is _pydantic_core_error_class():
-        converted_fast = _from_pydantic_core(
-            exc, echo_unknown_fields=echo_unknown_fields
-        )
-        if converted_fast is not None:
-            return converted_fast
+    if type(exc) is not _pydantic_core_error_class():
+        return _from_pydantic_general(exc, echo_unknown_fields=echo_unknown_fields)
+    rebuild, (title, lines, input_type, _) = cast("_Reduced", exc.__reduce__())
+    # _PendingCause(_rebuilt_copy, (...)), inline.
+    cause = _allocate(_PendingCause)
+    cause._make = _rebuilt_copy
+    cause._arguments = (  # noqa: SLF001
+        rebuild,
+        title,
+        lines,
+        input_type,
+        exc.__cause__,
+        exc.__context__,
+        exc.__traceback__,
+    )
+    cause._made = {}  # noqa: SLF001
+    details: dict[_Key, ErrorDetail] = {}
+    held: _Params
+    params_key: _ParamsKey
+    for line in lines:
+        code = line["type"]
+        context: dict[object, object] | None = line.get("ctx")
+        if type(code) is str and code in _PYDANTIC_PLAIN_CODES:
+            # A known type whose line holds no input but its own: as
+            # _safe_pydantic_line leaves it, less the input.
+            line["input"] = None
+            loc = line["loc"]
+            if context is None:
+                held = _NO_PARAMS_PAIR
+                params_key = _NO_PARAMS_KEY
+            elif type(context) is dict and len(context) == 1:
+                # The common ctx, inline: one plain value under a name checked
+                # before, once renamed, as _pydantic_line_params would give it.
+                [name] = context
+                value = context[name]
+                renames = _PYDANTIC_PARAM_NAMES.get(code)
+                if renames is not None and type(name) is str:
+                    name = renames.get(name, name)
+                if (
+                    type(name) is str
+                    and name in _CHECKED_NAMES
+                    and name != _DEFAULT_MESSAGE_PARAM
+                    and (
+                        (
+                            type(value) is int
+                            and _NEGATIVE_SMALL_INT <= value <= _SMALL_INT
+                        )
+                        or type(value) is str
+                        or type(value) is bool
+                        or (type(value) is float and value - value == 0.0)
+                    )
+                ):
+                    held = {name: value}
+                    params_key = (name, value)
+                else:
+                    held, params_key = _pydantic_line_params(
+                        code, None, context, echoed=False
+                    )
+            else:
+                held, params_key = _pydantic_line_params(
+                    code, None, context, echoed=False
+                )
+        elif type(code) is not str or code in _PYDANTIC_SAFE_LINE_CODES:
+            special = _special_pydantic_line(
+                line, echo_unknown_fields=echo_unknown_fields
+            )
+            if special is None:
+                return _from_pydantic_general(
+                    exc, echo_unknown_fields=echo_unknown_fields
+                )
+            code, loc, held, params_key = special
+        else:
+            # A type without a built-in template: pydantic's msg is its default.
+            line["input"] = None
+            loc = line["loc"]
+            message = line["msg"]
+            prefix = _PYDANTIC_VALIDATOR_PREFIXES.get(code)
+            if (
+                prefix is not None
+                and type(message) is str
+                and type(context) is dict
+                and len(context) == 1
+                and isinstance(context.get(_PYDANTIC_VALIDATOR_ERROR), BaseException)
+                and _DEFAULT_MESSAGE_PARAM in _CHECKED_NAMES
+            ):
+                # A validator's exception, inline: its ctx, the exception, is
+                # no param, and its words, less pydantic's prefix, the default.
+                if message.startswith(prefix) and len(message) > len(prefix):
+                    message = message[len(prefix) :]
+                if "{" in message or "}" in message:
+                    message = message.replace("{", "{{").replace("}", "}}")
+                held = {_DEFAULT_MESSAGE_PARAM: message}
+                params_key = (_DEFAULT_MESSAGE_PARAM, message)
+            else:
+                held, params_key = _pydantic_line_params(
+                    code, message, context, echoed=echo_unknown_fields
+                )
+        try:
+            path = _PYDANTIC_PATHS[loc]
+        except KeyError:
+            path = _pydantic_path(loc)
+        key = (path, code, None, params_key)
+        # ErrorDetail._build, inline: every field is checked above.
+        detail = _allocate(ErrorDetail)
+        detail._key = key  # noqa: SLF001
+        detail._params = held  # noqa: SLF001
+        detail._bucket = _USER_FIXABLE  # noqa: SLF001
+        detail._cause = cause  # noqa: SLF001
+        detail._status = None  # noqa: SLF001
+        details[key] = detail
+    if len(details) == len(lines):
+        return details
+    # Equal errors: the general way keeps the first of each.
+    return _from_pydantic_general(exc, echo_unknown_fields=echo_unknown_fields)
+
+
+def _from_pydantic_general(
+    exc: BaseException, *, echo_unknown_fields: bool
+) -> dict[_Key, ErrorDetail]:
+    """`_from_pydantic` by ``exc.errors()``, for what its one pass leaves."""
     lines = _pydantic_lines(exc)
     if lines is None:
         raise _not_an_error(
@@ -485,7 +626,7 @@ def _from_pydantic(
 
 # What pydantic-core's ValidationError.__reduce__ gives: from_exception_data and
 # its arguments, (title, [line, ...], input_type, hide_input).
-# Its lines' values are read as pydantic makes them (see _from_pydantic_core).
+# Its lines' values are read as pydantic makes them (see _from_pydantic).
 _Reduced: TypeAlias = tuple[
     "Callable[..., BaseException]",
     tuple[object, list[dict[str, Any]], object, object],
@@ -515,133 +656,29 @@ def _rebuilt_copy(  # noqa: PLR0913, PLR0917 - what pickling and the chain need
     return copy.with_traceback(traceback)
 
 
-def _from_pydantic_core(
-    exc: BaseException, *, echo_unknown_fields: bool
-) -> dict[_Key, ErrorDetail] | None:
-    """
-    `_from_pydantic` of pydantic-core's own ``ValidationError``, or None.
-
-    Its errors are read once, as pickling reads them (``__reduce__``), and not
-    checked again: pydantic made them, so each ``loc`` is a tuple of str and
-    int and each ``type`` a str or a ``PydanticCustomError``. The lines are
-    made safe in place (they are new, and no one else holds them), and the
-    copy `_without_input` makes from them is the errors' `_PendingCause`:
-    made when a log or a tracker first asks for it. The errors are converted
-    from what that copy's ``errors()`` gives: the same ``type``, ``loc``,
-    ``msg`` and ``ctx``, but where `_safe_pydantic_line` hides a ctx value,
-    which no param keeps; a ``msg`` that would then differ is never read, as
-    its code has a built-in template. None, for the general way, when a line
-    is not so: an empty ``type``, or a hidden ctx value of a code without a
-    built-in template.
-    """
-    rebuild, (title, lines, input_type, _) = cast("_Reduced", exc.__reduce__())
-    cause = _PendingCause(
-        partial(
-            _rebuilt_copy,
-            rebuild,
-            title,
-            lines,
-            input_type,
-            exc.__cause__,
-            exc.__context__,
-            exc.__traceback__,
-        )
-    )
-    details: dict[_Key, ErrorDetail] = {}
-    held: _Params
-    params_key: _ParamsKey
-    for index, line in enumerate(lines):
-        code = line["type"]
-        context: Mapping[object, object] | None = line.get("ctx")
-        if type(code) is not str or code in _PYDANTIC_SAFE_LINE_CODES:
-            special = _special_pydantic_line(
-                lines, index, echo_unknown_fields=echo_unknown_fields
-            )
-            if special is None:
-                return None
-            code, loc, held, params_key = special
-        else:
-            # A known type whose line holds no input but its own: as
-            # _safe_pydantic_line leaves it, less the input.
-            line["input"] = None
-            loc = line["loc"]
-            if code not in _PYDANTIC_TEMPLATE_CODES:
-                held, params_key = _pydantic_line_params(
-                    code, line["msg"], context, echoed=echo_unknown_fields
-                )
-            elif context is None:
-                held, params_key = _FROZEN_NOTHING
-            elif isinstance(context, dict) and len(context) == 1:
-                # The common ctx, inline: one plain value under a name checked
-                # before, once renamed, as _pydantic_line_params would give it.
-                [(name, value)] = context.items()
-                name = (
-                    _PYDANTIC_PARAM_NAMES.get(code, _NO_RENAMES).get(name, name)
-                    if type(name) is str
-                    else None  # no name to trust: the general way renames it
-                )
-                if (
-                    name in _CHECKED_NAMES
-                    and type(name) is str
-                    and name != _DEFAULT_MESSAGE_PARAM
-                    and (
-                        (
-                            type(value) is int
-                            and _NEGATIVE_SMALL_INT <= value <= _SMALL_INT
-                        )
-                        or type(value) is str
-                        or type(value) is bool
-                        or (type(value) is float and value - value == 0.0)
-                    )
-                ):
-                    held, params_key = {name: value}, (name, value)
-                else:
-                    held, params_key = _pydantic_line_params(
-                        code, None, context, echoed=False
-                    )
-            else:
-                held, params_key = _pydantic_line_params(
-                    code, None, context, echoed=False
-                )
-        path = _PYDANTIC_PATHS.get(loc)
-        if path is None:
-            path = _pydantic_path(loc)
-        key = (path, code, None, params_key)
-        # ErrorDetail._build, inline: every field is checked above.
-        detail = _allocate(ErrorDetail)
-        detail._key = key  # noqa: SLF001
-        detail._params = held  # noqa: SLF001
-        detail._bucket = _USER_FIXABLE  # noqa: SLF001
-        detail._cause = cause  # noqa: SLF001
-        detail._status = None  # noqa: SLF001
-        details.setdefault(key, detail)
-    return details
-
-
 def _special_pydantic_line(
-    lines: list[dict[str, object]], index: int, *, echo_unknown_fields: bool
+    line: dict[str, object], *, echo_unknown_fields: bool
 ) -> tuple[str, object, _Params, _ParamsKey] | None:
     """
     The code, loc and params of a line `_safe_pydantic_line` changes, or None.
 
-    The line is put in `lines` as `_safe_pydantic_line` makes it. None when
-    the line is one `_from_pydantic_core` leaves to the general way.
+    The line is made, in place, what `_safe_pydantic_line` makes of it: the
+    same keys in the same order, with its values. None when the line is one
+    `_from_pydantic` leaves to the general way.
     """
-    line = lines[index]
-    safe = lines[index] = _safe_pydantic_line(
-        line, echo_unknown_fields=echo_unknown_fields
-    )
     kind = line["type"]
+    context = line.get("ctx")
+    message = line["msg"]
+    line.update(_safe_pydantic_line(line, echo_unknown_fields=echo_unknown_fields))
     code = kind if type(kind) is str else getattr(kind, "type", None)
     if type(code) is not str or not code:
         return None
-    context = line.get("ctx")
-    if safe.get("ctx") is not context and code not in DEFAULT_MESSAGES:
+    if line.get("ctx") is not context and code not in DEFAULT_MESSAGES:
         return None  # its msg would show what is now hidden
     held, params_key = _pydantic_line_params(
-        code, line["msg"], context, echoed=echo_unknown_fields
+        code, message, context, echoed=echo_unknown_fields
     )
-    return code, safe["loc"], held, params_key
+    return code, line["loc"], held, params_key
 
 
 def _pydantic_line_params(

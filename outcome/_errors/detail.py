@@ -167,10 +167,13 @@ class _PendingCause:
     kept, which holds no input. `ErrorDetail.cause` gives what it makes.
     """
 
-    __slots__ = ("_made", "_make")
+    __slots__ = ("_arguments", "_made", "_make")
 
-    def __init__(self, make: Callable[[], BaseException]) -> None:
+    def __init__(
+        self, make: Callable[..., BaseException], arguments: tuple[object, ...] = ()
+    ) -> None:
         self._make = make
+        self._arguments = arguments  # what make is called with
         self._made: dict[None, BaseException] = {}
 
     def made(self) -> BaseException:
@@ -178,7 +181,7 @@ class _PendingCause:
         made = self._made.get(None)
         if made is None:
             # Two threads may both make one: setdefault keeps the first.
-            made = self._made.setdefault(None, self._make())
+            made = self._made.setdefault(None, self._make(*self._arguments))
         return made
 
 

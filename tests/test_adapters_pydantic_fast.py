@@ -1,0 +1,108 @@
+"""pydantic-core's one-pass conversion gives what the general way gives."""
+
+from __future__ import annotations
+
+import pydantic
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from pydantic_core import InitErrorDetails
+
+from outcome import Errors
+from outcome._errors import adapters as adapters_module
+from outcome._errors.detail import _PendingCause
+from tests.test_adapters import SECRET, _conversion_of, assert_nothing_shows, caught
+
+
+def _both_ways(exc: BaseException) -> tuple[Errors, Errors]:
+    """`exc` converted by the one pass, and by the general way."""
+    fast = Errors.from_pydantic(exc)
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(adapters_module, "_pydantic_core_error_class", lambda: None)
+        general = Errors.from_pydantic(exc)
+    return fast, general
+
+
+def _assert_alike(exc: BaseException) -> None:
+    """`exc` converts alike both ways, and keeps no input."""
+    fast, general = _both_ways(exc)
+    assert _conversion_of(fast) == _conversion_of(general)
+    assert_nothing_shows(fast, SECRET)
+
+
+def _validator_error(kind: type[Exception], words: str) -> BaseException:
+    """The ValidationError of a validator that raises `kind` with `words`."""
+
+    class Checked(pydantic.BaseModel):
+        value: str
+
+        @pydantic.field_validator("value")
+        @classmethod
+        def _check(cls, _value: str) -> str:
+            raise kind(words)
+
+    return caught(lambda: Checked.model_validate({"value": SECRET}))
+
+
+# Words as a validator writes them, with what the inline way cares about:
+# pydantic's prefix, braces, nothing at all.
+validator_words = st.text(max_size=12) | st.sampled_from(
+    ["", " ", "{", "}", "{count}", "{{x}}", "Value error, ", "Value error, {a}"]
+)
+
+
+@given(st.sampled_from([ValueError, AssertionError]), validator_words)
+def test_a_validators_words_convert_alike(kind: type[Exception], words: str) -> None:
+    """A validator's exception gives the same default message both ways."""
+    _assert_alike(_validator_error(kind, words))
+
+
+@pytest.mark.parametrize("kind", ["value_error", "assertion_error"])
+@pytest.mark.parametrize(
+    "error", ["not an exception", 3, None, ValueError("{x}"), {"error": 1}]
+)
+def test_a_validators_other_ctx_converts_alike(kind: str, error: object) -> None:
+    """A validator's error whose ctx is no exception goes the general way."""
+    exc = pydantic.ValidationError.from_exception_data(
+        "Model",
+        [
+            InitErrorDetails(
+                type=kind, loc=("field",), input=SECRET, ctx={"error": error}
+            )
+        ],
+    )
+    _assert_alike(exc)
+
+
+def test_equal_errors_keep_the_first() -> None:
+    """Two equal errors are one, the first, both ways."""
+    lines = [
+        InitErrorDetails(type="greater_than", loc=("a",), input=SECRET, ctx={"gt": 0}),
+        InitErrorDetails(type="missing", loc=("b",), input=SECRET),
+        InitErrorDetails(
+            type="greater_than", loc=("a",), input=SECRET, ctx={"gt": 0.0}
+        ),
+    ]
+    exc = pydantic.ValidationError.from_exception_data("Model", lines)
+    _assert_alike(exc)
+    fast, _ = _both_ways(exc)
+    assert [(detail.path, dict(detail.params)) for detail in fast] == [
+        (("a",), {"count": 0}),
+        (("b",), {}),
+    ]
+    first = next(iter(fast))
+    assert type(first.params["count"]) is int
+
+
+def test_a_pending_cause_is_made_with_its_arguments() -> None:
+    """A _PendingCause calls its maker with the arguments it was given, once."""
+    calls: list[tuple[object, ...]] = []
+
+    def make(*arguments: object) -> BaseException:
+        calls.append(arguments)
+        return ValueError(*arguments)
+
+    pending = _PendingCause(make, ("a", 1))
+    assert pending.made() is pending.made()
+    assert calls == [("a", 1)]
+    assert _PendingCause(lambda: KeyError("k")).made().args == ("k",)
