@@ -38,19 +38,19 @@ from outcome._journal.store import (
     _OK,
     _SAGA,
     Journal,
-    JournalEntry,
     JournalError,
     LeaseLost,
     SagaRecord,
     _encode,
 )
 from outcome._result import Err, Ok, Result
-from outcome._saga import Saga, SagaFailure, Step
+from outcome._saga import Saga, SagaFailure, Step, _value_of
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Collection, Iterable, Sequence
 
     from outcome._classify.classifier import Classifier
+    from outcome._journal.store import _EntryRow, _SagaRow
     from outcome._retry import Retrying
 
 I = TypeVar("I")  # noqa: E741 - the input, as in the docs
@@ -118,7 +118,7 @@ class _Recorder:
         lease: float,
         *,
         seq: int = 0,
-        record: SagaRecord | None = None,
+        record: _SagaRow | None = None,
         transactional: bool = False,
     ) -> None:
         self.journal = journal
@@ -126,38 +126,35 @@ class _Recorder:
         self.saga_id = saga_id
         self.lease = lease
         self.seq = seq
-        self.pending: list[JournalEntry] = []
+        self.pending: list[_EntryRow] = []
         self.record = record  # the saga's row, until the first write stores it
         self.lost = False
 
     def note(self, step: str, phase: str, event: str, payload: str = _NOTHING) -> None:
         """Add an entry, to be written with the next intent or the end."""
-        self.seq += 1
+        self.seq = seq = self.seq + 1
         now = time.time()
-        self.pending.append(
-            JournalEntry(self.seq, step, phase, event, payload, now, now + self.lease)
-        )
+        self.pending.append((seq, step, phase, event, payload, now, now + self.lease))
 
     def intent(self, step: str, phase: str) -> None:
         """Write that `step` is about to act, with what waits, before it acts."""
         if self.lost:
             raise self._lost()
-        self.note(step, phase, _INTENT)
+        self.seq = seq = self.seq + 1
+        now = time.time()
+        self.pending.append(
+            (seq, step, phase, _INTENT, _NOTHING, now, now + self.lease)
+        )
         self.flush()
 
     def flush(self, *, finished: bool = False) -> None:
-        entries, self.pending = self.pending, []
+        rows, self.pending = self.pending, []
         try:
             if self.record is not None:
-                r = self.record
-                self.journal.begin(
-                    SagaRecord(
-                        r.saga_id, r.name, r.version, r.steps, r.input, tuple(entries)
-                    )
-                )
+                self.journal._begin_rows(self.record, rows)  # noqa: SLF001
                 self.record = None
             else:
-                self.journal.append(self.saga_id, entries, finished=finished)
+                self.journal._append_rows(self.saga_id, rows, finished=finished)  # noqa: SLF001
         except LeaseLost:
             self.lost = True
             raise
@@ -218,7 +215,7 @@ _CURRENT: ContextVar[_Recorder] = ContextVar("outcome_durable_run")
 class _Recorded:
     """A step's action or compensation that writes its intent and outcome."""
 
-    __slots__ = ("call", "immediate", "phase", "step")
+    __slots__ = ("call", "immediate", "log_is", "phase", "step")
 
     def __init__(
         self,
@@ -232,6 +229,7 @@ class _Recorded:
         self.phase = phase
         self.call = call
         self.immediate = immediate  # write the outcome now: a hook comes next
+        self.log_is = f"step {step!r}: its log"  # what a log that is no JSON is
 
     def __call__(self, *arguments: object) -> object:
         recorder = _CURRENT.get()
@@ -278,9 +276,9 @@ class _Recorded:
                 self._write(recorder, _OK, _NOTHING)
             return outcome
         if kind is Ok:
-            log = cast("Ok[object]", outcome).ok_value
+            log = _value_of(outcome)
             try:
-                text = _encode(log, f"step {self.step!r}: its log")
+                text = _encode(log, self.log_is)
             except TypeError as exc:
                 self._failed(recorder, exc)
                 raise
@@ -455,7 +453,7 @@ class DurableSaga(Generic[I, C]):
         text = _encode(given, f"durable saga {self.name!r}: its input")
         saga_id = _new_id()
         ctx = self.context(json.loads(text), saga_id)
-        record = SagaRecord(saga_id, self.name, self.version, self._steps_text, text)
+        record = (saga_id, self.name, self.version, self._steps_text, text)
         return ctx, _Recorder(
             self.journal,
             saga_id,

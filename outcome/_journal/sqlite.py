@@ -31,6 +31,8 @@ if TYPE_CHECKING:
     import sqlite3
     from collections.abc import Sequence
 
+    from outcome._journal.store import _EntryRow, _SagaRow
+
 _SCHEMA: Final = (
     "CREATE TABLE outcome_schema (version INTEGER NOT NULL)",
     (
@@ -63,6 +65,28 @@ def _insert_entries(count: int) -> str:
         statement = f"INSERT INTO outcome_journal VALUES {rows}"  # noqa: S608
         _INSERTS[count] = statement
     return statement
+
+
+_INSERT_TWO: Final = _insert_entries(2)
+
+
+def _insert(
+    connection: sqlite3.Connection, saga_id: str, rows: Sequence[_EntryRow]
+) -> None:
+    """Insert the entries `rows` of `saga_id`: one statement, or one per 100."""
+    count = len(rows)
+    if count == 1:  # an outcome alone, or the first intent
+        connection.execute(_INSERT_ENTRY, (saga_id, *rows[0]))
+    elif count == 2:  # an outcome and the next intent  # noqa: PLR2004
+        first, second = rows
+        connection.execute(_INSERT_TWO, (saga_id, *first, saga_id, *second))
+    else:
+        for start in range(0, count, _ROWS_PER_INSERT):
+            chunk = rows[start : start + _ROWS_PER_INSERT]
+            values: list[object] = []
+            for row in chunk:
+                values += (saga_id, *row)
+            connection.execute(_insert_entries(len(chunk)), values)
 
 
 # Sagas whose last entry says they ended are marked closed when recovery looks.
@@ -231,8 +255,6 @@ class SqliteJournal(Journal):
 
     def open_transaction(self) -> None:
         """Begin a transaction on this thread's connection, for the next write."""
-        import sqlite3  # noqa: PLC0415 - already imported by _open: a dict lookup
-
         connection = self._connection()
         try:
             if not connection.in_transaction:
@@ -240,7 +262,7 @@ class SqliteJournal(Journal):
                 # then writes never finds its snapshot stale. Other writers of
                 # the file wait (up to the timeout) while the step runs.
                 connection.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
+        except connection.Error as exc:  # sqlite3.Error, with no import to run
             raise self._error(exc) from exc
 
     def rollback(self) -> None:
@@ -256,17 +278,13 @@ class SqliteJournal(Journal):
 
     def begin(self, record: SagaRecord) -> None:
         """Store a new saga with its first entries, in one transaction."""
-        self._write(
-            record.saga_id,
-            record.entries,
-            saga=(
-                record.saga_id,
-                record.name,
-                record.version,
-                record.steps,
-                record.input,
-            ),
+        self._begin_rows(
+            (record.saga_id, record.name, record.version, record.steps, record.input),
+            [_entry_row(entry) for entry in record.entries],
         )
+
+    def _begin_rows(self, saga: _SagaRow, rows: list[_EntryRow]) -> None:
+        self._write(saga[0], rows, saga=saga)
 
     def append(
         self, saga_id: str, entries: Sequence[JournalEntry], *, finished: bool = False
@@ -279,17 +297,16 @@ class SqliteJournal(Journal):
         synced) at the end of every saga.
         """
         del finished  # the last entry says so
-        self._write(saga_id, entries)
+        self._write(saga_id, [_entry_row(entry) for entry in entries])
 
     def _write(
         self,
         saga_id: str,
-        entries: Sequence[JournalEntry],
+        rows: Sequence[_EntryRow],
         *,
-        saga: tuple[object, ...] | None = None,
+        saga: _SagaRow | None = None,
+        finished: bool = False,  # noqa: ARG002 - as in append: the last entry says so
     ) -> None:
-        import sqlite3  # noqa: PLC0415 - already imported by _open: a dict lookup
-
         connection = self._connection()
         try:
             if not connection.in_transaction:  # else the one a step wrote in
@@ -299,19 +316,13 @@ class SqliteJournal(Journal):
                     connection.execute(
                         "INSERT INTO outcome_sagas VALUES (?, ?, ?, ?, ?, 0)", saga
                     )
-                for start in range(0, len(entries), _ROWS_PER_INSERT):
-                    chunk = entries[start : start + _ROWS_PER_INSERT]
-                    values = [
-                        value
-                        for entry in chunk
-                        for value in (saga_id, *_entry_row(entry))
-                    ]
-                    connection.execute(_insert_entries(len(chunk)), values)
+                _insert(connection, saga_id, rows)
                 connection.execute("COMMIT")
             except BaseException:
                 connection.execute("ROLLBACK")
                 raise
-        except sqlite3.IntegrityError:
+        # The connection's own sqlite3 exception classes: no import to run.
+        except connection.IntegrityError:
             if saga is not None:
                 msg = f"journal {self.path!r} already holds a saga {saga_id!r}"
                 raise JournalError(msg) from None
@@ -320,8 +331,10 @@ class SqliteJournal(Journal):
                 "took longer than the lease?): this process must leave it"
             )
             raise LeaseLost(msg) from None
-        except sqlite3.Error as exc:
+        except connection.Error as exc:
             raise self._error(exc) from exc
+
+    _append_rows = _write  # a durable saga's writes, with no call in between
 
     # Recovering ---------------------------------------------------------------
 

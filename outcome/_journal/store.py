@@ -15,7 +15,7 @@ import abc
 import json
 import json.encoder
 import math
-from typing import TYPE_CHECKING, Any, Final, cast, final
+from typing import TYPE_CHECKING, Any, Final, TypeAlias, cast, final
 
 import attrs
 
@@ -131,6 +131,13 @@ class SagaRecord:
     entries: tuple[JournalEntry, ...] = ()
 
 
+# What a durable saga writes as it runs, kept as the tuples a store writes:
+# the saga's (id, name, version, steps, input), and each entry's fields in
+# JournalEntry's order.
+_SagaRow: TypeAlias = tuple[str, str, int, str, str]
+_EntryRow: TypeAlias = tuple[int, str, str, str, str, float, float]
+
+
 class Journal(abc.ABC):
     """
     Where durable sagas record what they do, for `recover` to read after a crash.
@@ -162,6 +169,16 @@ class Journal(abc.ABC):
     @abc.abstractmethod
     def begin(self, record: SagaRecord) -> None:
         """Store a new saga and its first entries, in one transaction."""
+
+    def _begin_rows(self, saga: _SagaRow, rows: list[_EntryRow]) -> None:
+        """`begin`, given the saga's row and its entries' rows as tuples."""
+        self.begin(SagaRecord(*saga, tuple(JournalEntry(*row) for row in rows)))
+
+    def _append_rows(
+        self, saga_id: str, rows: list[_EntryRow], *, finished: bool = False
+    ) -> None:
+        """`append`, given the entries' rows as tuples."""
+        self.append(saga_id, [JournalEntry(*row) for row in rows], finished=finished)
 
     @abc.abstractmethod
     def append(
