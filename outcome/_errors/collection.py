@@ -43,8 +43,6 @@ from outcome._errors.messages import (
 from outcome._errors.params import (
     _CHECKED_NAMES,
     _FROZEN_NOTHING,
-    _NEGATIVE_SMALL_INT,
-    _SMALL_INT,
     _freeze_fresh_params,
     _Params,
     _ParamsKey,
@@ -342,11 +340,13 @@ class Errors:
                     and type(name) is str
                     and (
                         # Two comparisons of one-digit ints, which CPython
-                        # makes without a call; a chained one costs more.
+                        # makes without a call; a chained one costs more. The
+                        # bounds, -_SMALL_INT and _SMALL_INT, are written out so
+                        # that the compiler folds them into constants.
                         (
                             type(value) is int
-                            and value >= _NEGATIVE_SMALL_INT
-                            and value <= _SMALL_INT
+                            and value >= -((1 << 30) - 1)
+                            and value <= (1 << 30) - 1
                         )
                         or type(value) is str
                         or value is None
