@@ -72,7 +72,7 @@ def _chain(failure: object, max_depth: int) -> tuple[list[_Link], list[_Facts]]:
     return _walk_guarded(link, max_depth, links, found, seen)
 
 
-def _walk_plain(
+def _walk_plain(  # noqa: C901 - one loop: a helper would cost each link a call
     link: BaseException | None,
     limit: int,
     links: list[_Link],
@@ -107,8 +107,10 @@ def _walk_plain(
                 if facts is not None:
                     found.append(facts)
                     number = facts.errno
-            elif info.errno:
-                number = _errno(link)
+            elif info.errno:  # `_errno` inline: most links of a chain get here
+                number = cast("int | None", _os_errno(link))
+                if type(number) is not int and number is not None:
+                    number = _as_int(number)
             links.append((link, info, number))
             remaining -= 1
             following = link.__cause__

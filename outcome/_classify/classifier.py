@@ -339,10 +339,7 @@ class Classifier:
                 status = facts.status
                 break
         if transient:
-            try:
-                retry_after = _retry_after(found, self.clock())
-            except Exception:  # noqa: BLE001 - a broken clock: no wait is known
-                retry_after = None
+            retry_after = self._wait(found)
         return _make_decision(
             bucket,
             transient,
@@ -354,6 +351,13 @@ class Classifier:
             rule,
             link,
         )
+
+    def _wait(self, found: list[_Facts]) -> float | None:
+        """The Retry-After of the chain, if a link says; None if the clock breaks."""
+        try:
+            return _retry_after(found, self.clock())
+        except Exception:  # noqa: BLE001 - a broken clock: no wait is known
+            return None
 
     def _user(
         self, links: list[_Link], found: list[_Facts], rules: _Rules
@@ -417,20 +421,31 @@ class Classifier:
 
     def _status(self, found: list[_Facts]) -> Decision | None:
         for facts in found:
-            if facts.status is None:
+            status = facts.status
+            if status is None:
                 continue
             # The known statuses inline, as most classified statuses are.
-            bucket, transient, kind = _known_status(facts.status) or _by_status(
-                facts.status
-            )
-            rule = _STATUS_RULES[facts.status]
+            bucket, transient, kind = _known_status(status) or _by_status(status)
+            rule = _STATUS_RULES[status]
             directive = _should_retry(facts) if facts.headers else None
             if directive is not None:
                 transient = directive
                 rule += "+should-retry"
                 if transient:
                     bucket = _VISIBLE
-            return self._decide(found, facts.link, (bucket, transient, kind), rule)
+            # `_decide` inline: this link has the first status of the chain.
+            retry_after = self._wait(found) if transient else None
+            return _make_decision(
+                bucket,
+                transient,
+                kind,
+                status,
+                None,
+                retry_after,
+                retry_after is not None and retry_after > self.max_retry_after,
+                rule,
+                facts.link,
+            )
         return None
 
     def _transport(self, links: list[_Link], found: list[_Facts]) -> Decision | None:
@@ -439,14 +454,18 @@ class Classifier:
         connection = None
         for entry in links:
             link, info, number = entry
+            if number is None:  # most links: their class alone tells
+                if info.timeout:
+                    return self._decide(
+                        found, link, (_VISIBLE, True, "timeout"), "timeout"
+                    )
+                if connection is None and info.connection:
+                    connection = entry
+                continue
             timeout = info.timeout
-            if timeout or (
-                timeout is None and number is not None and number in _TIMEOUT_ERRNOS
-            ):
+            if timeout or (timeout is None and number in _TIMEOUT_ERRNOS):
                 return self._decide(found, link, (_VISIBLE, True, "timeout"), "timeout")
-            if connection is None and (
-                info.connection or (number is not None and number in _CONNECTION_ERRNOS)
-            ):
+            if connection is None and (info.connection or number in _CONNECTION_ERRNOS):
                 connection = entry
         if connection is not None:
             return self._decide(

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import math
 from datetime import UTC
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Final
 
 from outcome._classify.rules import _MILLISECOND_WAIT_HEADERS
 
 if TYPE_CHECKING:
     from outcome._classify.facts import _Facts
+
+
+_INFINITE: Final = math.inf  # what a Retry-After that is no number counts as
+_finite: Final = math.isfinite
 
 
 def _date(text: str) -> float | None:
@@ -67,8 +71,11 @@ def _retry_after(found: list[_Facts], now: float) -> float | None:
         text = headers.get("retry-after")
         if text is None:
             continue
-        value = _seconds(text)
-        if value is None:
+        try:  # `_seconds` inline: delay-seconds, as most servers send
+            value = float(text)
+        except ValueError:
+            value = _INFINITE
+        if not _finite(value):
             moment = _date(text)
             if moment is None:
                 continue
