@@ -9,7 +9,6 @@ three forms, which are all in UTC whatever the host's time zone.
 from __future__ import annotations
 
 import math
-from datetime import UTC
 from typing import TYPE_CHECKING, Final
 
 from outcome._classify.rules import _MILLISECOND_WAIT_HEADERS
@@ -32,7 +31,9 @@ def _date(text: str) -> float | None:
     ``timestamp()`` would read in the host's local time. Naive means UTC here.
     """
     # Imported here: the email package costs `import outcome` several
-    # milliseconds, and only a server that sends a date needs it.
+    # milliseconds, and datetime one, and only a server that sends a date
+    # needs them.
+    from datetime import UTC  # noqa: PLC0415
     from email.utils import parsedate_to_datetime  # noqa: PLC0415
 
     try:
