@@ -451,27 +451,39 @@ class Classifier:
     def _transport(self, links: list[_Link], found: list[_Facts]) -> Decision | None:
         # A timeout anywhere in the chain decides before a connection failure:
         # stripe wraps requests' ReadTimeout in its own APIConnectionError.
-        connection = None
-        for entry in links:
-            link, info, number = entry
+        chosen = connection = None
+        for link, info, number in links:
             if number is None:  # most links: their class alone tells
                 if info.timeout:
-                    return self._decide(
-                        found, link, (_VISIBLE, True, "timeout"), "timeout"
-                    )
+                    chosen = link
+                    break
                 if connection is None and info.connection:
-                    connection = entry
+                    connection = link
                 continue
             timeout = info.timeout
             if timeout or (timeout is None and number in _TIMEOUT_ERRNOS):
-                return self._decide(found, link, (_VISIBLE, True, "timeout"), "timeout")
+                chosen = link
+                break
             if connection is None and (info.connection or number in _CONNECTION_ERRNOS):
-                connection = entry
-        if connection is not None:
-            return self._decide(
-                found, connection[0], (_VISIBLE, True, "connection"), "connection"
-            )
-        return None
+                connection = link
+        kind = "timeout"
+        if chosen is None:
+            if connection is None:
+                return None
+            chosen, kind = connection, "connection"
+        if found:
+            return self._decide(found, chosen, (_VISIBLE, True, kind), kind)
+        return _make_decision(  # `_decide` inline: no link says more
+            _VISIBLE,
+            True,  # noqa: FBT003 - the transient field, by position
+            kind,
+            None,
+            None,
+            None,
+            False,  # noqa: FBT003 - the defer field, by position
+            kind,
+            chosen,
+        )
 
     def _validation(self, links: list[_Link], found: list[_Facts]) -> Decision | None:
         for link, info, _ in links:

@@ -81,5 +81,5 @@ def _retry_after(found: list[_Facts], now: float) -> float | None:
             if moment is None:
                 continue
             value = moment - now
-        return max(0.0, value)
+        return value if value > 0.0 else 0.0  # noqa: FURB136 - max() is a call
     return None
