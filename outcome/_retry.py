@@ -653,7 +653,9 @@ class Retrying:
         sleep_async: Awaited with the number of seconds, for `call_async`;
             by default, ``asyncio.sleep``, which it imports when first called.
         clock: Monotonic seconds, for `RetryPolicy.deadline`.
-        random: Returns a float in ``[0, 1)``, for the jitter.
+        random: Returns a float in ``[0, 1)``, for the jitter; by default,
+            ``random.random``, which it imports when first called (so
+            ``random.seed`` seeds it).
 
     >>> from outcome import Retrying, RetryPolicy
     >>> attempts = []

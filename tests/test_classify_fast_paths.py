@@ -178,6 +178,32 @@ class TestHttpxHeaders:
         failure = HTTPError(status_code=429, headers=headers)
         assert classify(failure).retry_after == expected
 
+    @pytest.mark.parametrize("change", ["order", "shape", "construction"])
+    def test_a_list_kept_otherwise_is_read_by_raw(
+        self, monkeypatch: pytest.MonkeyPatch, change: str
+    ) -> None:
+        """An httpx keeping its pairs in another order or shape: headers by raw."""
+        fresh_header_classes(monkeypatch)
+        init = httpx.Headers.__init__
+
+        def reordered(self: httpx.Headers, *args: Any, **kwargs: Any) -> None:
+            init(self, *args, **kwargs)
+            if change == "construction":
+                raise RuntimeError
+            if change == "order":  # (lower, raw, value), which raw reads as such
+                self._list = [(lower, key, value) for key, lower, value in self._list]
+            else:
+                vars(self)["_list"] = tuple(self._list)
+
+        def raw(self: httpx.Headers) -> list[tuple[bytes, bytes]]:
+            return [(key, value) for _, key, value in self._list]
+
+        raw.__module__, raw.__qualname__ = "httpx._models", "Headers.raw"
+        monkeypatch.setattr(httpx.Headers, "__init__", reordered)
+        if change == "order":
+            monkeypatch.setattr(httpx.Headers, "raw", property(raw))
+        assert facts_module._header_class(httpx.Headers)[0] is facts_module._raw_table
+
     def test_a_getter_whose_module_is_no_name_is_not_httpx_own(
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:

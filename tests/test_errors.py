@@ -482,6 +482,20 @@ class TestReference:
         assert b"a" * 32 not in keys
         assert detail_module._reference_key("") != detail_module._reference_key("")
 
+    def test_a_secret_key_is_derived_at_the_first_reference(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """With a secret set, the key is made from it when a reference is first read."""
+        monkeypatch.setattr(detail_module, "_REFERENCE_SECRET", "s3cret")
+        monkeypatch.setattr(detail_module, "_REFERENCE_KEY", None)
+        reference = ErrorDetail("sku", "bug").reference
+        assert detail_module._reference_key("s3cret") == detail_module._REFERENCE_KEY
+        monkeypatch.setattr(detail_module, "_REFERENCE_KEY", None)
+        assert ErrorDetail("sku", "bug").reference == reference
+        monkeypatch.setattr(detail_module, "_REFERENCE_SECRET", "another")
+        monkeypatch.setattr(detail_module, "_REFERENCE_KEY", None)
+        assert ErrorDetail("sku", "bug").reference != reference
+
     def test_a_pickle_shows_the_reference_the_worker_logged(self) -> None:
         """A job's bug, pickled by a worker with its own key, keeps its reference."""
         worker = (

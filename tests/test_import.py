@@ -3,18 +3,27 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
 
+import pytest
 
-def _in_a_new_interpreter(script: str) -> object:
+
+def _in_a_new_interpreter(script: str, **environment: str) -> object:
     """Run `script` in a new interpreter; return what it printed, read as JSON."""
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name != "OUTCOME_REFERENCE_KEY"
+    }
     completed = subprocess.run(  # noqa: S603 - this interpreter, our own script
         [sys.executable, "-c", textwrap.dedent(script)],
         capture_output=True,
         text=True,
         check=True,
+        env={**env, **environment},
     )
     return json.loads(completed.stdout)
 
@@ -35,14 +44,17 @@ class TestImport:
         assert "asyncio" not in loaded
         assert [name for name in loaded if name.split(".")[0] == "email"] == []
 
-    def test_nothing_only_a_rare_path_needs(self) -> None:
+    @pytest.mark.parametrize("secret", ["", "s3cret"])
+    def test_nothing_only_a_rare_path_needs(self, secret: str) -> None:
         """Modules only a rare call needs (a retry, a date, a title) wait for it."""
+        environment = {"OUTCOME_REFERENCE_KEY": secret} if secret else {}
         loaded = _in_a_new_interpreter(
             """
             import json, sys
             import outcome
             print(json.dumps(sorted(sys.modules)))
-            """
+            """,
+            **environment,
         )
         assert isinstance(loaded, list)
         heavy = {"random", "hashlib", "_hashlib", "socket", "selectors", "http"}

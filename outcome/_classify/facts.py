@@ -707,7 +707,7 @@ def _list_reader(
     `_raw_table`.
     """
     properties = _own_properties(cls, module, qualname)
-    if properties is None:
+    if properties is None or not _lists_as_raw_reads(cls):
         return None
     raw, encoding = properties
 
@@ -759,6 +759,25 @@ def _own_properties(
     except Exception:  # noqa: BLE001 - a package or class that cannot be read
         return None
     return None
+
+
+def _lists_as_raw_reads(cls: type) -> bool:
+    """
+    Whether `cls` keeps ``_list`` as ``(raw name, lower name, value)``, as read here.
+
+    Tried once per class, on headers made for it: an httpx that kept its pairs
+    in another order, or another shape, would be read wrong by ``_list``, so
+    its headers are read by ``raw``.
+    """
+    try:
+        probe = cls([(b"X-Outcome-Probe", b"yes")])
+        pairs = vars(probe).get("_list")
+        if type(pairs) is not list:
+            return False
+        read = [(name, value) for name, _, value in pairs]
+        return read == getattr(probe, "raw", None) == [(b"X-Outcome-Probe", b"yes")]
+    except Exception:  # noqa: BLE001 - a class that cannot be tried: read by raw
+        return False
 
 
 def _pairs_table(

@@ -67,7 +67,22 @@ def _reference_key(secret: str | None) -> bytes:
     ).digest()
 
 
-_REFERENCE_KEY: Final = _reference_key(os.environ.get(_REFERENCE_KEY_VARIABLE))
+_REFERENCE_SECRET: Final = os.environ.get(_REFERENCE_KEY_VARIABLE)  # read at import
+# The key: random now when no secret is set, so that processes forked from
+# this one share it; derived from the secret at the first reference, which
+# imports hashlib (`_reference_key_now`).
+_REFERENCE_KEY: bytes | None = None if _REFERENCE_SECRET else _reference_key(None)
+
+
+def _reference_key_now() -> bytes:
+    """The references' key, derived from the secret the first time it is needed."""
+    global _REFERENCE_KEY  # noqa: PLW0603 - set once: the same secret gives the same key
+    key = _REFERENCE_KEY
+    if key is None:
+        key = _REFERENCE_KEY = _reference_key(_REFERENCE_SECRET)
+    return key
+
+
 # What equality, hashing and the collection's deduplication use.
 _Key: TypeAlias = tuple[Path, str, "str | None", _ParamsKey]
 
@@ -399,7 +414,7 @@ class ErrorDetail:
         digest = hashlib.blake2b(
             text.encode("utf-8", "surrogatepass"),  # a str may hold lone surrogates
             digest_size=5,
-            key=_REFERENCE_KEY,
+            key=_reference_key_now(),
         )
         reference = "ERR-" + digest.hexdigest()
         # Kept, in the slot the params already use: read again, or pickled, the
