@@ -770,11 +770,12 @@ def _lists_as_raw_reads(cls: type) -> bool:
     its headers are read by ``raw``.
     """
     try:
-        probe = cls([(b"X-Outcome-Probe", b"yes")])
-        pairs = vars(probe).get("_list")
+        probe: object = cls([(b"X-Outcome-Probe", b"yes")])
+        pairs: object = cast("dict[str, object]", vars(probe)).get("_list")
         if type(pairs) is not list:
             return False
-        read = [(name, value) for name, _, value in pairs]
+        triples = cast("list[tuple[bytes, bytes, bytes]]", pairs)
+        read = [(name, value) for name, _, value in triples]
         return read == getattr(probe, "raw", None) == [(b"X-Outcome-Probe", b"yes")]
     except Exception:  # noqa: BLE001 - a class that cannot be tried: read by raw
         return False

@@ -79,7 +79,8 @@ def _reference_key_now() -> bytes:
     global _REFERENCE_KEY  # noqa: PLW0603 - set once: the same secret gives the same key
     key = _REFERENCE_KEY
     if key is None:
-        key = _REFERENCE_KEY = _reference_key(_REFERENCE_SECRET)
+        key = _reference_key(_REFERENCE_SECRET)
+        _REFERENCE_KEY = key  # pyright: ignore[reportConstantRedefinition] - set once
     return key
 
 
