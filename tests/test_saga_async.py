@@ -763,8 +763,9 @@ class TestCompensatingWithoutATask:
         assert asyncio.run(main()) == "the caller's"
         assert seen == ["the caller's", "set by an undo"]
 
-    def test_sync_undo_cancelling_the_task(self) -> None:
-        """A sync undo that cancels its task ends the run cancelled, once reported."""
+    @pytest.mark.parametrize("is_async", [False, True])
+    def test_undo_cancelling_its_task(self, *, is_async: bool) -> None:
+        """An undo that cancels its task, its own if async: the run ends cancelled."""
         journal = Journal()
 
         def cancel_task(_ctx: object, _log: object) -> None:
@@ -772,10 +773,17 @@ class TestCompensatingWithoutATask:
             assert task is not None
             task.cancel("from an undo")
 
+        async def cancel_own_task(ctx: object, log: object) -> None:
+            cancel_task(ctx, log)
+
         saga = journal.saga(
             [
                 Step("a", journal.action("a", Ok(1)), journal.undo("a")),
-                Step("b", journal.action("b", Ok(2)), cancel_task),
+                Step(
+                    "b",
+                    journal.action("b", Ok(2)),
+                    cancel_own_task if is_async else cancel_task,
+                ),
                 journal.step("c", Err(declined())),
             ]
         )
@@ -902,30 +910,3 @@ class TestCompensationTask:
         asyncio.run(main())
         assert done == ["refunded"]
         assert journal.called("on_compensated") == ["pay"]
-
-    def test_async_undo_cancelling_its_task(self) -> None:
-        """An async undo that cancels its task and returns: the run ends cancelled."""
-        journal = Journal()
-
-        async def cancel_own_task(_ctx: object, _log: object) -> None:
-            task = asyncio.current_task()
-            assert task is not None
-            task.cancel("from an undo")
-
-        saga = journal.saga(
-            [
-                Step("a", journal.action("a", Ok(1)), journal.undo("a")),
-                Step("b", journal.action("b", Ok(2)), cancel_own_task),
-                journal.step("c", Err(declined())),
-            ]
-        )
-
-        async def main() -> None:
-            with pytest.raises(asyncio.CancelledError) as raised:
-                await saga.run_async(CTX)
-            assert raised.value.args == ("from an undo",)
-            failure = raised.value.saga_failure  # type: ignore[attr-defined]
-            assert failure.compensated == ("b", "a")
-
-        asyncio.run(main())
-        assert journal.called("undo") == ["a"]

@@ -665,6 +665,14 @@ def _dict_table(headers: dict[object, object]) -> dict[str, str | None]:
     return table
 
 
+def _trimmed(joined: dict[str, str]) -> _HeaderTable:
+    """Each header's joined text, stripped and cut as `_header_text` has it."""
+    table: _HeaderTable = {}
+    for name, text in joined.items():
+        table[name] = text.strip()[:_MAX_TEXT]
+    return table
+
+
 def _raw_table(headers: object) -> _HeaderTable | None:
     """
     The headers the rules read, from httpx's byte pairs, as its get() answers.
@@ -686,10 +694,7 @@ def _raw_table(headers: object) -> _HeaderTable | None:
             text = _decode(value, encoding)
             before = joined.get(name)
             joined[name] = text if before is None else f"{before}, {text}"
-    table: _HeaderTable = {}
-    for name, text in joined.items():
-        table[name] = text.strip()[:_MAX_TEXT]  # as `_header_text` has it
-    return table
+    return _trimmed(joined)
 
 
 def _list_reader(
@@ -794,10 +799,7 @@ def _pairs_table(
             text = _decode(value, encoding)
             before = joined.get(name)
             joined[name] = text if before is None else f"{before}, {text}"
-    table: _HeaderTable = {}
-    for name, text in joined.items():
-        table[name] = text.strip()[:_MAX_TEXT]
-    return table
+    return _trimmed(joined)
 
 
 def _defined_by(attribute: object, package: str, qualname: str) -> bool:
