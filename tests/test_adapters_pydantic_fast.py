@@ -14,18 +14,28 @@ from outcome._errors.detail import _PendingCause
 from tests.test_adapters import SECRET, _conversion_of, assert_nothing_shows, caught
 
 
-def _both_ways(exc: BaseException) -> tuple[Errors, Errors]:
-    """`exc` converted by the one pass, and by the general way."""
-    fast = Errors.from_pydantic(exc)
+def _both_ways(exc: BaseException) -> tuple[Errors, Errors, bool]:
+    """`exc` converted by the one pass, by the general way, and if the pass did all."""
+    handed_over: list[BaseException] = []
+    general_way = adapters_module._from_pydantic_general
+
+    def recorded(given: BaseException, **options: bool) -> object:
+        handed_over.append(given)
+        return general_way(given, **options)
+
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(adapters_module, "_from_pydantic_general", recorded)
+        fast = Errors.from_pydantic(exc)
     with pytest.MonkeyPatch.context() as patched:
         patched.setattr(adapters_module, "_pydantic_core_error_class", lambda: None)
         general = Errors.from_pydantic(exc)
-    return fast, general
+    return fast, general, not handed_over
 
 
-def _assert_alike(exc: BaseException) -> None:
+def _assert_alike(exc: BaseException, *, in_one_pass: bool) -> None:
     """`exc` converts alike both ways, and keeps no input."""
-    fast, general = _both_ways(exc)
+    fast, general, one_pass = _both_ways(exc)
+    assert one_pass is in_one_pass
     assert _conversion_of(fast) == _conversion_of(general)
     assert_nothing_shows(fast, SECRET)
 
@@ -54,7 +64,7 @@ validator_words = st.text(max_size=12) | st.sampled_from(
 @given(st.sampled_from([ValueError, AssertionError]), validator_words)
 def test_a_validators_words_convert_alike(kind: type[Exception], words: str) -> None:
     """A validator's exception gives the same default message both ways."""
-    _assert_alike(_validator_error(kind, words))
+    _assert_alike(_validator_error(kind, words), in_one_pass=True)
 
 
 @pytest.mark.parametrize("kind", ["value_error", "assertion_error"])
@@ -62,7 +72,7 @@ def test_a_validators_words_convert_alike(kind: type[Exception], words: str) -> 
     "error", ["not an exception", 3, None, ValueError("{x}"), {"error": 1}]
 )
 def test_a_validators_other_ctx_converts_alike(kind: str, error: object) -> None:
-    """A validator's error whose ctx is no exception goes the general way."""
+    """A validator's error whose ctx is no exception: its params the general way."""
     exc = pydantic.ValidationError.from_exception_data(
         "Model",
         [
@@ -71,7 +81,7 @@ def test_a_validators_other_ctx_converts_alike(kind: str, error: object) -> None
             )
         ],
     )
-    _assert_alike(exc)
+    _assert_alike(exc, in_one_pass=True)
 
 
 def test_equal_errors_keep_the_first() -> None:
@@ -84,8 +94,8 @@ def test_equal_errors_keep_the_first() -> None:
         ),
     ]
     exc = pydantic.ValidationError.from_exception_data("Model", lines)
-    _assert_alike(exc)
-    fast, _ = _both_ways(exc)
+    _assert_alike(exc, in_one_pass=False)
+    fast, _, _ = _both_ways(exc)
     assert [(detail.path, dict(detail.params)) for detail in fast] == [
         (("a",), {"count": 0}),
         (("b",), {}),

@@ -307,14 +307,22 @@ class TestResponseOnly:
         ],
         ids=["headers", "body code", "decline", "odd", "botocore", "boto", "bare"],
     )
-    def test_the_shortcut_reads_as_the_general_path(self, response: object) -> None:
+    def test_the_shortcut_reads_as_the_general_path(
+        self, monkeypatch: pytest.MonkeyPatch, response: object
+    ) -> None:
         """Status, codes, decline and headers as `_read_link` finds them."""
         link = HTTPError(response=response)
         info = facts_module._class_info(HTTPError)
         own = facts_module._said(vars(link))
         assert own == {"response": response}
+        full = read_in_full(link, response)
+
+        def general_path(*_arguments: object) -> None:
+            pytest.fail("the shortcut read the link by the general path")
+
+        monkeypatch.setattr(facts_module, "_read_link", general_path)
         shortcut = facts_module._Facts.read_own(link, info, own)
-        assert facts_fields(shortcut) == facts_fields(read_in_full(link, response))
+        assert facts_fields(shortcut) == facts_fields(full)
 
     def test_a_real_httpx_error(self) -> None:
         """httpx's own HTTPStatusError says only its response."""
@@ -345,19 +353,3 @@ class TestResponseOnly:
         )
         assert facts is not None
         assert facts.header_table() == {"retry-after": "1"}
-
-
-class TestStatuses:
-    """The statuses the classifier looks up inline are those `_by_status` knows."""
-
-    @pytest.mark.parametrize("status", [*rules_module._BY_STATUS, 200, 418, 503])
-    def test_a_status_decides_as_its_verdict_says(self, status: int) -> None:
-        """Known or by range: the decision has the verdict of `_by_status`."""
-        bucket, transient, kind = rules_module._by_status(status)
-        decision = classify(HTTPError(status_code=status))
-        assert (decision.bucket, decision.transient, decision.kind) == (
-            bucket,
-            transient,
-            kind,
-        )
-        assert decision.rule == f"status:{status}"

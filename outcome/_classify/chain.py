@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 # Bound once: CPython 3.11 compiles `name.method()` without its fast method
 # call when `name` was imported (it could be a module), and these run for
 # every link of every chain classified (about 20% of a chain's cost).
+_cached_info: Final = _CLASS_INFO.get
 _reads_nothing: Final = _LINK_ATTRIBUTES.isdisjoint
 _read_facts: Final = _Facts.read
 _read_own: Final = _Facts.read_own
@@ -58,9 +59,7 @@ def _chain(failure: object, max_depth: int) -> tuple[list[_Link], list[_Facts]]:
     found: list[_Facts] = []
     if not isinstance(failure, BaseException):
         return _walk_guarded(failure, max_depth, links, found, set())
-    # Not min(): a call costs more than the comparison.
-    limit = max_depth if max_depth < _UNCHECKED_DEPTH else _UNCHECKED_DEPTH  # noqa: FURB136
-    link = _walk_plain(failure, limit, links, found)
+    link = _walk_plain(failure, min(max_depth, _UNCHECKED_DEPTH), links, found)
     if link is None:
         return links, found
     seen = {id(entry[0]) for entry in links}
@@ -73,7 +72,7 @@ def _chain(failure: object, max_depth: int) -> tuple[list[_Link], list[_Facts]]:
     return _walk_guarded(link, max_depth, links, found, seen)
 
 
-def _walk_plain(  # noqa: C901 - one loop: a helper would cost each link a call
+def _walk_plain(
     link: BaseException | None,
     limit: int,
     links: list[_Link],
@@ -93,10 +92,7 @@ def _walk_plain(  # noqa: C901 - one loop: a helper would cost each link a call
     remaining = limit - len(links)
     try:
         while link is not None:
-            try:  # a subscript, not a call: the class is known but the first time
-                info = _CLASS_INFO[type(link)]
-            except KeyError:
-                info = _class_info(type(link))
+            info = _cached_info(type(link)) or _class_info(type(link))
             if not remaining or not info.fast:
                 return link
             instance = link.__dict__
@@ -111,10 +107,8 @@ def _walk_plain(  # noqa: C901 - one loop: a helper would cost each link a call
                 if facts is not None:
                     found.append(facts)
                     number = facts.errno
-            elif info.errno:  # `_errno` inline: most links of a chain get here
-                number = cast("int | None", _os_errno(link))
-                if type(number) is not int and number is not None:
-                    number = _as_int(number)
+            elif info.errno:
+                number = _errno(link)
             links.append((link, info, number))
             remaining -= 1
             following = link.__cause__

@@ -32,7 +32,6 @@ from outcome._classify.facts import _LINK_ATTRIBUTES, _as_text, _attr, _Facts, _
 from outcome._classify.retry_after import _retry_after
 from outcome._classify.rules import (
     _BUG,
-    _BY_STATUS,
     _CONNECTION_ERRNOS,
     _FIXABLE,
     _SHOULD_RETRY_HEADERS,
@@ -89,7 +88,6 @@ _END: Final = object()
 # The name of the rule for each status, made once (the statuses read are valid).
 _STATUS_RULES: Final = {status: f"status:{status}" for status in range(100, 600)}
 _reads_nothing: Final = _LINK_ATTRIBUTES.isdisjoint
-_known_status: Final = _BY_STATUS.get  # bound once: most statuses are known
 # tuple's own iterator: a tuple subclass's __iter__ or __getitem__ never runs.
 _tuple_iterator: Final = cast(
     "Callable[[tuple[object, ...]], Iterator[object]]", vars(tuple)["__iter__"]
@@ -302,7 +300,11 @@ class Classifier:
         if rules is not None:
             decision = self._user(links, found, rules)
         if decision is None and found:
-            decision = self._told(found)
+            decision = (
+                self._self_classifying(found)
+                or self._code(found)
+                or self._status(found)
+            )
         if decision is None:
             decision = self._transport(links, found) or self._validation(links, found)
         if decision is None:
@@ -339,7 +341,10 @@ class Classifier:
                 status = facts.status
                 break
         if transient:
-            retry_after = self._wait(found)
+            try:
+                retry_after = _retry_after(found, self.clock())
+            except Exception:  # noqa: BLE001 - a broken clock: no wait is known
+                retry_after = None
         return _make_decision(
             bucket,
             transient,
@@ -351,13 +356,6 @@ class Classifier:
             rule,
             link,
         )
-
-    def _wait(self, found: list[_Facts]) -> float | None:
-        """The Retry-After of the chain, if a link says; None if the clock breaks."""
-        try:
-            return _retry_after(found, self.clock())
-        except Exception:  # noqa: BLE001 - a broken clock: no wait is known
-            return None
 
     def _user(
         self, links: list[_Link], found: list[_Facts], rules: _Rules
@@ -380,16 +378,6 @@ class Classifier:
                     found, link, (rule.bucket, rule.transient, rule.kind), rule.name
                 )
         return None
-
-    def _told(self, found: list[_Facts]) -> Decision | None:
-        """What the links' own hooks, then their codes, then statuses decide."""
-        for facts in found:  # most links have neither a hook nor a code
-            if facts.codes or facts.hook is not None:
-                decision = self._self_classifying(found) or self._code(found)
-                if decision is not None:
-                    return decision
-                break
-        return self._status(found)
 
     def _self_classifying(self, found: list[_Facts]) -> Decision | None:
         for facts in found:
@@ -424,8 +412,7 @@ class Classifier:
             status = facts.status
             if status is None:
                 continue
-            # The known statuses inline, as most classified statuses are.
-            bucket, transient, kind = _known_status(status) or _by_status(status)
+            bucket, transient, kind = _by_status(status)
             rule = _STATUS_RULES[status]
             directive = _should_retry(facts) if facts.headers else None
             if directive is not None:
@@ -433,57 +420,29 @@ class Classifier:
                 rule += "+should-retry"
                 if transient:
                     bucket = _VISIBLE
-            # `_decide` inline: this link has the first status of the chain.
-            retry_after = self._wait(found) if transient else None
-            return _make_decision(
-                bucket,
-                transient,
-                kind,
-                status,
-                None,
-                retry_after,
-                retry_after is not None and retry_after > self.max_retry_after,
-                rule,
-                facts.link,
-            )
+            return self._decide(found, facts.link, (bucket, transient, kind), rule)
         return None
 
     def _transport(self, links: list[_Link], found: list[_Facts]) -> Decision | None:
         # A timeout anywhere in the chain decides before a connection failure:
         # stripe wraps requests' ReadTimeout in its own APIConnectionError.
-        chosen = connection = None
-        for link, info, number in links:
-            if number is None:  # most links: their class alone tells
-                if info.timeout:
-                    chosen = link
-                    break
-                if connection is None and info.connection:
-                    connection = link
-                continue
+        connection = None
+        for entry in links:
+            link, info, number = entry
             timeout = info.timeout
-            if timeout or (timeout is None and number in _TIMEOUT_ERRNOS):
-                chosen = link
-                break
-            if connection is None and (info.connection or number in _CONNECTION_ERRNOS):
-                connection = link
-        kind = "timeout"
-        if chosen is None:
-            if connection is None:
-                return None
-            chosen, kind = connection, "connection"
-        if found:
-            return self._decide(found, chosen, (_VISIBLE, True, kind), kind)
-        return _make_decision(  # `_decide` inline: no link says more
-            _VISIBLE,
-            True,  # noqa: FBT003 - the transient field, by position
-            kind,
-            None,
-            None,
-            None,
-            False,  # noqa: FBT003 - the defer field, by position
-            kind,
-            chosen,
-        )
+            if timeout or (
+                timeout is None and number is not None and number in _TIMEOUT_ERRNOS
+            ):
+                return self._decide(found, link, (_VISIBLE, True, "timeout"), "timeout")
+            if connection is None and (
+                info.connection or (number is not None and number in _CONNECTION_ERRNOS)
+            ):
+                connection = entry
+        if connection is not None:
+            return self._decide(
+                found, connection[0], (_VISIBLE, True, "connection"), "connection"
+            )
+        return None
 
     def _validation(self, links: list[_Link], found: list[_Facts]) -> Decision | None:
         for link, info, _ in links:

@@ -377,22 +377,7 @@ def _read_response_link(link: object, response: object) -> _Facts:
     What the link itself would say is missing, so its response tells all.
     """
     headers: list[object] = []
-    status: int | None
-    if type(response) is dict:
-        status, botocore_error, content = _read_response(
-            cast("dict[str, object]", response), headers, getattr
-        )
-    else:  # `_read_response` inline, for the clients' response objects
-        status_code = getattr(response, "status_code", None)
-        if type(status_code) is int and 100 <= status_code <= 599:  # noqa: PLR2004
-            status = status_code
-        else:
-            status = _first_status(status_code, getattr(response, "status", None))
-        response_headers = getattr(response, "headers", None)
-        if response_headers is not None and not _is_empty_dict(response_headers):
-            headers.append(response_headers)
-        botocore_error = _key(response, "Error")
-        content = getattr(response, "_content", None)
+    status, botocore_error, content = _read_response(response, headers, getattr)
     # No body, or an empty one, as a response without content keeps.
     empty = content is None or (type(content) is bytes and not content)
     body = None if empty else _response_body(content)
@@ -615,9 +600,7 @@ def _header_reader(headers: object) -> _HeaderReader:
     if type(headers) is dict:
         return _dict_table(cast("dict[object, object]", headers))
     try:
-        cls = type(headers)
-        how = _HEADER_CLASSES.get(cls)  # inline: most classes are known already
-        table_of, caseless = _header_class(cls) if how is None else how
+        table_of, caseless = _header_class(type(headers))
     except Exception:  # noqa: BLE001 - a class that cannot be named or hashed
         table_of, caseless = None, False
     if table_of is not None:

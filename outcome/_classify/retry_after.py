@@ -9,16 +9,12 @@ three forms, which are all in UTC whatever the host's time zone.
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING
 
 from outcome._classify.rules import _MILLISECOND_WAIT_HEADERS
 
 if TYPE_CHECKING:
     from outcome._classify.facts import _Facts
-
-
-_INFINITE: Final = math.inf  # what a Retry-After that is no number counts as
-_finite: Final = math.isfinite
 
 
 def _date(text: str) -> float | None:
@@ -72,14 +68,11 @@ def _retry_after(found: list[_Facts], now: float) -> float | None:
         text = headers.get("retry-after")
         if text is None:
             continue
-        try:  # `_seconds` inline: delay-seconds, as most servers send
-            value = float(text)
-        except ValueError:
-            value = _INFINITE
-        if not _finite(value):
+        value = _seconds(text)
+        if value is None:
             moment = _date(text)
             if moment is None:
                 continue
             value = moment - now
-        return value if value > 0.0 else 0.0  # noqa: FURB136 - max() is a call
+        return max(0.0, value)
     return None

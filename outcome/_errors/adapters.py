@@ -476,19 +476,18 @@ def _from_pydantic(  # noqa: C901, PLR0912, PLR0915 - one pass, inlined for spee
     if type(exc) is not _pydantic_core_error_class():
         return _from_pydantic_general(exc, echo_unknown_fields=echo_unknown_fields)
     rebuild, (title, lines, input_type, _) = cast("_Reduced", exc.__reduce__())
-    # _PendingCause(_rebuilt_copy, (...)), inline.
-    cause = _allocate(_PendingCause)
-    cause._make = _rebuilt_copy
-    cause._arguments = (  # noqa: SLF001
-        rebuild,
-        title,
-        lines,
-        input_type,
-        exc.__cause__,
-        exc.__context__,
-        exc.__traceback__,
+    cause = _PendingCause(
+        _rebuilt_copy,
+        (
+            rebuild,
+            title,
+            lines,
+            input_type,
+            exc.__cause__,
+            exc.__context__,
+            exc.__traceback__,
+        ),
     )
-    cause._made = {}  # noqa: SLF001
     details: dict[_Key, ErrorDetail] = {}
     held: _Params
     params_key: _ParamsKey

@@ -140,11 +140,7 @@ class _Recorder:
         """Write that `step` is about to act, with what waits, before it acts."""
         if self.lost:
             raise self._lost()
-        self.seq = seq = self.seq + 1
-        now = time.time()
-        self.pending.append(
-            (seq, step, phase, _INTENT, _NOTHING, now, now + self.lease)
-        )
+        self.note(step, phase, _INTENT)
         self.flush()
 
     def flush(self, *, finished: bool = False) -> None:

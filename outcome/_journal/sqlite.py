@@ -67,26 +67,16 @@ def _insert_entries(count: int) -> str:
     return statement
 
 
-_INSERT_TWO: Final = _insert_entries(2)
-
-
 def _insert(
     connection: sqlite3.Connection, saga_id: str, rows: Sequence[_EntryRow]
 ) -> None:
-    """Insert the entries `rows` of `saga_id`: one statement, or one per 100."""
-    count = len(rows)
-    if count == 1:  # an outcome alone, or the first intent
-        connection.execute(_INSERT_ENTRY, (saga_id, *rows[0]))
-    elif count == 2:  # an outcome and the next intent  # noqa: PLR2004
-        first, second = rows
-        connection.execute(_INSERT_TWO, (saga_id, *first, saga_id, *second))
-    else:
-        for start in range(0, count, _ROWS_PER_INSERT):
-            chunk = rows[start : start + _ROWS_PER_INSERT]
-            values: list[object] = []
-            for row in chunk:
-                values += (saga_id, *row)
-            connection.execute(_insert_entries(len(chunk)), values)
+    """Insert the entries `rows` of `saga_id`: one statement per 100."""
+    for start in range(0, len(rows), _ROWS_PER_INSERT):
+        chunk = rows[start : start + _ROWS_PER_INSERT]
+        values: list[object] = []
+        for row in chunk:
+            values += (saga_id, *row)
+        connection.execute(_insert_entries(len(chunk)), values)
 
 
 # Sagas whose last entry says they ended are marked closed when recovery looks.
@@ -305,7 +295,6 @@ class SqliteJournal(Journal):
         rows: Sequence[_EntryRow],
         *,
         saga: _SagaRow | None = None,
-        finished: bool = False,  # noqa: ARG002 - as in append: the last entry says so
     ) -> None:
         connection = self._connection()
         try:
@@ -334,7 +323,11 @@ class SqliteJournal(Journal):
         except connection.Error as exc:
             raise self._error(exc) from exc
 
-    _append_rows = _write  # a durable saga's writes, with no call in between
+    def _append_rows(
+        self, saga_id: str, rows: list[_EntryRow], *, finished: bool = False
+    ) -> None:
+        del finished  # as in append: the last entry says so
+        self._write(saga_id, rows)
 
     # Recovering ---------------------------------------------------------------
 
