@@ -24,8 +24,8 @@ report; in the async cases, a task for the undos that a cancel cannot cut
 short). The async runs are timed inside one event loop, all the calls of a
 repeat in one coroutine, with the garbage collector off as for the others;
 each repeat ends with one turn of the loop inside the timing, so that any
-work the calls left for the loop (the task that undid the steps takes its own
-first step there) is counted too.
+work the calls left for the loop (a task one started and did not wait for)
+is counted too.
 
 Run it with ``python benchmarks/bench_saga.py``; ``--quick`` runs a few short
 rounds only to prove the script works.
