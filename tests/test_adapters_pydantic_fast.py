@@ -11,7 +11,13 @@ from pydantic_core import InitErrorDetails
 from outcome import Errors
 from outcome._errors import adapters as adapters_module
 from outcome._errors.detail import _PendingCause
-from tests.test_adapters import SECRET, _conversion_of, assert_nothing_shows, caught
+from tests.test_adapters import (
+    SECRET,
+    Item,
+    _conversion_of,
+    assert_nothing_shows,
+    caught,
+)
 
 
 def _both_ways(exc: BaseException) -> tuple[Errors, Errors, bool]:
@@ -116,3 +122,65 @@ def test_a_pending_cause_is_made_with_its_arguments() -> None:
     assert pending.made() is pending.made()
     assert calls == [("a", 1)]
     assert _PendingCause(lambda: KeyError("k")).made().args == ("k",)
+
+
+class _OlderCore(Exception):
+    """pydantic-core's ValidationError as it was before ``errors(include_input=)``."""
+
+    def __init__(self, real: pydantic.ValidationError) -> None:
+        super().__init__("an older pydantic-core")
+        self.real = real
+
+    def errors(self) -> list[dict[str, object]]:
+        """The real errors, by a method that takes no options."""
+        return [dict(line) for line in self.real.errors()]
+
+
+def test_a_pydantic_core_without_include_input_converts_the_general_way() -> None:
+    """When errors() cannot leave the inputs out, the general way converts."""
+    lines = [
+        InitErrorDetails(type="greater_than", loc=("a",), input=SECRET, ctx={"gt": 0}),
+        InitErrorDetails(type="missing", loc=("b", 1), input=SECRET),
+    ]
+    older = _OlderCore(pydantic.ValidationError.from_exception_data("Model", lines))
+    handed_over: list[BaseException] = []
+    general_way = adapters_module._from_pydantic_general
+
+    def recorded(given: BaseException, **options: bool) -> object:
+        handed_over.append(given)
+        return general_way(given, **options)
+
+    with pytest.MonkeyPatch.context() as patched:
+        patched.setattr(
+            adapters_module, "_pydantic_core_error_class", lambda: _OlderCore
+        )
+        patched.setattr(adapters_module, "_from_pydantic_general", recorded)
+        errors = Errors.from_pydantic(older)
+    assert handed_over == [older]
+    assert [(d.path, d.code, dict(d.params)) for d in errors] == [
+        (("a",), "greater_than", {"count": 0}),
+        (("b", 1), "missing", {}),
+    ]
+    assert SECRET not in repr(errors.to_list())
+
+
+def test_the_cause_is_made_when_read_with_the_chain_it_had() -> None:
+    """The copy is made at the first read, with the chain and traceback of then."""
+    exc = caught(lambda: Item.model_validate({"price": SECRET, "name": "tea"}))
+    first_cause = KeyError("first")
+    exc.__cause__ = first_cause
+    traceback = exc.__traceback__
+    detail = next(iter(Errors.from_pydantic(exc)))
+    assert type(detail._cause) is _PendingCause  # not made yet
+    exc.__cause__ = KeyError("later")  # as raising it on from another would
+    exc.__context__ = KeyError("later")
+    exc.__traceback__ = None
+    cause = detail.cause
+    assert isinstance(cause, pydantic.ValidationError)
+    assert cause is not exc
+    assert (cause.__cause__, cause.__context__) == (first_cause, None)
+    assert cause.__traceback__ is traceback
+    assert [(e["loc"], e["type"], e["input"]) for e in cause.errors()] == [
+        (("price",), "int_parsing", None)
+    ]
+    assert detail.cause is cause  # made once

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Iterable, Mapping
-from typing import TYPE_CHECKING, Any, Final, Protocol, TypeAlias, cast
+from typing import TYPE_CHECKING, Any, Final, Protocol, cast
 
 from outcome._bucket import Bucket
 from outcome._errors.detail import (
@@ -336,6 +336,17 @@ def _without_input(
             hid_something = hid_something or safe["loc"] is not line["loc"]
             converted.append(safe)
         return converted, None if hid_something else exc
+    copy = _rebuilt_without_input(exc, recipe, echo_unknown_fields=echo_unknown_fields)
+    return cast("_PydanticError", copy).errors(), copy
+
+
+def _rebuilt_without_input(
+    exc: BaseException,
+    recipe: tuple[Callable[..., BaseException], tuple[object, ...]],
+    *,
+    echo_unknown_fields: bool,
+) -> BaseException:
+    """`exc` rebuilt by its pickling `recipe` from safe lines, ``hide_input`` set."""
     rebuild, (title, pickled, input_type, _) = recipe
     copy = rebuild(
         title,
@@ -348,8 +359,7 @@ def _without_input(
     )
     copy.__cause__ = exc.__cause__
     copy.__context__ = exc.__context__
-    copy = copy.with_traceback(exc.__traceback__)
-    return cast("_PydanticError", copy).errors(), copy
+    return copy.with_traceback(exc.__traceback__)
 
 
 def _pydantic_params(code: str, context: object) -> dict[str, object]:
@@ -455,19 +465,21 @@ def _from_pydantic(  # noqa: C901, PLR0912, PLR0915 - one pass, inlined for spee
     param ``param_path``).
 
     pydantic-core's own ``ValidationError`` converts in one pass: its errors
-    are read once, as pickling reads them (``__reduce__``), and not checked
-    again: pydantic made them, so each ``loc`` is a tuple of str and int and
-    each ``type`` a str or a ``PydanticCustomError``. The lines are made safe
-    in place (they are new, and no one else holds them), and the copy
-    `_without_input` makes from them is the errors' `_PendingCause`: made
-    when a log or a tracker first asks for it. The errors are converted from
-    what that copy's ``errors()`` gives: the same ``type``, ``loc``, ``msg``
-    and ``ctx``, but where `_safe_pydantic_line` hides a ctx value, which no
+    are read once, without their inputs and urls (``errors(include_url=False,
+    include_input=False)``), and not checked again: pydantic made them, so
+    each ``loc`` is a tuple of str and int and each ``type`` a str. The
+    errors are converted as the general way converts what the copy
+    `_without_input` makes gives: the same ``type``, ``loc``, ``msg`` and
+    ``ctx``, but where `_safe_pydantic_line` hides a ctx value, which no
     param keeps; a ``msg`` that would then differ is never read, as its code
-    has a built-in template. The general way (`_from_pydantic_general`)
-    converts it instead when a line is not so (an empty ``type``, or a hidden
-    ctx value of a code without a built-in template), and when two errors
-    are equal.
+    has a built-in template. That copy is the errors' `_PendingCause`, made
+    by `_pydantic_copy` when a log or a tracker first asks for it; until
+    then the errors hold `exc`, as its traceback holds the frames that had
+    the input, and show nothing of it. The general way
+    (`_from_pydantic_general`) converts it instead when a line is not so (an
+    empty ``type``, or a hidden ctx value of a code without a built-in
+    template), when two errors are equal, and for a pydantic-core whose
+    ``errors()`` cannot leave the inputs out.
 
     Raises:
         TypeError: When `exc` is not an exception whose ``errors()`` returns a
@@ -475,17 +487,22 @@ def _from_pydantic(  # noqa: C901, PLR0912, PLR0915 - one pass, inlined for spee
     """
     if type(exc) is not _pydantic_core_error_class():
         return _from_pydantic_general(exc, echo_unknown_fields=echo_unknown_fields)
-    rebuild, (title, lines, input_type, _) = cast("_Reduced", exc.__reduce__())
+    core: Any = exc  # pydantic-core's ValidationError, which is not imported
+    try:
+        lines: list[dict[str, Any]] = core.errors(
+            include_url=False, include_input=False
+        )
+    except TypeError:  # a pydantic-core older than include_input
+        return _from_pydantic_general(exc, echo_unknown_fields=echo_unknown_fields)
+    # The chain and the traceback as they are now, should `exc` be raised on.
     cause = _PendingCause(
-        _rebuilt_copy,
+        _pydantic_copy,
         (
-            rebuild,
-            title,
-            lines,
-            input_type,
+            exc,
             exc.__cause__,
             exc.__context__,
             exc.__traceback__,
+            echo_unknown_fields,
         ),
     )
     details: dict[_Key, ErrorDetail] = {}
@@ -495,9 +512,7 @@ def _from_pydantic(  # noqa: C901, PLR0912, PLR0915 - one pass, inlined for spee
         code = line["type"]
         context: dict[object, object] | None = line.get("ctx")
         if type(code) is str and code in _PYDANTIC_PLAIN_CODES:
-            # A known type whose line holds no input but its own: as
-            # _safe_pydantic_line leaves it, less the input.
-            line["input"] = None
+            # A known type, whose line _safe_pydantic_line leaves as it is.
             loc = line["loc"]
             if context is None:
                 held = _NO_PARAMS_PAIR
@@ -534,7 +549,7 @@ def _from_pydantic(  # noqa: C901, PLR0912, PLR0915 - one pass, inlined for spee
                 held, params_key = _pydantic_line_params(
                     code, None, context, echoed=False
                 )
-        elif type(code) is not str or code in _PYDANTIC_SAFE_LINE_CODES:
+        elif type(code) is not str or not code or code in _PYDANTIC_SAFE_LINE_CODES:
             special = _special_pydantic_line(
                 line, echo_unknown_fields=echo_unknown_fields
             )
@@ -545,7 +560,6 @@ def _from_pydantic(  # noqa: C901, PLR0912, PLR0915 - one pass, inlined for spee
             code, loc, held, params_key = special
         else:
             # A type without a built-in template: pydantic's msg is its default.
-            line["input"] = None
             loc = line["loc"]
             message = line["msg"]
             prefix = _PYDANTIC_VALIDATOR_PREFIXES.get(code)
@@ -623,15 +637,6 @@ def _from_pydantic_general(
     return held
 
 
-# What pydantic-core's ValidationError.__reduce__ gives: from_exception_data and
-# its arguments, (title, [line, ...], input_type, hide_input).
-# Its lines' values are read as pydantic makes them (see _from_pydantic).
-_Reduced: TypeAlias = tuple[
-    "Callable[..., BaseException]",
-    tuple[object, list[dict[str, Any]], object, object],
-]
-
-
 def _pydantic_core_error_class() -> type[BaseException] | None:
     """pydantic-core's own ``ValidationError``, if pydantic-core was imported."""
     core = sys.modules.get("pydantic_core")
@@ -639,17 +644,21 @@ def _pydantic_core_error_class() -> type[BaseException] | None:
     return found
 
 
-def _rebuilt_copy(  # noqa: PLR0913, PLR0917 - what pickling and the chain need
-    rebuild: Callable[..., BaseException],
-    title: object,
-    lines: list[dict[str, object]],
-    input_type: object,
+def _pydantic_copy(
+    exc: BaseException,
     exc_cause: BaseException | None,
     exc_context: BaseException | None,
     traceback: TracebackType | None,
+    echo_unknown_fields: bool,  # noqa: FBT001 - the pending cause's arguments
 ) -> BaseException:
-    """The copy `_without_input` makes, from what was kept of the exception."""
-    copy = rebuild(title, lines, input_type, True)  # noqa: FBT003 - hide_input
+    """
+    The copy of pydantic-core's `exc` that `_without_input` makes.
+
+    With the chained exceptions and the traceback `exc` had when converted;
+    pydantic-core's own class pickles by ``from_exception_data``.
+    """
+    recipe: Any = exc.__reduce__()
+    copy = _rebuilt_without_input(exc, recipe, echo_unknown_fields=echo_unknown_fields)
     copy.__cause__ = exc_cause
     copy.__context__ = exc_context
     return copy.with_traceback(traceback)
@@ -661,23 +670,20 @@ def _special_pydantic_line(
     """
     The code, loc and params of a line `_safe_pydantic_line` changes, or None.
 
-    The line is made, in place, what `_safe_pydantic_line` makes of it: the
-    same keys in the same order, with its values. None when the line is one
+    The loc is the one `_safe_pydantic_line` gives. None when the line is one
     `_from_pydantic` leaves to the general way.
     """
-    kind = line["type"]
+    code = line["type"]
     context = line.get("ctx")
-    message = line["msg"]
-    line.update(_safe_pydantic_line(line, echo_unknown_fields=echo_unknown_fields))
-    code = kind if type(kind) is str else getattr(kind, "type", None)
+    safe = _safe_pydantic_line(line, echo_unknown_fields=echo_unknown_fields)
     if type(code) is not str or not code:
         return None
-    if line.get("ctx") is not context and code not in DEFAULT_MESSAGES:
+    if safe.get("ctx") is not context and code not in DEFAULT_MESSAGES:
         return None  # its msg would show what is now hidden
     held, params_key = _pydantic_line_params(
-        code, message, context, echoed=echo_unknown_fields
+        code, line["msg"], context, echoed=echo_unknown_fields
     )
-    return code, line["loc"], held, params_key
+    return code, safe["loc"], held, params_key
 
 
 def _pydantic_line_params(
