@@ -178,7 +178,7 @@ class TestHttpxHeaders:
         failure = HTTPError(status_code=429, headers=headers)
         assert classify(failure).retry_after == expected
 
-    @pytest.mark.parametrize("change", ["order", "shape", "construction"])
+    @pytest.mark.parametrize("change", ["order", "shape", "lower", "construction"])
     def test_a_list_kept_otherwise_is_read_by_raw(
         self, monkeypatch: pytest.MonkeyPatch, change: str
     ) -> None:
@@ -192,6 +192,8 @@ class TestHttpxHeaders:
                 raise RuntimeError
             if change == "order":  # (lower, raw, value), which raw reads as such
                 self._list = [(lower, key, value) for key, lower, value in self._list]
+            elif change == "lower":  # names matched as they were sent
+                self._list = [(key, key, value) for key, _, value in self._list]
             else:
                 vars(self)["_list"] = tuple(self._list)
 

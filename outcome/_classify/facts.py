@@ -754,8 +754,8 @@ def _lists_as_raw_reads(cls: type) -> bool:
     Whether `cls` keeps ``_list`` as ``(raw name, lower name, value)``, as read here.
 
     Tried once per class, on headers made for it: an httpx that kept its pairs
-    in another order, or another shape, would be read wrong by ``_list``, so
-    its headers are read by ``raw``.
+    in another order, or another shape, or its names otherwise lower-cased,
+    would be read wrong by ``_list``, so its headers are read by ``raw``.
     """
     try:
         probe: object = cls([(b"X-Outcome-Probe", b"yes")])
@@ -764,7 +764,10 @@ def _lists_as_raw_reads(cls: type) -> bool:
             return False
         triples = cast("list[tuple[bytes, bytes, bytes]]", pairs)
         read = [(name, value) for name, _, value in triples]
-        return read == getattr(probe, "raw", None) == [(b"X-Outcome-Probe", b"yes")]
+        return (
+            read == getattr(probe, "raw", None) == [(b"X-Outcome-Probe", b"yes")]
+            and triples[0][1] == b"x-outcome-probe"
+        )
     except Exception:  # noqa: BLE001 - a class that cannot be tried: read by raw
         return False
 
@@ -772,12 +775,17 @@ def _lists_as_raw_reads(cls: type) -> bool:
 def _pairs_table(
     pairs: list[tuple[bytes, bytes, bytes]], encoding: str
 ) -> _HeaderTable | None:
-    """`_raw_table`, for httpx's ``_list``: ``(raw name, lower name, value)``."""
+    """
+    `_raw_table`, for httpx's ``_list``: ``(raw name, lower name, value)``.
+
+    The lower name is the one httpx's get() matches, and the raw name
+    lower-cased, as `_lists_as_raw_reads` saw: no name is lower-cased here.
+    """
     if len(pairs) > _MAX_HEADERS:
         return None
     joined: dict[str, str] = {}
-    for key, _, value in pairs:
-        name = _raw_name(_lower(key))  # the raw name, as `raw` gives it
+    for _, key, value in pairs:
+        name = _raw_name(key)
         if name is not None:
             text = _decode(value, encoding)
             before = joined.get(name)
