@@ -438,6 +438,7 @@ class DurableSaga(Generic[I, C]):
         self.transactional: Final = bool(transactional)
         self.context = context
         self._steps_text = json.dumps(names)
+        self._input_is = f"durable saga {name!r}: its input"  # as a refusal says
         self._fresh: Saga[C] = self._recorded({})  # what a new run runs
 
     def __repr__(self) -> str:
@@ -446,7 +447,7 @@ class DurableSaga(Generic[I, C]):
     # Running -------------------------------------------------------------------
 
     def _start(self, given: I) -> tuple[C, _Recorder]:
-        text = _encode(given, f"durable saga {self.name!r}: its input")
+        text = _encode(given, self._input_is)
         saga_id = _new_id()
         ctx = self.context(json.loads(text), saga_id)
         record = (saga_id, self.name, self.version, self._steps_text, text)
