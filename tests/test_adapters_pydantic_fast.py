@@ -20,8 +20,10 @@ from tests.test_adapters import (
 )
 
 
-def _both_ways(exc: BaseException) -> tuple[Errors, Errors, bool]:
-    """`exc` converted by the one pass, by the general way, and if the pass did all."""
+def _converted_recording(
+    exc: BaseException, *, core: type[BaseException] | None = None
+) -> tuple[Errors, list[BaseException]]:
+    """`exc` converted, and what the one pass handed over to the general way."""
     handed_over: list[BaseException] = []
     general_way = adapters_module._from_pydantic_general
 
@@ -31,7 +33,14 @@ def _both_ways(exc: BaseException) -> tuple[Errors, Errors, bool]:
 
     with pytest.MonkeyPatch.context() as patched:
         patched.setattr(adapters_module, "_from_pydantic_general", recorded)
-        fast = Errors.from_pydantic(exc)
+        if core is not None:
+            patched.setattr(adapters_module, "_pydantic_core_error_class", lambda: core)
+        return Errors.from_pydantic(exc), handed_over
+
+
+def _both_ways(exc: BaseException) -> tuple[Errors, Errors, bool]:
+    """`exc` converted by the one pass, by the general way, and if the pass did all."""
+    fast, handed_over = _converted_recording(exc)
     with pytest.MonkeyPatch.context() as patched:
         patched.setattr(adapters_module, "_pydantic_core_error_class", lambda: None)
         general = Errors.from_pydantic(exc)
@@ -143,19 +152,7 @@ def test_a_pydantic_core_without_include_input_converts_the_general_way() -> Non
         InitErrorDetails(type="missing", loc=("b", 1), input=SECRET),
     ]
     older = _OlderCore(pydantic.ValidationError.from_exception_data("Model", lines))
-    handed_over: list[BaseException] = []
-    general_way = adapters_module._from_pydantic_general
-
-    def recorded(given: BaseException, **options: bool) -> object:
-        handed_over.append(given)
-        return general_way(given, **options)
-
-    with pytest.MonkeyPatch.context() as patched:
-        patched.setattr(
-            adapters_module, "_pydantic_core_error_class", lambda: _OlderCore
-        )
-        patched.setattr(adapters_module, "_from_pydantic_general", recorded)
-        errors = Errors.from_pydantic(older)
+    errors, handed_over = _converted_recording(older, core=_OlderCore)
     assert handed_over == [older]
     assert [(d.path, d.code, dict(d.params)) for d in errors] == [
         (("a",), "greater_than", {"count": 0}),
