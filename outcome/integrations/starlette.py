@@ -36,10 +36,12 @@ raising them returns `problem_response`.
 
 from __future__ import annotations
 
+import copy
+import json
 import logging
 import sys
 from contextvars import ContextVar
-from typing import TYPE_CHECKING, Final, cast
+from typing import TYPE_CHECKING, Any, Final, cast
 
 from outcome._bucket import Bucket
 from outcome._errors.collection import Errors
@@ -119,7 +121,9 @@ def install(
       ``{"pointer": "#/card_token", "location": "body", ...}`` and a bad
       ``?limit=`` is ``{"pointer": "#/limit", "location": "query", ...}``.
       Body that is not JSON at all is at ``"#"`` in the body. The app's
-      OpenAPI document still describes FastAPI's own 422 body.
+      OpenAPI document describes those 422 bodies as they are answered:
+      ``application/problem+json`` of a ``ProblemDetails`` schema, in place
+      of FastAPI's ``HTTPValidationError`` (see "Answering API requests").
     - On FastAPI, `outcome.Errors`, `outcome.Ok` and `outcome.Err` become
       known to ``fastapi.encoders.jsonable_encoder``, which FastAPI uses for a
       route without a response model: they encode as pydantic serialises
@@ -382,6 +386,7 @@ def _install_on_fastapi(app: FastAPI, problems: Problems) -> None:
     handlers = app.exception_handlers
     if handlers.get(RequestValidationError) is request_validation_exception_handler:
         app.add_exception_handler(RequestValidationError, answer_invalid)
+        _describe_problem_bodies(app)
     ENCODERS_BY_TYPE.setdefault(
         Errors, lambda errors: jsonable_encoder(cast("Errors", errors).to_list())
     )
@@ -398,6 +403,149 @@ def _install_on_fastapi(app: FastAPI, problems: Problems) -> None:
         return {"err": jsonable_encoder(error)}
 
     ENCODERS_BY_TYPE.setdefault(Err, encoded_err)
+
+
+def _describe_problem_bodies(app: FastAPI) -> None:
+    """
+    Make the app's OpenAPI document describe its 422 bodies as they are answered.
+
+    The app's ``openapi`` (FastAPI's, or one the app set before `install`) is
+    wrapped, as FastAPI's docs show an app replacing it: the document it
+    builds is changed once, where FastAPI keeps it (``app.openapi_schema``),
+    or now if it was built already.
+    """
+    build = app.openapi
+    if app.openapi_schema is not None:  # built already, by a request before install
+        app.openapi_schema = _with_problem_bodies(app.openapi_schema)
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = _with_problem_bodies(build())
+        return app.openapi_schema
+
+    setattr(app, "openapi", openapi)  # noqa: B010 - a method, replaced as FastAPI shows
+
+
+_SCHEMAS: Final = "#/components/schemas/"
+_FASTAPI_BODY: Final = f"{_SCHEMAS}HTTPValidationError"
+_FASTAPI_ERROR: Final = f"{_SCHEMAS}ValidationError"
+
+
+def _with_problem_bodies(document: dict[str, Any]) -> dict[str, Any]:
+    """
+    `document`, its responses with FastAPI's 422 body described as problem details.
+
+    Each ``422`` whose body is FastAPI's ``HTTPValidationError`` gets an
+    ``application/problem+json`` body, ``ProblemDetails`` (or, if the app has a
+    schema of that name, ``outcome.ProblemDetails``), whose ``errors`` are
+    ``ProblemDetailsError`` objects. FastAPI's ``HTTPValidationError`` and
+    ``ValidationError`` schemas are dropped once nothing refers to them.
+    """
+    components = _dict_at(document, "components", "schemas") or {}
+    problem, error = _problem_schemas()
+    problem_name, error_name = (
+        ("ProblemDetails", "ProblemDetailsError")
+        if components.get("ProblemDetails", problem) == problem
+        and components.get("ProblemDetailsError", error) == error
+        else ("outcome.ProblemDetails", "outcome.ProblemDetailsError")
+    )
+    body = {PROBLEM_JSON: {"schema": {"$ref": f"{_SCHEMAS}{problem_name}"}}}
+    described = False
+    for item in _dicts_in(document.get("paths")):
+        for operation in _dicts_in(item):  # a path item's "parameters" is none
+            invalid = _dict_at(operation, "responses", "422")
+            if invalid is not None and _is_fastapi_body(invalid):
+                invalid["content"] = copy.deepcopy(body)
+                described = True
+    if described:
+        components = document.setdefault("components", {}).setdefault("schemas", {})
+        problem["properties"]["errors"]["items"] = {"$ref": f"{_SCHEMAS}{error_name}"}
+        components[problem_name] = problem
+        components[error_name] = error
+        for name, reference in (
+            ("HTTPValidationError", _FASTAPI_BODY),
+            ("ValidationError", _FASTAPI_ERROR),
+        ):
+            schema = components.pop(name, None)
+            if schema is not None and f'"{reference}"' in json.dumps(
+                document, default=str
+            ):
+                components[name] = schema  # still referred to: kept
+    return document
+
+
+def _is_fastapi_body(response: dict[str, Any]) -> bool:
+    """Whether `response` has FastAPI's validation body, and that alone."""
+    content = _dict_at(response, "content")
+    return (
+        content is not None
+        and list(content) == ["application/json"]
+        and content["application/json"] == {"schema": {"$ref": _FASTAPI_BODY}}
+    )
+
+
+def _dicts_in(value: object) -> list[dict[str, Any]]:
+    """The values of `value` that are dicts, if it is a dict of a JSON document."""
+    if not isinstance(value, dict):
+        return []
+    items = cast("dict[str, object]", value).values()
+    return [cast("dict[str, Any]", item) for item in items if isinstance(item, dict)]
+
+
+def _dict_at(value: dict[str, Any], *keys: str) -> dict[str, Any] | None:
+    """The dict at `keys` in `value`, a JSON document's; None if there is none."""
+    found: object = value
+    for key in keys:
+        if not isinstance(found, dict):
+            return None
+        found = cast("dict[str, object]", found).get(key)
+    return cast("dict[str, Any]", found) if isinstance(found, dict) else None
+
+
+def _problem_schemas() -> tuple[dict[str, Any], dict[str, Any]]:
+    """The JSON Schemas of `ProblemDetails` and of its `ProblemDetailsError` entries."""
+    text = {"type": "string"}
+    problem: dict[str, Any] = {
+        "title": "ProblemDetails",
+        "description": (
+            "An RFC 9457 problem details object; errors has one entry per error."
+        ),
+        "type": "object",
+        "properties": {
+            "type": {**text, "title": "Type"},
+            "title": {**text, "title": "Title"},
+            "status": {"type": "integer", "title": "Status"},
+            "detail": {**text, "title": "Detail"},
+            "instance": {**text, "title": "Instance"},
+            "errors": {"type": "array", "title": "Errors", "items": {}},
+        },
+        "required": ["type", "title", "status", "errors"],
+    }
+    error: dict[str, Any] = {
+        "title": "ProblemDetailsError",
+        "type": "object",
+        "properties": {
+            "detail": {**text, "title": "Detail"},
+            "pointer": {
+                **text,
+                "title": "Pointer",
+                "description": (
+                    "A JSON Pointer into the document the error is in: "
+                    "#/card_token, or # for its root"
+                ),
+            },
+            "location": {
+                **text,
+                "title": "Location",
+                "enum": sorted(_LOCATIONS),
+                "description": "The document the error is in, as FastAPI names it",
+            },
+            "code": {**text, "title": "Code"},
+            "reference": {**text, "title": "Reference"},
+        },
+        "required": ["detail", "pointer", "code"],
+    }
+    return problem, error
 
 
 class _RequestInputHiddenError(Exception):

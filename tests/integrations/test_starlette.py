@@ -10,7 +10,7 @@ import sys
 import threading
 import time
 from collections.abc import AsyncIterator, Iterator, Mapping
-from typing import TYPE_CHECKING, Annotated, Any, Literal, Protocol, cast
+from typing import TYPE_CHECKING, Annotated, Any, Final, Literal, Protocol, cast
 
 import httpx
 import pytest
@@ -1089,3 +1089,244 @@ class TestUvicorn:
         assert record.exc_info is not None
         assert isinstance(record.exc_info[1], LookupError)
         assert str(record.exc_info[1]) == BUG
+
+
+def openapi_of(app: FastAPI) -> dict[str, Any]:
+    """The OpenAPI document the app serves."""
+    document: dict[str, Any] = TestClient(app).get("/openapi.json").json()
+    return document
+
+
+def schema_errors(
+    value: object, schema: dict[str, Any], schemas: dict[str, Any]
+) -> list[str]:
+    """What of `value` the JSON Schema `schema` refuses: the little the bodies use."""
+    if "$ref" in schema:
+        return schema_errors(value, schemas[schema["$ref"].rsplit("/", 1)[1]], schemas)
+    kinds = {"object": dict, "array": list, "string": str, "integer": int}
+    if not isinstance(value, kinds[schema["type"]]):
+        return [f"{value!r} is not of type {schema['type']}"]
+    if "enum" in schema and value not in schema["enum"]:
+        return [f"{value!r} is not one of {schema['enum']}"]
+    found: list[str] = []
+    if isinstance(value, dict):
+        members = cast("dict[str, object]", value)
+        found += [
+            f"{name} is missing" for name in schema["required"] if name not in members
+        ]
+        for name, member in members.items():
+            if name not in schema["properties"]:
+                found.append(f"{name} is not described")
+            else:
+                found += schema_errors(member, schema["properties"][name], schemas)
+    if isinstance(value, list):
+        for item in cast("list[object]", value):
+            found += schema_errors(item, schema["items"], schemas)
+    return found
+
+
+class ProblemDetails(BaseModel):
+    """An app's own model that happens to be named as outcome's schema."""
+
+    reason: str
+
+
+# A 422 an app describes itself: kept as it is.
+OWN_422: Final = {
+    "description": "Refused",
+    "content": {"text/plain": {"schema": {"type": "string"}}},
+}
+
+
+def validating_app() -> FastAPI:
+    """A FastAPI app, not installed yet, with a route that validates its input."""
+    app = FastAPI()
+
+    @app.post("/payments")
+    def pay(payment: Payment, notify: bool = False) -> dict[str, object]:  # noqa: FBT002 - a query flag
+        return {"of": payment, "notify": notify}
+
+    return app
+
+
+class TestFastAPIOpenAPI:
+    """The OpenAPI document describes the 422 bodies as install answers them."""
+
+    def test_the_422_body_is_problem_details(self) -> None:
+        """Each 422 is problem+json, and what a bad request gets fits its schema."""
+        app = fastapi_app()  # installed
+        document = openapi_of(app)
+        schemas = document["components"]["schemas"]
+        invalid = document["paths"]["/payments/{order_id}"]["post"]["responses"]["422"]
+        assert invalid == {
+            "description": "Validation Error",
+            "content": {
+                "application/problem+json": {
+                    "schema": {"$ref": "#/components/schemas/ProblemDetails"}
+                }
+            },
+        }
+        assert "HTTPValidationError" not in schemas
+        assert "ValidationError" not in schemas
+        assert "HTTPValidationError" not in json.dumps(document)
+        response = TestClient(app).post(
+            "/payments/x?limit=y", json={"amount": 0}, headers={"x-shop": "z"}
+        )
+        body = assert_problem(response, 422)
+        assert {e["location"] for e in body["errors"]} == {
+            "path",
+            "query",
+            "header",
+            "body",
+        }
+        assert (
+            schema_errors(body, invalid["content"][PROBLEM_JSON]["schema"], schemas)
+            == []
+        )
+
+    def test_the_schema_refuses_what_is_not_a_problem(self) -> None:
+        """The check above can fail: FastAPI's own body does not fit."""
+        schemas = openapi_of(fastapi_app())["components"]["schemas"]
+        fastapi_body = {
+            "detail": [{"loc": ["body", "amount"], "msg": "x", "type": "y"}]
+        }
+        problem = {"$ref": "#/components/schemas/ProblemDetails"}
+        assert schema_errors(fastapi_body, problem, schemas) == [
+            "type is missing",
+            "title is missing",
+            "status is missing",
+            "errors is missing",
+            f"{fastapi_body['detail']!r} is not of type string",
+        ]
+
+    def test_routes_without_a_422_add_no_schema(self) -> None:
+        """An app whose routes validate nothing gets no problem schemas."""
+        app = FastAPI()
+
+        @app.get("/health")
+        def health() -> dict[str, str]:
+            return {"status": "ok"}
+
+        install(app)
+        document = openapi_of(app)
+        assert "components" not in document
+        assert list(document["paths"]["/health"]["get"]["responses"]) == ["200"]
+
+    @pytest.mark.parametrize(
+        "document",
+        [
+            {"openapi": "3.1.0"},
+            {"openapi": "3.1.0", "paths": []},
+            {"openapi": "3.1.0", "paths": {"/a": {"get": {"responses": []}}}},
+            {"openapi": "3.1.0", "paths": {"/a": {"get": {"summary": "none"}}}},
+        ],
+    )
+    def test_a_document_without_fastapi_s_422_is_left_as_it_is(
+        self, document: dict[str, Any]
+    ) -> None:
+        """No paths, or operations without responses: nothing to describe."""
+        before = json.dumps(document)
+        assert integration._with_problem_bodies(document) is document
+        assert json.dumps(document) == before
+
+    def test_the_app_s_own_openapi_is_kept_and_described(self) -> None:
+        """An openapi the app set before install builds the document, described."""
+        app = validating_app()
+        built = app.openapi
+
+        def own() -> dict[str, Any]:
+            document = built()
+            document["info"]["x-shop"] = "tea"
+            return document
+
+        app.openapi = own  # type: ignore[method-assign]
+        install(app)
+        document = openapi_of(app)
+        assert document["info"]["x-shop"] == "tea"
+        assert "ProblemDetails" in document["components"]["schemas"]
+        assert openapi_of(app) == document  # built once, kept by FastAPI
+
+    def test_a_document_built_before_install_is_described(self) -> None:
+        """An app whose document was built before install: described at install."""
+        app = validating_app()
+        assert "HTTPValidationError" in json.dumps(app.openapi())  # as an export does
+        install(app)
+        document = openapi_of(app)
+        assert "HTTPValidationError" not in json.dumps(document)
+        assert "ProblemDetails" in document["components"]["schemas"]
+
+    def test_a_schema_of_the_app_named_problem_details_is_kept(self) -> None:
+        """The app's own ProblemDetails model keeps its name; ours takes another."""
+        app = FastAPI()
+
+        @app.post("/report")
+        def report(problem: ProblemDetails) -> dict[str, str]:
+            return {"reason": problem.reason}
+
+        install(app)
+        document = openapi_of(app)
+        schemas = document["components"]["schemas"]
+        assert schemas["ProblemDetails"]["required"] == ["reason"]
+        invalid = document["paths"]["/report"]["post"]["responses"]["422"]
+        assert invalid["content"][PROBLEM_JSON]["schema"] == {
+            "$ref": "#/components/schemas/outcome.ProblemDetails"
+        }
+        errors = schemas["outcome.ProblemDetails"]["properties"]["errors"]
+        assert errors["items"] == {
+            "$ref": "#/components/schemas/outcome.ProblemDetailsError"
+        }
+
+    def test_the_app_s_own_validation_handler_keeps_fastapi_s_document(self) -> None:
+        """With the app's own RequestValidationError handler, the 422 is FastAPI's."""
+
+        async def own(_request: Request, _exc: Exception) -> Response:
+            return JSONResponse({"own": True}, status_code=422)
+
+        app = FastAPI(exception_handlers={RequestValidationError: own})
+
+        @app.get("/items")
+        def items(limit: int) -> list[int]:
+            return [limit]
+
+        install(app)
+        document = openapi_of(app)
+        assert "HTTPValidationError" in document["components"]["schemas"]
+        assert "ProblemDetails" not in json.dumps(document)
+
+    def test_a_schema_still_referred_to_is_kept(self) -> None:
+        """FastAPI's ValidationError stays while referred to; an app's own 422 too."""
+        app = validating_app()
+        built = app.openapi
+
+        def own() -> dict[str, Any]:
+            document = built()
+            document["paths"]["/errors"] = {
+                "get": {
+                    "responses": {
+                        "200": {
+                            "description": "Its own list of errors",
+                            "content": {
+                                "application/json": {
+                                    "schema": {
+                                        "$ref": "#/components/schemas/ValidationError"
+                                    }
+                                }
+                            },
+                        }
+                    }
+                },
+                "parameters": [],  # a path item's own: no operation
+            }
+            document["paths"]["/legacy"] = {"post": {"responses": {"422": OWN_422}}}
+            return document
+
+        app.openapi = own  # type: ignore[method-assign]
+        install(app)
+        document = openapi_of(app)
+        schemas = document["components"]["schemas"]
+        assert "ValidationError" in schemas
+        assert "HTTPValidationError" not in schemas
+        assert document["paths"]["/legacy"]["post"]["responses"]["422"] == OWN_422
+        assert document["paths"]["/payments"]["post"]["responses"]["422"][
+            "content"
+        ] == {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetails"}}}
