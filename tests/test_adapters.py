@@ -936,7 +936,16 @@ class TestFromPydanticCore:
         ],
     )
     @pytest.mark.parametrize(
-        "code", ["custom_code", "missing", "value_error.const", "greater_than"]
+        "code",
+        [
+            "custom_code",
+            "missing",
+            "value_error.const",
+            "greater_than",
+            "extra_forbidden",
+            "value_error.extra",
+            "union_tag_invalid",
+        ],
     )
     def test_custom_errors(
         self, code: str, ctx: dict[str, Any], monkeypatch: pytest.MonkeyPatch

@@ -478,8 +478,8 @@ def _from_pydantic(  # noqa: C901, PLR0912, PLR0915 - one pass, inlined for spee
     the input, and show nothing of it. The general way
     (`_from_pydantic_general`) converts it instead when a line is not so (an
     empty ``type``, or a hidden ctx value of a code without a built-in
-    template), when two errors are equal, and for a pydantic-core whose
-    ``errors()`` cannot leave the inputs out.
+    template, or an unknown key), when two errors are equal, and for a
+    pydantic-core whose ``errors()`` cannot leave the inputs out.
 
     Raises:
         TypeError: When `exc` is not an exception whose ``errors()`` returns a
@@ -670,20 +670,24 @@ def _special_pydantic_line(
     """
     The code, loc and params of a line `_safe_pydantic_line` changes, or None.
 
-    The loc is the one `_safe_pydantic_line` gives. None when the line is one
-    `_from_pydantic` leaves to the general way.
+    None when the line is one `_from_pydantic` leaves to the general way: an
+    empty type, a hidden ctx value whose msg would show it, or an unknown
+    key. ``errors()`` names a validator's `PydanticCustomError` by its type
+    alone, so only the general way, which reads pydantic's own lines, can
+    tell pydantic's unknown key (whose loc ends at the key) from a custom
+    error named ``extra_forbidden`` (whose loc is a field).
     """
     code = line["type"]
     context = line.get("ctx")
-    safe = _safe_pydantic_line(line, echo_unknown_fields=echo_unknown_fields)
-    if type(code) is not str or not code:
+    if type(code) is not str or not code or code in _PYDANTIC_UNKNOWN_FIELD:
         return None
+    safe = _safe_pydantic_line(line, echo_unknown_fields=echo_unknown_fields)
     if safe.get("ctx") is not context and code not in DEFAULT_MESSAGES:
         return None  # its msg would show what is now hidden
     held, params_key = _pydantic_line_params(
         code, line["msg"], context, echoed=echo_unknown_fields
     )
-    return code, safe["loc"], held, params_key
+    return code, line["loc"], held, params_key
 
 
 def _pydantic_line_params(

@@ -180,7 +180,9 @@ class _PendingCause:
     A converter's copy of a library's exception without its input costs more
     to make than the conversion itself, and is read only by logs and trackers;
     the errors of one conversion share one, made once, from what the converter
-    kept, which holds no input. `ErrorDetail.cause` gives what it makes.
+    kept (the exception itself, for pydantic-core's). What it keeps is never
+    shown: `ErrorDetail.cause` gives what it makes, and reprs and pickles read
+    that.
     """
 
     __slots__ = ("_arguments", "_made", "_make")
