@@ -472,7 +472,7 @@ class TestFromPydantic:
             def errors(self) -> object:
                 return entries
 
-        with pytest.raises(TypeError, match=r"of type Impostor"):
+        with pytest.raises(TypeError, match=r"of type \S*\.Impostor "):
             Errors.from_pydantic(Impostor())
 
 
@@ -970,12 +970,17 @@ class TestFromPydanticCore:
             "Custom",
             [
                 InitErrorDetails(
-                    type=PydanticCustomError("", "no type"), loc=(), input=1
+                    type=PydanticCustomError("", "no type"), loc=(), input=SECRET
                 )
             ],
         )
-        with pytest.raises(TypeError, match="takes a pydantic ValidationError"):
+        with pytest.raises(
+            TypeError, match="takes a pydantic ValidationError"
+        ) as refused:
             Errors.from_pydantic(exc)
+        assert SECRET in repr(exc)
+        assert SECRET not in str(refused.value)
+        assert "pydantic_core._pydantic_core.ValidationError" in str(refused.value)
 
     def test_a_hidden_ctx_without_a_template_goes_the_general_way(
         self, monkeypatch: pytest.MonkeyPatch
@@ -1319,8 +1324,27 @@ class TestFromDjango:
         """Ensures a pydantic error is not mistaken for a Django one."""
         exc = pydantic_error(Item, {})
 
-        with pytest.raises(TypeError, match=r"of type ValidationError"):
+        with pytest.raises(TypeError, match=r"of type pydantic_core\S*ValidationError"):
             Errors.from_django(exc)
+
+    @pytest.mark.parametrize(
+        "method", ["from_pydantic", "from_django", "from_marshmallow"]
+    )
+    def test_a_refused_error_does_not_show_its_input(self, method: str) -> None:
+        """The TypeError for a wrong library's error names its type, not its text."""
+        others = {
+            "from_pydantic": django_exceptions.ValidationError(SECRET),
+            "from_django": pydantic_error(Item, {"name": SECRET, "price": SECRET}),
+            "from_marshmallow": pydantic_error(Item, {"name": SECRET, "price": SECRET}),
+        }
+        wrong = others[method]
+        assert SECRET in repr(wrong)
+
+        with pytest.raises(TypeError, match="of type") as refused:
+            getattr(Errors, method)(wrong)
+
+        assert SECRET not in str(refused.value)
+        assert type(wrong).__qualname__ in str(refused.value)
 
     @given(
         st.dictionaries(st.text(max_size=8), st.integers(), max_size=6),

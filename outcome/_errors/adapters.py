@@ -214,9 +214,13 @@ def _detail(
 
 
 def _not_an_error(exc: object, library: str, expected: str) -> TypeError:
+    # Only the type is named: the repr of a validation error, of its messages
+    # or of whatever else was passed can hold the input being validated.
+    kind = type(exc)
     return TypeError(
         f"Errors.from_{library.lower()}() takes a {library} ValidationError, "
-        f"{expected}; it got {exc!r} (of type {type(exc).__name__})"
+        f"{expected}; it got an object of type {kind.__module__}.{kind.__qualname__} "
+        "(its repr is not shown: it can hold the input)"
     )
 
 
