@@ -40,6 +40,7 @@ import copy
 import json
 import logging
 import sys
+import threading
 from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any, Final, cast
 
@@ -412,16 +413,26 @@ def _describe_problem_bodies(app: FastAPI) -> None:
     The app's ``openapi`` (FastAPI's, or one the app set before `install`) is
     wrapped, as FastAPI's docs show an app replacing it: the document it
     builds is changed once, where FastAPI keeps it (``app.openapi_schema``),
-    or now if it was built already.
+    or now if it was built already. Threads that ask for it at once (a sync
+    export, a test client per thread) get the described document: FastAPI's
+    own ``openapi`` stores the document before it is described, so the
+    building is done under a lock, and a document is returned without it only
+    once it is the described one.
     """
     build = app.openapi
+    lock = threading.Lock()
+    described: list[dict[str, Any] | None] = [None]
     if app.openapi_schema is not None:  # built already, by a request before install
-        app.openapi_schema = _with_problem_bodies(app.openapi_schema)
+        app.openapi_schema = described[0] = _with_problem_bodies(app.openapi_schema)
 
     def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            app.openapi_schema = _with_problem_bodies(build())
-        return app.openapi_schema
+        document = app.openapi_schema
+        if document is not None and document is described[0]:
+            return document
+        with lock:
+            if app.openapi_schema is None:
+                app.openapi_schema = described[0] = _with_problem_bodies(build())
+            return app.openapi_schema
 
     setattr(app, "openapi", openapi)  # noqa: B010 - a method, replaced as FastAPI shows
 

@@ -1246,6 +1246,39 @@ class TestFastAPIOpenAPI:
         assert "ProblemDetails" in document["components"]["schemas"]
         assert openapi_of(app) == document  # built once, kept by FastAPI
 
+    def test_a_thread_asking_while_it_is_built_gets_it_described(self) -> None:
+        """FastAPI stores the document before install describes it: nobody sees that."""
+        app = validating_app()
+        built = app.openapi
+        stored, go = threading.Event(), threading.Event()
+
+        def slow() -> dict[str, Any]:
+            document = built()  # FastAPI's: app.openapi_schema is set by now
+            stored.set()
+            go.wait(timeout=5)
+            return document
+
+        app.openapi = slow  # type: ignore[method-assign]
+        install(app)
+        seen: dict[str, dict[str, Any]] = {}
+
+        def ask(name: str) -> None:
+            seen[name] = app.openapi()
+
+        first = threading.Thread(target=ask, args=("first",))
+        first.start()
+        assert stored.wait(timeout=5)
+        second = threading.Thread(target=ask, args=("second",))
+        second.start()
+        second.join(timeout=0.2)
+        assert second.is_alive()  # it waits for the first, rather than take it raw
+        go.set()
+        first.join(timeout=5)
+        second.join(timeout=5)
+        assert seen["second"] is seen["first"]
+        assert "HTTPValidationError" not in json.dumps(seen["second"])
+        assert "ProblemDetails" in seen["second"]["components"]["schemas"]
+
     def test_a_document_built_before_install_is_described(self) -> None:
         """An app whose document was built before install: described at install."""
         app = validating_app()
