@@ -688,6 +688,32 @@ class TestTransport:
             kind,
         )
 
+    def test_the_job_engines_time_limits_are_timeouts(self) -> None:
+        """Celery's, Dramatiq's and RQ's own time limits: user-visible, transient."""
+        from billiard.exceptions import (  # noqa: PLC0415 - test dependencies
+            SoftTimeLimitExceeded,
+            TimeLimitExceeded,
+        )
+        from dramatiq.middleware.time_limit import (  # noqa: PLC0415
+            TimeLimitExceeded as DramatiqTimeLimit,
+        )
+        from rq.timeouts import JobTimeoutException  # noqa: PLC0415
+
+        limits: list[BaseException] = [
+            SoftTimeLimitExceeded(),
+            TimeLimitExceeded(30.0),
+            DramatiqTimeLimit(),
+            JobTimeoutException("Task exceeded maximum timeout value (1 seconds)"),
+        ]
+        for limit in limits:
+            decision = classify(limit)
+            assert (decision.bucket, decision.transient, decision.kind) == (
+                VISIBLE,
+                True,
+                "timeout",
+            ), limit
+        assert classify(chained(RuntimeError("job"), limits[0])).kind == "timeout"
+
     def test_os_error_attribute_of_aiohttp(self) -> None:
         """aiohttp keeps the OSError on .os_error."""
         assert (

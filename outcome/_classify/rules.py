@@ -175,6 +175,18 @@ _STRIPE: Final = _Client(
     validation_names=_codes("stripe.CardError"),
     should_retry_headers=("stripe-should-retry",),
 )
+# The job engines' own time limits, raised in a job that ran too long: a job
+# waiting on a slow service, as a client's timeout is. Celery's come from
+# billiard, its pool.
+_JOB_ENGINES: Final = _Client(
+    "Celery, Dramatiq and RQ",
+    timeout_names=_codes(
+        "billiard.SoftTimeLimitExceeded",
+        "billiard.TimeLimitExceeded",
+        "dramatiq.TimeLimitExceeded",
+        "rq.JobTimeoutException",
+    ),
+)
 # Codes that many APIs use, whatever their client.
 _COMMON: Final = _Client(
     "common HTTP APIs",
@@ -201,6 +213,7 @@ _CLIENTS: Final = (
     _OPENAI,
     _ANTHROPIC,
     _STRIPE,
+    _JOB_ENGINES,
     _COMMON,
     _VALIDATION_LIBRARIES,
 )

@@ -29,7 +29,8 @@ is classified in the worker, on the original exception.
   discard.
 - What the function never saw, such as the ``Shutdown`` that a stopping worker
   raises in it, is left to Dramatiq, which requeues the message. The time
-  limit's ``TimeLimitExceeded`` is a failure of the job like any other.
+  limit's ``TimeLimitExceeded`` is a failure of the job, classified as a
+  timeout: retried, then given up as exhausted.
 
 The latest status of each job is stored in the backend of the broker's
 `Results` middleware, JSON-safe, whether or not the actor stores its results;

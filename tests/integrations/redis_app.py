@@ -76,3 +76,11 @@ def hang_then_fail(marker: str) -> None:
         time.sleep(60)  # killed with SIGKILL long before this ends
     msg = f"the order behind {marker} is gone"
     raise LookupError(msg)
+
+
+@task(app, policy=POLICY, name="tests.redis.slow_once", soft_time_limit=1)
+def slow_once(marker: str) -> str:
+    """Run past the soft time limit on the first delivery, then end at once."""
+    if store.incr(f"{QUEUE}:{marker}:deliveries") == 1:
+        time.sleep(30)  # Celery's SoftTimeLimitExceeded cuts this at 1 s
+    return "done"

@@ -56,7 +56,7 @@ def queue(store: redis.Redis) -> Iterator[str]:
         store.delete(key)
 
 
-Worker = Callable[[], subprocess.Popen[bytes]]
+Worker = Callable[..., subprocess.Popen[bytes]]
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ def worker(queue: str, tmp_path: Path) -> Iterator[Worker]:
     started: list[subprocess.Popen[bytes]] = []
     logs: list[BinaryIO] = []
 
-    def start() -> subprocess.Popen[bytes]:
+    def start(pool: str = "solo") -> subprocess.Popen[bytes]:
         log = (tmp_path / f"worker-{len(started)}.log").open("wb")
         logs.append(log)
         process = subprocess.Popen(  # noqa: S603 - our own test worker
@@ -76,7 +76,8 @@ def worker(queue: str, tmp_path: Path) -> Iterator[Worker]:
                 "-A",
                 "tests.integrations.redis_app",
                 "worker",
-                "--pool=solo",
+                f"--pool={pool}",
+                "--concurrency=1",
                 "-Q",
                 queue,
                 "--without-gossip",
@@ -178,3 +179,21 @@ def test_a_killed_worker_loses_no_job(
     status = job_status(app, result.id)
     assert status is not None
     assert (status["state"], status["reason"]) == ("failed", "discarded")
+
+
+def test_the_soft_time_limit_is_a_timeout(
+    store: redis.Redis, queue: str, worker: Worker
+) -> None:
+    """A task cut by its soft time limit (a prefork pool's) is retried, then ends."""
+    from outcome.integrations.celery import job_status  # noqa: PLC0415
+    from tests.integrations.redis_app import app, slow_once  # noqa: PLC0415
+
+    worker(pool="prefork")
+    result = slow_once.apply_async(("m1",), queue=queue)
+    assert result.get(timeout=WAIT) == "done"
+    assert int(store.get(f"{queue}:m1:deliveries") or 0) == 2
+    assert len(store.lrange(f"{queue}:retries", 0, -1)) == 1
+    status = job_status(app, result.id)
+    assert status is not None
+    assert (status["state"], status["attempt"]) == ("succeeded", 2)
+    assert store.llen(f"{queue}:deaths") == 0

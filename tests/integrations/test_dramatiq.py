@@ -511,10 +511,10 @@ class TestGiveUp:
         assert errors_logged(caplog) == []
         assert len(broker.dead_letters) == 1
 
-    def test_a_time_limit_is_a_failure_of_the_job(
+    def test_a_time_limit_is_a_timeout(
         self, backend: Backend, recorder: Recorder, dead: list[JobEvent]
     ) -> None:
-        """TimeLimitExceeded is planned like any failure: given up once, told."""
+        """TimeLimitExceeded is a timeout: retried, then given up once, told."""
         broker = StubBroker(
             middleware=[TimeLimit(interval=10), Retries(), Results(backend=backend)]
         )
@@ -528,7 +528,14 @@ class TestGiveUp:
         with working(broker) as worker:
             message = slow.send()
             settle(broker, worker)
-        assert [event.reason for event in dead] == ["discarded"]
+        retried = recorder.calls("on_retry")
+        assert [event.attempt for event in retried] == list(range(1, FAST.attempts))
+        assert {
+            (event.decision.kind, type(event.decision.link).__name__)
+            for event in retried
+            if event.decision is not None
+        } == {("timeout", "TimeLimitExceeded")}
+        assert [event.reason for event in dead] == ["exhausted"]
         status = job_status(broker, message.message_id)
         assert status is not None
         assert status["state"] == "failed"

@@ -69,6 +69,18 @@ def own_status() -> str:
     return f"{status['state']} {status['attempt']}"
 
 
+SLOW_ATTEMPTS: list[int] = []
+
+
+@job(queue=QUEUE, policy=POLICY, timeout=1, failure_ttl=300, result_ttl=300)
+def slow_once() -> str:
+    """Run past RQ's time limit on the first attempt, then end at once."""
+    SLOW_ATTEMPTS.append(len(SLOW_ATTEMPTS) + 1)
+    if len(SLOW_ATTEMPTS) == 1:
+        time.sleep(10)  # RQ's JobTimeoutException cuts this at 1 s
+    return "done"
+
+
 @job(queue=QUEUE.name, connection=CONNECTION, policy=JobPolicy())
 def double(n: int) -> int:
     """Double, on a queue given by name."""
@@ -287,6 +299,19 @@ class TestRetry:
         status = job_status(CONNECTION, enqueued.id)
         assert status is not None
         assert (status["state"], status["attempt"]) == ("succeeded", 2)
+
+    def test_rqs_time_limit_is_a_timeout(self, dead: list[JobEvent]) -> None:
+        """A job cut by its timeout is retried, as a timeout, and can then end."""
+        SLOW_ATTEMPTS.clear()
+        enqueued = slow_once.enqueue()
+        work(enqueued)
+        assert enqueued.return_value() == "done"
+        assert SLOW_ATTEMPTS == [1, 2]
+        [retried] = RECORDER.calls("on_retry")
+        assert retried.decision is not None
+        assert (retried.decision.kind, retried.decision.transient) == ("timeout", True)
+        assert type(retried.decision.link).__name__ == "JobTimeoutException"
+        assert dead == []
 
     def test_a_retrying_job_says_so(self) -> None:
         """Between attempts, job_status says retrying, with the wait."""
