@@ -10,6 +10,7 @@ decorator, bare or configured, for sync and async functions alike.
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import functools
 import inspect
 import math
@@ -860,6 +861,26 @@ def _will_retry(exc: BaseException) -> bool:
 
 
 _REFUSED: Final = -1  # `_Attempts.taken` when the budget refused the retry
+# Why the retry loop gives up, while its on_give_up runs: "discarded",
+# "deferred", "exhausted", "deadline", "budget" or "sleep_failed". The hook is
+# told only the decision and the failure; `RetryLogger` reads this for the rest.
+_GIVING_UP: Final[contextvars.ContextVar[str | None]] = contextvars.ContextVar(
+    "outcome_giving_up", default=None
+)
+
+
+def _give_up(
+    retrying: Retrying, why: str, decision: Decision, failure: Exception | Err[object]
+) -> None:
+    """Call the loop's on_give_up, if it has one, saying `why` meanwhile."""
+    on_give_up = retrying.on_give_up
+    if on_give_up is None:
+        return
+    token = _GIVING_UP.set(why)
+    try:
+        on_give_up(decision, failure)
+    finally:
+        _GIVING_UP.reset(token)
 
 
 class _Attempts:
@@ -875,6 +896,7 @@ class _Attempts:
         "read",
         "retrying",
         "taken",
+        "why",
     )
 
     def __init__(self, retrying: Retrying, start: float) -> None:
@@ -889,6 +911,7 @@ class _Attempts:
         self.attempt = 0
         self.delay = 0.0  # the sleep since that reading
         self.decision: Decision | None = None
+        self.why = "exhausted"  # why _plan gave up, when it does
 
     def failed(self, failure: Exception | Err[object]) -> float | None:
         """Return the delay before the next attempt, or `None` to give up."""
@@ -904,8 +927,7 @@ class _Attempts:
         if delay is None:
             if self.taken == _REFUSED:
                 self._note_refused(decision, failure)
-            if retrying.on_give_up is not None:
-                retrying.on_give_up(decision, failure)
+            _give_up(retrying, self.why, decision, failure)
             return None
         if retrying.on_retry is not None:
             retrying.on_retry(
@@ -956,15 +978,15 @@ class _Attempts:
                 else "retrying gave up (on_give_up was called)"
             ),
         )
-        on_give_up = self.retrying.on_give_up
-        if not interrupted and on_give_up is not None and self.decision is not None:
-            on_give_up(self.decision, failure)
+        if not interrupted and self.decision is not None:
+            _give_up(self.retrying, "sleep_failed", self.decision, failure)
 
     def _plan(
         self, decision: Decision, elapsed: float
     ) -> tuple[Decision, float | None]:
         policy = self.retrying.policy
         if not decision.transient:
+            self.why = "discarded"
             return decision, None
         retry_after = decision.retry_after
         if (
@@ -973,16 +995,22 @@ class _Attempts:
             and retry_after > policy.max_retry_after
         ):
             decision = decision.replace(defer=True)
-        if decision.defer or self.attempt >= policy.attempts:
+        if decision.defer:
+            self.why = "deferred"
+            return decision, None
+        if self.attempt >= policy.attempts:
+            self.why = "exhausted"
             return decision, None
         delay = policy.delay(self.attempt, decision, self.retrying.random)
         if policy.deadline is not None and elapsed + delay > policy.deadline:
+            self.why = "deadline"
             return decision, None
         budget = self.budget
         if budget is not None:
             cost = budget.cost_of(decision)
             if not budget.take(cost):
                 self.taken = _REFUSED
+                self.why = "budget"
                 return decision, None
             self.taken = cost
         return decision, delay

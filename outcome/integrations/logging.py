@@ -45,7 +45,7 @@ from typing import TYPE_CHECKING, Final, TypeVar, cast, final, overload
 from outcome._bucket import Bucket
 from outcome._classify.classifier import DEFAULT_CLASSIFIER, Classifier
 from outcome._http import Problems
-from outcome._retry import RetryDetails, _will_retry
+from outcome._retry import _GIVING_UP, RetryDetails, _will_retry
 from outcome.jobs import JobEvent
 
 if TYPE_CHECKING:
@@ -295,7 +295,10 @@ def _worst(errors: Errors) -> ErrorDetail | None:
 
 
 def _give_up_reason(decision: Decision) -> str:
-    """Why a retry loop gave up, in the words of a job's give-up."""
+    """Why a retry loop gave up: as it says, else guessed from the decision."""
+    said = _GIVING_UP.get()
+    if said is not None:
+        return said
     if not decision.transient:
         return "discarded"
     return "deferred" if decision.defer else "exhausted"
@@ -312,7 +315,11 @@ class RetryLogger:
     fix the failure. Each record carries ``bucket``, ``kind``, ``attempt``
     and, by hook, ``delay`` or ``retry_in``, ``reason``, and for a job
     ``job_name``, ``job_id`` and the ``reference`` its status shows. Its
-    message names the failure's type and kind, never its text.
+    message names the failure's type and kind, never its text. The reason
+    is what stopped the retrying: ``discarded``, ``exhausted``, ``budget``,
+    and for a retry loop also ``deferred``, ``deadline`` or ``sleep_failed``.
+    A give-up it is handed outside a retry loop's hook is worded from its
+    decision alone.
 
     A programmer error that gives up is not logged at ERROR here: the
     exception is raised on, by the retry loop to its caller and by the job

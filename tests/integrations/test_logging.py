@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -21,8 +22,10 @@ from outcome import (
     Err,
     ErrorDetail,
     Errors,
+    RetryBudget,
     Retrying,
     RetryPolicy,
+    classify,
     http_answer,
 )
 from outcome.integrations.huey import job_status, task
@@ -368,6 +371,90 @@ class TestRetryLoop:
             Retrying(on_give_up=on_give_up).call(lambda: failure)
         [record] = self.records(caplog)
         assert record.reason == "deferred"  # type: ignore[attr-defined]
+
+    @pytest.mark.parametrize(
+        ("policy", "reason"),
+        [
+            (RetryPolicy(attempts=5, base_delay=1.0, max_delay=1.0), "exhausted"),
+            (
+                RetryPolicy(attempts=5, base_delay=1.0, max_delay=1.0, deadline=2.5),
+                "deadline",
+            ),
+            (
+                RetryPolicy(
+                    attempts=5,
+                    base_delay=1.0,
+                    max_delay=1.0,
+                    budget=RetryBudget(capacity=20, retry_cost=10, timeout_cost=10),
+                ),
+                "budget",
+            ),
+        ],
+    )
+    def test_the_reason_says_what_stopped_the_loop(
+        self, policy: RetryPolicy, reason: str, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """Out of attempts, past the deadline or out of budget: each said as such."""
+        now = [0.0]
+
+        def sleep(seconds: float) -> None:
+            now[0] += seconds
+
+        def fail() -> None:
+            raise TimeoutError("10.0.0.7:5432 took too long")
+
+        retrying = Retrying(
+            policy=policy,
+            on_give_up=on_give_up,
+            sleep=sleep,
+            clock=lambda: now[0],
+            random=lambda: 1.0,
+        )
+        with caplog.at_level(logging.INFO), pytest.raises(TimeoutError):
+            retrying.call(fail)
+        [record] = self.records(caplog)
+        assert record.getMessage() == f"gave up on TimeoutError (timeout): {reason}"
+        assert record.reason == reason  # type: ignore[attr-defined]
+
+    def test_a_sleep_that_raises_is_said_too(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """An async loop whose sleep fails gives up: the reason says the sleep."""
+
+        async def broken_sleep(seconds: float) -> None:
+            raise RuntimeError(f"no timer for {seconds} s")
+
+        async def fail() -> None:
+            raise ConnectionResetError("peer")
+
+        retrying = Retrying(
+            policy=FAST, on_give_up=on_give_up, sleep_async=broken_sleep
+        )
+        with caplog.at_level(logging.INFO), pytest.raises(RuntimeError):
+            asyncio.run(retrying.call_async(fail))
+        [record] = self.records(caplog)
+        assert record.reason == "sleep_failed"  # type: ignore[attr-defined]
+
+    def test_the_reason_is_the_loops_only_while_its_hook_runs(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """A give-up logged by hand afterwards is worded from its decision."""
+        budget = RetryBudget(capacity=10, retry_cost=10, timeout_cost=10)
+        retrying = Retrying(
+            policy=RetryPolicy(attempts=2, budget=budget),
+            on_give_up=on_give_up,
+            sleep=lambda s: None,
+        )
+        failure = Err(TimeoutError("slow"))
+        with caplog.at_level(logging.INFO):
+            retrying.call(lambda: failure)
+            retrying.call(lambda: failure)  # the budget is spent: "budget"
+            on_give_up(classify(failure), failure)
+        assert [r.reason for r in self.records(caplog)] == [  # type: ignore[attr-defined]
+            "exhausted",
+            "budget",
+            "exhausted",
+        ]
 
     def test_tracebacks_attach_the_exception(
         self, caplog: pytest.LogCaptureFixture
