@@ -22,6 +22,7 @@ import attrs
 from typing_extensions import ParamSpec, TypeIs, TypeVar, deprecated
 
 from outcome._classify.classifier import DEFAULT_CLASSIFIER, Classifier
+from outcome._classify.facts import _class_info
 from outcome._result import Err, Ok
 
 if TYPE_CHECKING:
@@ -922,7 +923,10 @@ class _Attempts:
             passed = self.delay  # than the sleep, else the deadline would stop
         self.read = now  # bounding anything
         self.elapsed = elapsed = self.elapsed + passed
-        decision, delay = self._plan(self.classifier.classify(failure), elapsed)
+        decision = self.classifier.classify(failure)
+        if decision.kind == _TIMEOUT and _out_of_job_time(failure):
+            return None  # let through untouched, as an interruption is
+        decision, delay = self._plan(decision, elapsed)
         _mark_retried(failure, retried=delay is not None)
         if delay is None:
             if self.taken == _REFUSED:
@@ -1027,6 +1031,35 @@ def _require_function(method: str, fn: object) -> None:
         f"retrying.{method}(fetch, url)"
     )
     raise TypeError(msg)
+
+
+_TIMEOUT: Final = "timeout"
+_TIME_LIMIT_DEPTH: Final = 16  # links looked at, as many as a classifier reads
+
+
+def _out_of_job_time(failure: Exception | Err[object]) -> bool:
+    """
+    Whether `failure` is a job engine's time limit, or a failure it caused.
+
+    Celery's soft time limit and RQ's job timeout are raised once, inside the
+    job, when its time is up. A loop that caught one and tried again would
+    run on past the limit, so a retry loop lets them through at once, with
+    no hook called, as a ``KeyboardInterrupt`` or Dramatiq's time limit (a
+    ``BaseException``) goes through it. The job's own policy decides: they
+    are timeouts.
+    """
+    link: object = failure.err_value if _is_err(failure) else failure
+    try:
+        for _ in range(_TIME_LIMIT_DEPTH):
+            if not isinstance(link, BaseException):
+                return False
+            if _class_info(type(link)).time_limit:
+                return True
+            following = link.__cause__
+            link = link.__context__ if following is None else following
+    except Exception:  # noqa: BLE001 - a hostile link: not a time limit
+        return False
+    return False
 
 
 def _is_err(value: object) -> TypeIs[Err[object]]:

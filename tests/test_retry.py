@@ -162,11 +162,14 @@ def run_sync(
     rand: Callable[[], float] = lambda: 1.0,
     **hooks: Any,
 ) -> object:
-    """Run `script` under Retrying.call with the fake classifier, clock and sleep."""
-    options: dict[str, Any] = {"clock": timeline.clock, **hooks}
+    """Run `script` under Retrying.call: a fake classifier (or hooks'), clock, sleep."""
+    options: dict[str, Any] = {
+        "clock": timeline.clock,
+        "classifier": FakeClassifier(),
+        **hooks,
+    }
     return Retrying(
         policy=policy or RetryPolicy(),
-        classifier=FakeClassifier(),
         sleep=timeline.sleep,
         random=rand,
         **options,
@@ -182,10 +185,13 @@ def run_async(
     **hooks: Any,
 ) -> object:
     """Run `script` under Retrying.call_async with the fake classifier and clock."""
-    options: dict[str, Any] = {"clock": timeline.clock, **hooks}
+    options: dict[str, Any] = {
+        "clock": timeline.clock,
+        "classifier": FakeClassifier(),
+        **hooks,
+    }
     retrying = Retrying(
         policy=policy or RetryPolicy(),
-        classifier=FakeClassifier(),
         sleep_async=timeline.async_sleep,
         random=rand,
         **options,
@@ -966,6 +972,98 @@ class TestNotCaught:
         with pytest.raises(ExceptionGroup):
             Retrying(classifier=Recording()).call(Script([group]))
         assert seen == [group]
+
+
+def _job_time_limits() -> list[Exception]:
+    """Celery's soft time limit (from billiard, its pool) and RQ's job timeout."""
+    from billiard.exceptions import SoftTimeLimitExceeded  # noqa: PLC0415 - test dependencies
+    from rq.timeouts import JobTimeoutException  # noqa: PLC0415
+
+    return [
+        SoftTimeLimitExceeded(),
+        JobTimeoutException("Task exceeded maximum timeout value (1 seconds)"),
+    ]
+
+
+def _wrapped(cause: Exception) -> Exception:
+    """A failure raised from `cause`, as ``raise ... from cause`` makes it."""
+    wrapped = RuntimeError("the payment call was cut short")
+    wrapped.__cause__ = cause
+    return wrapped
+
+
+class TestJobTimeLimits:
+    """A job engine's time limit goes through a retry loop, as an interruption does."""
+
+    @both
+    @pytest.mark.parametrize("index", [0, 1], ids=["celery", "rq"])
+    def test_raised_at_once_with_no_hook(self, run: Runner, index: int) -> None:
+        """The job's time is up: no attempt follows, no hook is called."""
+        limit = _job_time_limits()[index]
+        timeline, give_ups, retries = Timeline(), GiveUps(), []
+        script = Script([limit, "never"])
+        with pytest.raises(type(limit)) as raised:
+            run(
+                script,
+                timeline,
+                classifier=DEFAULT_CLASSIFIER,
+                on_give_up=give_ups,
+                on_retry=retries.append,
+            )
+        assert raised.value is limit
+        assert (script.calls, timeline.sleeps) == (1, [])
+        assert (give_ups.calls, retries) == ([], [])
+
+    @both
+    def test_a_failure_it_caused_is_raised_at_once(self, run: Runner) -> None:
+        """A failure raised while handling the limit stops the loop too."""
+        failure = _wrapped(_job_time_limits()[0])
+        script = Script([failure, "never"])
+        with pytest.raises(RuntimeError) as raised:
+            run(script, Timeline(), classifier=DEFAULT_CLASSIFIER)
+        assert raised.value is failure
+        assert script.calls == 1
+
+    @both
+    def test_an_err_of_one_is_returned_at_once(self, run: Runner) -> None:
+        """An Err holding the limit is returned, with no attempt more."""
+        returned = Err(_job_time_limits()[1])
+        script = Script([returned, "never"])
+        assert run(script, Timeline(), classifier=DEFAULT_CLASSIFIER) is returned
+        assert script.calls == 1
+
+    @both
+    def test_other_timeouts_are_still_retried(self, run: Runner) -> None:
+        """A client's timeout, plain or wrapped, is retried as before."""
+        timeouts = [TimeoutError("read timed out"), _wrapped(TimeoutError())]
+        script = Script([*timeouts, "ok"])
+        assert run(script, Timeline(), classifier=DEFAULT_CLASSIFIER) == "ok"
+        assert script.calls == 3
+
+    def test_a_limit_deeper_than_a_classifier_reads_is_not_seen(self) -> None:
+        """The chain is read 16 links deep, as the classifier reads it; a cycle ends."""
+        deep: Exception = _job_time_limits()[0]
+        for _ in range(16):  # timeouts all, so that the loop looks for a limit
+            outer = TimeoutError("read timed out")
+            outer.__cause__ = deep
+            deep = outer
+        cycle = TimeoutError("read timed out")
+        cycle.__cause__ = cycle
+        script = Script([deep, cycle, "ok"])
+        assert run_sync(script, Timeline(), classifier=DEFAULT_CLASSIFIER) == "ok"
+        assert script.calls == 3
+
+    def test_a_hostile_link_is_no_time_limit(self) -> None:
+        """A chain that raises when read is classified and retried as before."""
+
+        class Hostile(TimeoutError):
+            @property
+            def __cause__(self) -> BaseException | None:  # type: ignore[override]
+                raise RuntimeError("no")
+
+        script = Script([Hostile(), "ok"])
+        assert run_sync(script, Timeline(), classifier=DEFAULT_CLASSIFIER) == "ok"
+        assert script.calls == 2
 
 
 class TestSleepRaises:

@@ -29,6 +29,7 @@ from outcome._classify.rules import (
     _NOT_TIMEOUT_NAMES,
     _RAW_HEADERS,
     _READ_HEADERS,
+    _TIME_LIMIT_NAMES,
     _TIMEOUT_NAMES,
     _VALIDATION_NAMES,
 )
@@ -169,6 +170,7 @@ class _ClassInfo:
         "errno",
         "fast",
         "plain",
+        "time_limit",
         "timeout",
         "validation",
     )
@@ -220,6 +222,8 @@ class _ClassInfo:
         )
         self.connection = not names.isdisjoint(_CONNECTION_NAMES)
         self.validation = not names.isdisjoint(_VALIDATION_NAMES)
+        # A job engine's time limit (Celery's soft one, RQ's): see _retry.
+        self.time_limit = not names.isdisjoint(_TIME_LIMIT_NAMES)
 
 
 _CLASS_INFO: dict[type, _ClassInfo] = {}

@@ -234,6 +234,8 @@ _VALIDATION_NAMES: Final = frozenset[str]().union(
 _NOT_TIMEOUT_NAMES: Final = frozenset[str]().union(
     *(c.not_timeout_names for c in _CLIENTS)
 )
+# The job's own time is up: a retry loop inside the job lets these through.
+_TIME_LIMIT_NAMES: Final = _JOB_ENGINES.timeout_names
 _SHOULD_RETRY_HEADERS: Final = tuple(
     dict.fromkeys(header for c in _CLIENTS for header in c.should_retry_headers)
 )

@@ -15,7 +15,7 @@ import time
 import redis
 from celery import Celery
 
-from outcome import RetryPolicy
+from outcome import Retrying, RetryPolicy
 from outcome.integrations.celery import task
 from outcome.jobs import JobEvent, JobPolicy, death_handlers
 from tests.integrations.scripted import capture
@@ -84,3 +84,21 @@ def slow_once(marker: str) -> str:
     if store.incr(f"{QUEUE}:{marker}:deliveries") == 1:
         time.sleep(30)  # Celery's SoftTimeLimitExceeded cuts this at 1 s
     return "done"
+
+
+# A retry loop inside a task, which would try a timeout again at once.
+INNER = Retrying(policy=RetryPolicy(attempts=3), sleep=lambda _seconds: None)
+
+
+@task(app, policy=POLICY, name="tests.redis.slow_in_a_loop", soft_time_limit=1)
+def slow_in_a_loop(marker: str) -> str:
+    """Run past the soft time limit inside a retry loop on the first delivery."""
+    delivery = store.incr(f"{QUEUE}:{marker}:deliveries")
+
+    def call() -> str:
+        store.rpush(f"{QUEUE}:{marker}:calls", delivery)
+        if delivery == 1:
+            time.sleep(5)  # cut at 1 s; a call tried again would run on
+        return "done"
+
+    return INNER.call(call)

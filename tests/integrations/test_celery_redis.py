@@ -197,3 +197,18 @@ def test_the_soft_time_limit_is_a_timeout(
     assert status is not None
     assert (status["state"], status["attempt"]) == ("succeeded", 2)
     assert store.llen(f"{queue}:deaths") == 0
+
+
+def test_a_retry_loop_in_the_task_lets_the_soft_limit_through(
+    store: redis.Redis, queue: str, worker: Worker
+) -> None:
+    """The soft limit ends the attempt at once: the task is retried, not the call."""
+    from tests.integrations.redis_app import slow_in_a_loop  # noqa: PLC0415
+
+    worker(pool="prefork")
+    result = slow_in_a_loop.apply_async(("m2",), queue=queue)
+    assert result.get(timeout=WAIT) == "done"
+    assert int(store.get(f"{queue}:m2:deliveries") or 0) == 2
+    assert store.lrange(f"{queue}:m2:calls", 0, -1) == [b"1", b"2"]
+    assert len(store.lrange(f"{queue}:retries", 0, -1)) == 1
+    assert store.llen(f"{queue}:deaths") == 0

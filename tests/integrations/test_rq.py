@@ -13,7 +13,7 @@ import redis
 from rq import Queue, Retry, SimpleWorker, get_current_job
 from rq.job import Job, JobStatus
 
-from outcome import Bucket, Err, ErrorDetail, Errors, Ok, RetryPolicy
+from outcome import Bucket, Err, ErrorDetail, Errors, Ok, Retrying, RetryPolicy
 from outcome.integrations.rq import JobFunction, job, job_status
 from outcome.jobs import JobEvent, JobPolicy, death_handlers
 from tests.integrations.scripted import DOWN, OK, QUOTA, SLOW_DOWN, capture, scripted
@@ -79,6 +79,26 @@ def slow_once() -> str:
     if len(SLOW_ATTEMPTS) == 1:
         time.sleep(10)  # RQ's JobTimeoutException cuts this at 1 s
     return "done"
+
+
+INNER_CALLS: list[int] = []  # the attempt of the job each inner call ran in
+# A retry loop inside a job, which would try a timeout again at once.
+INNER = Retrying(policy=RetryPolicy(attempts=3), sleep=lambda _seconds: None)
+
+
+@job(queue=QUEUE, policy=POLICY, timeout=1, failure_ttl=300, result_ttl=300)
+def slow_in_a_loop() -> str:
+    """Run past RQ's time limit inside a retry loop on the first attempt."""
+    SLOW_ATTEMPTS.append(len(SLOW_ATTEMPTS) + 1)
+    attempt = len(SLOW_ATTEMPTS)
+
+    def call() -> str:
+        INNER_CALLS.append(attempt)
+        if attempt == 1:
+            time.sleep(3)  # cut at 1 s; a call tried again would run on
+        return "done"
+
+    return INNER.call(call)
 
 
 @job(queue=QUEUE.name, connection=CONNECTION, policy=JobPolicy())
@@ -310,6 +330,21 @@ class TestRetry:
         [retried] = RECORDER.calls("on_retry")
         assert retried.decision is not None
         assert (retried.decision.kind, retried.decision.transient) == ("timeout", True)
+        assert type(retried.decision.link).__name__ == "JobTimeoutException"
+        assert dead == []
+
+    def test_a_retry_loop_in_the_job_lets_the_limit_through(
+        self, dead: list[JobEvent]
+    ) -> None:
+        """The limit ends the attempt at once: the job is retried, not the call."""
+        SLOW_ATTEMPTS.clear()
+        INNER_CALLS.clear()
+        enqueued = slow_in_a_loop.enqueue()
+        work(enqueued)
+        assert enqueued.return_value() == "done"
+        assert (SLOW_ATTEMPTS, INNER_CALLS) == ([1, 2], [1, 2])
+        [retried] = RECORDER.calls("on_retry")
+        assert retried.decision is not None
         assert type(retried.decision.link).__name__ == "JobTimeoutException"
         assert dead == []
 
