@@ -417,10 +417,12 @@ def _describe_problem_bodies(app: FastAPI) -> None:
     export, a test client per thread) get the described document: FastAPI's
     own ``openapi`` stores the document before it is described, so the
     building is done under a lock, and a document is returned without it only
-    once it is the described one.
+    once it is the described one. The lock is re-entrant: an ``openapi`` of
+    the app's that asks for the document again while it builds it gets the
+    one stored so far, as it did without the lock.
     """
     build = app.openapi
-    lock = threading.Lock()
+    lock = threading.RLock()
     described: list[dict[str, Any] | None] = [None]
     if app.openapi_schema is not None:  # built already, by a request before install
         app.openapi_schema = described[0] = _with_problem_bodies(app.openapi_schema)
