@@ -862,22 +862,26 @@ def _will_retry(exc: BaseException) -> bool:
 
 
 _REFUSED: Final = -1  # `_Attempts.taken` when the budget refused the retry
-# Why the retry loop gives up, while its on_give_up runs: "discarded",
-# "deferred", "exhausted", "deadline", "budget" or "sleep_failed". The hook is
-# told only the decision and the failure; `RetryLogger` reads this for the rest.
-_GIVING_UP: Final[contextvars.ContextVar[str | None]] = contextvars.ContextVar(
-    "outcome_giving_up", default=None
+# Why the retry loop gives up, while its on_give_up runs ("discarded",
+# "deferred", "exhausted", "deadline", "budget" or "sleep_failed"), and after
+# which attempt. The hook is told only the decision and the failure;
+# `RetryLogger` reads this for the rest.
+_GIVING_UP: Final[contextvars.ContextVar[tuple[str, int] | None]] = (
+    contextvars.ContextVar("outcome_giving_up", default=None)
 )
 
 
 def _give_up(
-    retrying: Retrying, why: str, decision: Decision, failure: Exception | Err[object]
+    attempts: _Attempts,
+    why: str,
+    decision: Decision,
+    failure: Exception | Err[object],
 ) -> None:
     """Call the loop's on_give_up, if it has one, saying `why` meanwhile."""
-    on_give_up = retrying.on_give_up
+    on_give_up = attempts.retrying.on_give_up
     if on_give_up is None:
         return
-    token = _GIVING_UP.set(why)
+    token = _GIVING_UP.set((why, attempts.attempt))
     try:
         on_give_up(decision, failure)
     finally:
@@ -931,7 +935,7 @@ class _Attempts:
         if delay is None:
             if self.taken == _REFUSED:
                 self._note_refused(decision, failure)
-            _give_up(retrying, self.why, decision, failure)
+            _give_up(self, self.why, decision, failure)
             return None
         if retrying.on_retry is not None:
             retrying.on_retry(
@@ -983,7 +987,7 @@ class _Attempts:
             ),
         )
         if not interrupted and self.decision is not None:
-            _give_up(self.retrying, "sleep_failed", self.decision, failure)
+            _give_up(self, "sleep_failed", self.decision, failure)
 
     def _plan(
         self, decision: Decision, elapsed: float

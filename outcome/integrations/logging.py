@@ -294,14 +294,19 @@ def _worst(errors: Errors) -> ErrorDetail | None:
     return worst
 
 
-def _give_up_reason(decision: Decision) -> str:
-    """Why a retry loop gave up: as it says, else guessed from the decision."""
+def _give_up_reason(decision: Decision) -> tuple[str, int | None]:
+    """
+    Why a retry loop gave up, and after which attempt: as it says.
+
+    Called outside a loop's hook, the reason is guessed from the decision,
+    and the attempt is not known.
+    """
     said = _GIVING_UP.get()
     if said is not None:
         return said
     if not decision.transient:
-        return "discarded"
-    return "deferred" if decision.defer else "exhausted"
+        return "discarded", None
+    return ("deferred" if decision.defer else "exhausted"), None
 
 
 @final
@@ -319,7 +324,7 @@ class RetryLogger:
     is what stopped the retrying: ``discarded``, ``exhausted``, ``budget``,
     and for a retry loop also ``deferred``, ``deadline`` or ``sleep_failed``.
     A give-up it is handed outside a retry loop's hook is worded from its
-    decision alone.
+    decision alone, with no ``attempt``.
 
     A programmer error that gives up is not logged at ERROR here: the
     exception is raised on, by the retry loop to its caller and by the job
@@ -430,14 +435,18 @@ class RetryLogger:
         if isinstance(what, JobEvent):
             self._job(what, "give_up")
             return
-        reason = _give_up_reason(what)
+        reason, attempt = _give_up_reason(what)
         name = "a failure" if failure is None else _failure_name(failure)
+        fields: dict[str, object] = {"bucket": what.bucket.value, "kind": what.kind}
+        if attempt is not None:
+            fields["attempt"] = attempt
+        fields["reason"] = reason
         self._log(
             self._logger or _RETRY_LOGGER,
             _give_up_level(what.bucket),
             "gave up on %s (%s): %s",
             (name, what.kind, reason),
-            {"bucket": what.bucket.value, "kind": what.kind, "reason": reason},
+            fields,
             None if failure is None else _exception(failure),
         )
 

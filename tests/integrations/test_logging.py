@@ -344,7 +344,7 @@ class TestRetryLoop:
             1,
             0.0,
         )
-        assert records[2].reason == "exhausted"  # type: ignore[attr-defined]
+        assert (records[2].reason, records[2].attempt) == ("exhausted", 3)  # type: ignore[attr-defined]
         assert all(r.exc_info is None for r in records)
         assert "10.0.0.7" not in caplog.text
 
@@ -373,12 +373,13 @@ class TestRetryLoop:
         assert record.reason == "deferred"  # type: ignore[attr-defined]
 
     @pytest.mark.parametrize(
-        ("policy", "reason"),
+        ("policy", "reason", "attempt"),
         [
-            (RetryPolicy(attempts=5, base_delay=1.0, max_delay=1.0), "exhausted"),
+            (RetryPolicy(attempts=5, base_delay=1.0, max_delay=1.0), "exhausted", 5),
             (
                 RetryPolicy(attempts=5, base_delay=1.0, max_delay=1.0, deadline=2.5),
                 "deadline",
+                3,
             ),
             (
                 RetryPolicy(
@@ -388,11 +389,16 @@ class TestRetryLoop:
                     budget=RetryBudget(capacity=20, retry_cost=10, timeout_cost=10),
                 ),
                 "budget",
+                3,
             ),
         ],
     )
     def test_the_reason_says_what_stopped_the_loop(
-        self, policy: RetryPolicy, reason: str, caplog: pytest.LogCaptureFixture
+        self,
+        policy: RetryPolicy,
+        reason: str,
+        attempt: int,
+        caplog: pytest.LogCaptureFixture,
     ) -> None:
         """Out of attempts, past the deadline or out of budget: each said as such."""
         now = [0.0]
@@ -414,7 +420,7 @@ class TestRetryLoop:
             retrying.call(fail)
         [record] = self.records(caplog)
         assert record.getMessage() == f"gave up on TimeoutError (timeout): {reason}"
-        assert record.reason == reason  # type: ignore[attr-defined]
+        assert (record.reason, record.attempt) == (reason, attempt)  # type: ignore[attr-defined]
 
     def test_a_sleep_that_raises_is_said_too(
         self, caplog: pytest.LogCaptureFixture
@@ -433,7 +439,7 @@ class TestRetryLoop:
         with caplog.at_level(logging.INFO), pytest.raises(RuntimeError):
             asyncio.run(retrying.call_async(fail))
         [record] = self.records(caplog)
-        assert record.reason == "sleep_failed"  # type: ignore[attr-defined]
+        assert (record.reason, record.attempt) == ("sleep_failed", 1)  # type: ignore[attr-defined]
 
     def test_the_reason_is_the_loops_only_while_its_hook_runs(
         self, caplog: pytest.LogCaptureFixture
@@ -450,11 +456,14 @@ class TestRetryLoop:
             retrying.call(lambda: failure)
             retrying.call(lambda: failure)  # the budget is spent: "budget"
             on_give_up(classify(failure), failure)
-        assert [r.reason for r in self.records(caplog)] == [  # type: ignore[attr-defined]
+        records = self.records(caplog)
+        assert [r.reason for r in records] == [  # type: ignore[attr-defined]
             "exhausted",
             "budget",
             "exhausted",
         ]
+        # The loop says after which attempt it gave up; a call by hand cannot.
+        assert [getattr(r, "attempt", None) for r in records] == [2, 1, None]
 
     def test_tracebacks_attach_the_exception(
         self, caplog: pytest.LogCaptureFixture
