@@ -21,7 +21,9 @@ median time per run and the median over rounds of the saga / by-hand ratio,
 with its spread. The targets are the largest ratio of saga to hand-written we
 accept for the bookkeeping the saga does on top (retry loop, hooks, the
 report; in the async cases, a task for the undos that a cancel cannot cut
-short). The async runs are timed inside one event loop, all the calls of a
+short). The failing async case also times the saga with plain-function
+compensations, which need no such task, for reference, with no target. The
+async runs are timed inside one event loop, all the calls of a
 repeat in one coroutine, with the garbage collector off as for the others;
 each repeat ends with one turn of the loop inside the timing, so that any
 work the calls left for the loop (a task one started and did not wait for)
@@ -191,14 +193,25 @@ async def _async_saga_undo(_ctx: object, _log: int) -> None:
     return
 
 
-def make_async_saga(*, fail_last: bool) -> Saga[object]:
-    """Three trivial async steps; with `fail_last`, the third returns an Err."""
+def _plain_saga_undo(_ctx: object, _log: int) -> None:
+    """Undo nothing, successfully, with nothing to await: a plain function."""
+    return
+
+
+def make_async_saga(*, fail_last: bool, plain_undos: bool = False) -> Saga[object]:
+    """
+    Three trivial async steps; with `fail_last`, the third returns an Err.
+
+    With `plain_undos`, the compensations are plain functions: a run_async
+    makes no task for them.
+    """
+    undo = _plain_saga_undo if plain_undos else _async_saga_undo
     steps = [
-        Step(f"step{index}", _async_saga_action(index), _async_saga_undo)
+        Step(f"step{index}", _async_saga_action(index), undo)
         for index in range(ASYNC_STEPS - 1)
     ]
     last = _async_saga_fails if fail_last else _async_saga_action(ASYNC_STEPS - 1)
-    steps.append(Step(f"step{ASYNC_STEPS - 1}", last, _async_saga_undo))
+    steps.append(Step(f"step{ASYNC_STEPS - 1}", last, undo))
     return Saga(steps)
 
 
@@ -292,6 +305,8 @@ class Case:
     fail_last: bool
     target: float
     is_async: bool = False
+    # Also time the saga with plain-function compensations, with no target.
+    plain_undos: bool = False
 
 
 CASES = [
@@ -308,9 +323,16 @@ CASES = [
         fail_last=True,
         target=TARGET_ASYNC_FAIL,
         is_async=True,
+        plain_undos=True,
     ),
 ]
 CONTENDERS = ("saga", "by hand")
+PLAIN_UNDOS = "saga, plain-function undos"
+
+
+def _contenders(case: Case) -> tuple[str, ...]:
+    """The contenders timed on `case`."""
+    return (*CONTENDERS, PLAIN_UNDOS) if case.plain_undos else CONTENDERS
 
 
 def _runner(case: Case, contender: str) -> Callable[[], object]:
@@ -326,8 +348,10 @@ def _runner(case: Case, contender: str) -> Callable[[], object]:
 def _async_runner(case: Case, contender: str) -> Callable[[], Awaitable[object]]:
     """Return a call whose await runs the async `case` the way `contender` does."""
     ctx = {"order": "A-17"}
-    if contender == "saga":
-        saga = make_async_saga(fail_last=case.fail_last)
+    if contender != "by hand":
+        saga = make_async_saga(
+            fail_last=case.fail_last, plain_undos=contender == PLAIN_UNDOS
+        )
         return functools.partial(saga.run_async, ctx)
     steps = make_async_steps(fail_last=case.fail_last)
     return functools.partial(by_hand_async, steps, ctx)
@@ -338,6 +362,11 @@ def _check(case: Case) -> None:
     if case.is_async:
         count = ASYNC_STEPS
         result = asyncio.run(make_async_saga(fail_last=case.fail_last).run_async({}))
+        if case.plain_undos:
+            plain = make_async_saga(fail_last=case.fail_last, plain_undos=True)
+            if asyncio.run(plain.run_async({})) != result:
+                msg = f"{case.name}: plain-function undos do not do the same"
+                raise RuntimeError(msg)
         succeeded, _, stuck = asyncio.run(
             by_hand_async(make_async_steps(fail_last=case.fail_last), {})
         )
@@ -376,7 +405,7 @@ def main() -> int:
             else calls(_runner(case, contender)),
         )
         for case in CASES
-        for contender in CONTENDERS
+        for contender in _contenders(case)
     ]
     comparisons = [
         Comparison(
@@ -385,6 +414,11 @@ def main() -> int:
             (
                 Entry("saga", _key(case, "saga"), target=case.target),
                 Entry("by hand", _key(case, "by hand")),
+                *(
+                    [Entry(PLAIN_UNDOS, _key(case, PLAIN_UNDOS))]
+                    if case.plain_undos
+                    else []
+                ),
             ),
         )
         for case in CASES
