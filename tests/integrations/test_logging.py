@@ -465,6 +465,38 @@ class TestRetryLoop:
         # The loop says after which attempt it gave up; a call by hand cannot.
         assert [getattr(r, "attempt", None) for r in records] == [2, 1, None]
 
+    def test_a_hook_that_raises_leaves_no_reason_behind(
+        self, caplog: pytest.LogCaptureFixture
+    ) -> None:
+        """The loop's reason and attempt are taken back even when its hook raises."""
+        now = [0.0]
+
+        def sleep(seconds: float) -> None:
+            now[0] += seconds
+
+        def fail() -> None:
+            raise TimeoutError("10.0.0.7:5432 took too long")
+
+        def raising(decision: Decision, failure: Exception | Err[object]) -> None:
+            on_give_up(decision, failure)
+            raise RuntimeError("the metrics client is down")
+
+        retrying = Retrying(
+            policy=RetryPolicy(attempts=5, base_delay=1.0, max_delay=1.0, deadline=2.5),
+            on_give_up=raising,
+            sleep=sleep,
+            clock=lambda: now[0],
+            random=lambda: 1.0,
+        )
+        with caplog.at_level(logging.INFO):
+            with pytest.raises(RuntimeError, match="metrics client"):
+                retrying.call(fail)
+            by_hand = TimeoutError("slow")
+            on_give_up(classify(by_hand), by_hand)
+        records = self.records(caplog)
+        said = [(r.reason, getattr(r, "attempt", None)) for r in records]  # type: ignore[attr-defined]
+        assert said == [("deadline", 3), ("exhausted", None)]
+
     def test_tracebacks_attach_the_exception(
         self, caplog: pytest.LogCaptureFixture
     ) -> None:
