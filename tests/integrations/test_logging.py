@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -308,6 +309,27 @@ def slow_down(wait: str) -> httpx.HTTPStatusError:
     return httpx.HTTPStatusError("429", request=request, response=response)
 
 
+def on_a_fake_clock(policy: RetryPolicy, on_give_up: Callable[..., object]) -> Retrying:
+    """A Retrying whose sleeps move a fake clock: nothing really waits."""
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    return Retrying(
+        policy=policy,
+        on_give_up=on_give_up,
+        sleep=sleep,
+        clock=lambda: now[0],
+        random=lambda: 1.0,
+    )
+
+
+def time_out() -> None:
+    """Fail as a slow database does, its address in the text."""
+    raise TimeoutError("10.0.0.7:5432 took too long")
+
+
 class TestRetryLoop:
     """on_retry and on_give_up, as Retrying's hooks."""
 
@@ -401,23 +423,9 @@ class TestRetryLoop:
         caplog: pytest.LogCaptureFixture,
     ) -> None:
         """Out of attempts, past the deadline or out of budget: each said as such."""
-        now = [0.0]
-
-        def sleep(seconds: float) -> None:
-            now[0] += seconds
-
-        def fail() -> None:
-            raise TimeoutError("10.0.0.7:5432 took too long")
-
-        retrying = Retrying(
-            policy=policy,
-            on_give_up=on_give_up,
-            sleep=sleep,
-            clock=lambda: now[0],
-            random=lambda: 1.0,
-        )
+        retrying = on_a_fake_clock(policy, on_give_up)
         with caplog.at_level(logging.INFO), pytest.raises(TimeoutError):
-            retrying.call(fail)
+            retrying.call(time_out)
         [record] = self.records(caplog)
         assert record.getMessage() == f"gave up on TimeoutError (timeout): {reason}"
         assert (record.reason, record.attempt) == (reason, attempt)  # type: ignore[attr-defined]
@@ -469,28 +477,16 @@ class TestRetryLoop:
         self, caplog: pytest.LogCaptureFixture
     ) -> None:
         """The loop's reason and attempt are taken back even when its hook raises."""
-        now = [0.0]
-
-        def sleep(seconds: float) -> None:
-            now[0] += seconds
-
-        def fail() -> None:
-            raise TimeoutError("10.0.0.7:5432 took too long")
 
         def raising(decision: Decision, failure: Exception | Err[object]) -> None:
             on_give_up(decision, failure)
             raise RuntimeError("the metrics client is down")
 
-        retrying = Retrying(
-            policy=RetryPolicy(attempts=5, base_delay=1.0, max_delay=1.0, deadline=2.5),
-            on_give_up=raising,
-            sleep=sleep,
-            clock=lambda: now[0],
-            random=lambda: 1.0,
-        )
+        policy = RetryPolicy(attempts=5, base_delay=1.0, max_delay=1.0, deadline=2.5)
+        retrying = on_a_fake_clock(policy, raising)
         with caplog.at_level(logging.INFO):
             with pytest.raises(RuntimeError, match="metrics client"):
-                retrying.call(fail)
+                retrying.call(time_out)
             by_hand = TimeoutError("slow")
             on_give_up(classify(by_hand), by_hand)
         records = self.records(caplog)
