@@ -928,7 +928,7 @@ class _Attempts:
         self.read = now  # bounding anything
         self.elapsed = elapsed = self.elapsed + passed
         decision = self.classifier.classify(failure)
-        if decision.kind == _TIMEOUT and _out_of_job_time(failure):
+        if decision.kind == _TIMEOUT and _is_time_limit(decision):
             return None  # let through untouched, as an interruption is
         decision, delay = self._plan(decision, elapsed)
         _mark_retried(failure, retried=delay is not None)
@@ -1038,32 +1038,21 @@ def _require_function(method: str, fn: object) -> None:
 
 
 _TIMEOUT: Final = "timeout"
-_TIME_LIMIT_DEPTH: Final = 16  # links looked at, as many as a classifier reads
 
 
-def _out_of_job_time(failure: Exception | Err[object]) -> bool:
+def _is_time_limit(decision: Decision) -> bool:
     """
-    Whether `failure` is a job engine's time limit, or a failure it caused.
+    Whether a timeout was decided by a job engine's time limit.
 
     Celery's soft time limit and RQ's job timeout are raised once, inside the
     job, when its time is up. A loop that caught one and tried again would
-    run on past the limit, so a retry loop lets them through at once, with
-    no hook called, as a ``KeyboardInterrupt`` or Dramatiq's time limit (a
+    run on past the limit, so a retry loop lets it through at once (and a
+    failure raised while handling it, which the limit decides), with no hook
+    called, as a ``KeyboardInterrupt`` or Dramatiq's time limit (a
     ``BaseException``) goes through it. The job's own policy decides: they
-    are timeouts.
+    are timeouts. The link's class was read by the classifier: a dict lookup.
     """
-    link: object = failure.err_value if _is_err(failure) else failure
-    try:
-        for _ in range(_TIME_LIMIT_DEPTH):
-            if not isinstance(link, BaseException):
-                return False
-            if _class_info(type(link)).time_limit:
-                return True
-            following = link.__cause__
-            link = link.__context__ if following is None else following
-    except Exception:  # noqa: BLE001 - a hostile link: not a time limit
-        return False
-    return False
+    return _class_info(type(decision.link)).time_limit
 
 
 def _is_err(value: object) -> TypeIs[Err[object]]:

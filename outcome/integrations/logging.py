@@ -437,10 +437,13 @@ class RetryLogger:
             return
         reason, attempt = _give_up_reason(what)
         name = "a failure" if failure is None else _failure_name(failure)
-        fields: dict[str, object] = {"bucket": what.bucket.value, "kind": what.kind}
+        fields: dict[str, object] = {
+            "bucket": what.bucket.value,
+            "kind": what.kind,
+            "reason": reason,
+        }
         if attempt is not None:
             fields["attempt"] = attempt
-        fields["reason"] = reason
         self._log(
             self._logger or _RETRY_LOGGER,
             _give_up_level(what.bucket),
